@@ -1,0 +1,12 @@
+"""Placeholder: being written."""
+from ..model import Transcript
+
+NAME = "podcast-json"
+
+
+def sniff(text: str) -> bool:
+    return False
+
+
+def parse(text: str) -> list[Transcript]:
+    raise NotImplementedError

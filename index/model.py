@@ -1,0 +1,66 @@
+"""The data that flows through ingestion: parsed transcripts and their segments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Cue:
+    """One unit of text as a source gives it: a caption line, a paragraph, a snippet.
+
+    Parsers emit cues in source order. Times are seconds from the start of the
+    recording, or None when the source has none. ``speaker`` is None unless the
+    source names the speaker (a page's person is never a speaker). ``turn`` is
+    True where a new speaker turn starts (``>>``, a speaker heading, a voice tag
+    that changes), whether or not the speaker is named.
+    """
+
+    text: str
+    start_s: float | None = None
+    end_s: float | None = None
+    speaker: str | None = None
+    turn: bool = False
+    translation: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class Chapter:
+    start_s: float
+    title: str
+
+
+@dataclass
+class Transcript:
+    """What a parser returns: metadata plus cues, before segmentation."""
+
+    format: str
+    cues: list[Cue] = field(default_factory=list)
+    title: str | None = None
+    podcast: str | None = None
+    url: str | None = None
+    published: dt.date | None = None
+    duration_s: float | None = None
+    chapters: list[Chapter] = field(default_factory=list)
+    speakers: list[str] = field(default_factory=list)
+    # Time anchors a source states outside its cue times, e.g. 003's
+    # "[inaudible 01:14:37]": (cue index, seconds).
+    anchors: list[tuple[int, float]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Segment:
+    """One quote: whole sentences, about 15 to 60 words."""
+
+    episode_id: str
+    seq: int
+    text: str
+    start_s: float | None = None
+    end_s: float | None = None
+    speaker: str | None = None
+    translation: str | None = None
+    chapter: str | None = None
+    url: str | None = None
