@@ -48,6 +48,9 @@ class Transcript:
     # Time anchors a source states outside its cue times, e.g. 003's
     # "[inaudible 01:14:37]": (cue index, seconds).
     anchors: list[tuple[int, float]] = field(default_factory=list)
+    # True when cues are separate passages (a page of snippets): a segment
+    # never joins two cues.
+    separate_cues: bool = False
     warnings: list[str] = field(default_factory=list)
 
 

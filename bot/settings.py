@@ -1,0 +1,40 @@
+"""Settings from the environment and a ``.env`` file (pydantic-settings).
+
+Slack's own names (``SLACK_BOT_TOKEN``, ``SLACK_APP_TOKEN``,
+``SLACK_SIGNING_SECRET``) are read as they are; everything else is prefixed
+``QUOTEBOT_``. Tokens are SecretStr, so they never show in logs or reprs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.store import sqlite_url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="QUOTEBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
+    slack_app_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_APP_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
+    )
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None  # default: SQLite in data_dir
+    max_file_mb: float = Field(50.0, gt=0)
+    fetch_timeout_s: float = Field(20.0, gt=0)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or sqlite_url(self.data_dir)
+
+    @property
+    def max_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)

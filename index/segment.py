@@ -1,0 +1,214 @@
+"""Cut a parsed transcript into quote segments: whole sentences, about 15 to 60 words.
+
+Sentences never cross a speaker turn. Where the source has sentence
+punctuation, a segment is one or more whole sentences; a sentence longer than
+the maximum is cut at a comma, a pause or a caption boundary. Where the source
+has no punctuation, windows follow caption (time) and turn boundaries.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+from .links import deep_link
+from .model import Segment, Transcript
+from .text import is_cjk
+
+MIN_WORDS = 15
+MAX_WORDS = 60
+# A short last piece of a turn may stretch the segment before it this far.
+STRETCH_WORDS = 75
+TARGET_WORDS = 40
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e",
+    "approx", "inc", "ltd", "co", "corp", "no", "vol", "fig", "u.s", "u.k", "a.i",
+    "p.m", "a.m", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+    "oct", "nov", "dec", "gen", "gov", "sen", "rep", "mt", "ph.d",
+}
+_CLOSERS = "\"'”’)]»"
+_OPENERS = "\"'“‘([«¿¡"
+_SOFT = re.compile(r"[,;:—–]$|^-$|--$")
+
+
+@dataclass
+class _Word:
+    text: str
+    cue: int
+    pos: int  # the word's place in its cue
+
+
+def _ends_sentence(word: str, following: str | None) -> bool:
+    base = word.rstrip(_CLOSERS)
+    if not base or base[-1] not in ".?!…":
+        return False
+    if following is None:
+        return True
+    if base.endswith("."):
+        stem = base.rstrip(".").lower().lstrip(_OPENERS)
+        if stem in _ABBREVIATIONS or re.fullmatch(r"[a-z]", stem):
+            return False
+    first = following.lstrip(_OPENERS)[:1] or following[:1]
+    return first.isupper() or first.isdigit() or following[:1] in _OPENERS or is_cjk(first)
+
+
+def _sentences(words: list[_Word]) -> list[list[_Word]]:
+    out: list[list[_Word]] = []
+    current: list[_Word] = []
+    for i, w in enumerate(words):
+        current.append(w)
+        following = words[i + 1].text if i + 1 < len(words) else None
+        if _ends_sentence(w.text, following):
+            out.append(current)
+            current = []
+    if current:
+        out.append(current)
+    return out
+
+
+def _split_long(words: list[_Word], gaps: dict[int, float]) -> list[list[_Word]]:
+    """Cut a run of more than MAX_WORDS words into windows of at most MAX_WORDS.
+
+    Cut points are scored: after a comma or dash, at a caption boundary with a
+    pause before it, near TARGET_WORDS words.
+    """
+    pieces: list[list[_Word]] = []
+    while len(words) > MAX_WORDS:
+        best, best_score = min(TARGET_WORDS, len(words) // 2), float("-inf")
+        for j in range(MIN_WORDS, min(MAX_WORDS, len(words) - MIN_WORDS) + 1):
+            score = -abs(j - TARGET_WORDS) / TARGET_WORDS
+            if _SOFT.search(words[j - 1].text):
+                score += 1.0
+            if words[j].cue != words[j - 1].cue:
+                score += 0.5 + min(gaps.get(words[j].cue, 0.0), 3.0) / 3.0
+            if score > best_score:
+                best, best_score = j, score
+        pieces.append(words[:best])
+        words = words[best:]
+    pieces.append(words)
+    return pieces
+
+
+def _pack(sentences: list[list[_Word]]) -> list[list[_Word]]:
+    segments: list[list[_Word]] = []
+    current: list[_Word] = []
+    for sentence in sentences:
+        total = len(current) + len(sentence)
+        if current and total > MAX_WORDS and (len(current) >= MIN_WORDS or total > STRETCH_WORDS):
+            segments.append(current)
+            current = []
+        current = current + sentence
+    if current:
+        if len(current) < MIN_WORDS and segments and len(segments[-1]) + len(current) <= STRETCH_WORDS:
+            segments[-1] = segments[-1] + current
+        else:
+            segments.append(current)
+    return segments
+
+
+def _runs(transcript: Transcript) -> list[list[_Word]]:
+    """Word runs that a segment may not cross: speaker turns, or separate passages."""
+    runs: list[list[_Word]] = []
+    current: list[_Word] = []
+    previous_speaker: str | None = None
+    for i, cue in enumerate(transcript.cues):
+        boundary = transcript.separate_cues or cue.turn or (i > 0 and cue.speaker != previous_speaker)
+        if boundary and current:
+            runs.append(current)
+            current = []
+        previous_speaker = cue.speaker
+        current.extend(_Word(w, i, k) for k, w in enumerate(cue.text.split()))
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _times(transcript: Transcript) -> tuple[list[float | None], list[float | None], int]:
+    """Monotonic start and end times per cue, and how many starts were clamped.
+
+    An untimed cue inside a timed transcript takes the time of the cue before it.
+    """
+    starts: list[float | None] = []
+    clamped = 0
+    last: float | None = None
+    for cue in transcript.cues:
+        t = cue.start_s
+        if t is not None and last is not None and t < last:
+            t = last
+            clamped += 1
+        if t is None:
+            t = last
+        starts.append(t)
+        if t is not None:
+            last = t
+    ends: list[float | None] = []
+    for i, cue in enumerate(transcript.cues):
+        end = cue.end_s
+        if end is None and i + 1 < len(starts):
+            end = starts[i + 1]
+        if end is None:
+            end = starts[i]
+        if end is not None and starts[i] is not None and end < starts[i]:
+            end = starts[i]
+        ends.append(end)
+    return starts, ends, clamped
+
+
+def segment(transcript: Transcript, episode_id: str, url: str | None = None) -> list[Segment]:
+    """The quote segments of ``transcript``, numbered from 0, with deep links to ``url``."""
+    starts, ends, clamped = _times(transcript)
+    if clamped:
+        transcript.warnings.append(f"{clamped} timestamps went backwards and were clamped")
+    gaps = {
+        i: max(0.0, (starts[i] or 0.0) - (ends[i - 1] or 0.0))
+        for i in range(1, len(starts))
+        if starts[i] is not None and ends[i - 1] is not None
+    }
+    chapters = sorted(transcript.chapters, key=lambda c: c.start_s)
+    chapter_starts = [c.start_s for c in chapters]
+
+    out: list[Segment] = []
+    for run in _runs(transcript):
+        pieces: list[list[_Word]] = []
+        for sentence in _sentences(run):
+            pieces.extend(_split_long(sentence, gaps))
+        for words in _pack(pieces):
+            first, last = words[0].cue, words[-1].cue
+            cue = transcript.cues[first]
+            start = _word_time(starts[first], ends[first], words[0].pos, len(cue.text.split()))
+            chapter = None
+            if start is not None and chapters:
+                k = bisect.bisect_right(chapter_starts, start) - 1
+                chapter = chapters[k].title if k >= 0 else None
+            out.append(
+                Segment(
+                    episode_id=episode_id,
+                    seq=len(out),
+                    text=" ".join(w.text for w in words),
+                    start_s=start,
+                    end_s=ends[last],
+                    speaker=cue.speaker,
+                    translation=_translation(transcript, words),
+                    chapter=chapter,
+                    url=deep_link(url, start),
+                )
+            )
+    return out
+
+
+def _word_time(start: float | None, end: float | None, pos: int, count: int) -> float | None:
+    """When the ``pos``-th of ``count`` words of a cue was said, spreading the cue evenly."""
+    if start is None or end is None or pos == 0 or count == 0:
+        return start
+    return start + (end - start) * pos / count
+
+
+def _translation(transcript: Transcript, words: list[_Word]) -> str | None:
+    """The translations of the cues that start inside this segment, if every one has one."""
+    starting = [w.cue for w in words if w.pos == 0]
+    texts = [transcript.cues[c].translation for c in starting]
+    if not texts or not all(texts):
+        return None
+    return "".join(t for t in texts if t)

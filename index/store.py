@@ -1,0 +1,344 @@
+"""The library on disk: episodes, their sources and segments, in SQL.
+
+SQLAlchemy Core, so the same code runs on SQLite (the default) and PostgreSQL.
+A source is replaced whole, in one transaction: a search never sees half of it,
+and a failed ingest leaves what was stored before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from .model import Segment
+
+metadata = MetaData()
+
+episodes = Table(
+    "episodes",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("title", Text),
+    Column("podcast", Text),
+    Column("url", Text),
+    Column("published", Date),
+    Column("duration_s", Float),
+    Column("chapters", Text, nullable=False, default="[]"),  # JSON [[start_s, title], ...]
+    Column("speakers", Text, nullable=False, default="[]"),  # JSON [name, ...]
+    Column("hosts", Text, nullable=False, default="[]"),
+    Column("guests", Text, nullable=False, default="[]"),
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("key", String(1000), primary_key=True),  # absolute path or URL
+    Column("name", Text, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("format", String(40), nullable=False),
+    Column("warnings", Text, nullable=False, default="[]"),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+)
+
+source_episodes = Table(
+    "source_episodes",
+    metadata,
+    Column("source_key", String(1000), ForeignKey("sources.key", ondelete="CASCADE"), primary_key=True),
+    Column("episode_id", String(200), ForeignKey("episodes.id", ondelete="CASCADE"), primary_key=True),
+)
+
+segments = Table(
+    "segments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("episode_id", String(200), ForeignKey("episodes.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("source_key", String(1000), nullable=False, index=True),
+    Column("seq", Integer, nullable=False),
+    Column("start_s", Float),
+    Column("end_s", Float),
+    Column("speaker", Text),
+    Column("text", Text, nullable=False),
+    Column("translation", Text),
+    Column("chapter", Text),
+    Column("url", Text),
+)
+
+# One row: bumped by every change to the library, so indexes know to rebuild.
+library = Table(
+    "library",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+
+@dataclass
+class EpisodeRecord:
+    id: str
+    title: str | None = None
+    podcast: str | None = None
+    url: str | None = None
+    published: dt.date | None = None
+    duration_s: float | None = None
+    chapters: list[tuple[float, str]] = field(default_factory=list)
+    speakers: list[str] = field(default_factory=list)
+    hosts: list[str] = field(default_factory=list)
+    guests: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EpisodeSummary:
+    """What ``quotebot episodes`` lists."""
+
+    id: str
+    title: str | None
+    podcast: str | None
+    url: str | None
+    published: dt.date | None
+    duration_s: float | None
+    segments: int
+    speakers: list[str]
+    sources: list[str]
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'quotebot.db'}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """Episodes, sources and segments in one SQL database."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            if conn.execute(select(library.c.version)).first() is None:
+                conn.execute(insert(library).values(id=1, version=0))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- reading -------------------------------------------------------------
+
+    def version(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(library.c.version)).scalar_one())
+
+    def source_hash(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(select(sources.c.content_hash).where(sources.c.key == key)).scalar()
+
+    def source_episode_ids(self, key: str) -> list[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(source_episodes.c.episode_id).where(source_episodes.c.source_key == key)
+            )
+            return [r[0] for r in rows]
+
+    def episode_ids(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(select(episodes.c.id))}
+
+    def segment_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(segments)).scalar_one())
+
+    def episodes(self) -> list[EpisodeSummary]:
+        with self.engine.connect() as conn:
+            counts = dict(
+                conn.execute(select(segments.c.episode_id, func.count()).group_by(segments.c.episode_id)).all()
+            )
+            links: dict[str, list[str]] = {}
+            names = dict(conn.execute(select(sources.c.key, sources.c.name)).all())
+            for key, episode_id in conn.execute(
+                select(source_episodes.c.source_key, source_episodes.c.episode_id).order_by(source_episodes.c.source_key)
+            ):
+                links.setdefault(episode_id, []).append(names.get(key, key))
+            out = []
+            for row in conn.execute(select(episodes).order_by(episodes.c.podcast, episodes.c.title, episodes.c.id)):
+                out.append(
+                    EpisodeSummary(
+                        id=row.id,
+                        title=row.title,
+                        podcast=row.podcast,
+                        url=row.url,
+                        published=row.published,
+                        duration_s=row.duration_s,
+                        segments=int(counts.get(row.id, 0)),
+                        speakers=json.loads(row.speakers),
+                        sources=links.get(row.id, []),
+                    )
+                )
+            return out
+
+    def episode(self, episode_id: str) -> EpisodeRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(episodes).where(episodes.c.id == episode_id)).first()
+        if row is None:
+            return None
+        return EpisodeRecord(
+            id=row.id,
+            title=row.title,
+            podcast=row.podcast,
+            url=row.url,
+            published=row.published,
+            duration_s=row.duration_s,
+            chapters=[(float(s), str(t)) for s, t in json.loads(row.chapters)],
+            speakers=json.loads(row.speakers),
+            hosts=json.loads(row.hosts),
+            guests=json.loads(row.guests),
+        )
+
+    def iter_segments(self, batch: int = 10_000) -> Iterator[tuple[int, Segment]]:
+        """Every segment with its row id, in episode order."""
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True).execute(
+                select(segments).order_by(segments.c.episode_id, segments.c.seq)
+            )
+            for rows in result.partitions(batch):
+                for r in rows:
+                    yield r.id, _segment(r)
+
+    def segments_of(self, episode_id: str) -> list[Segment]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(segments).where(segments.c.episode_id == episode_id).order_by(segments.c.seq)
+            )
+            return [_segment(r) for r in rows]
+
+    # --- writing -------------------------------------------------------------
+
+    def replace_source(
+        self,
+        *,
+        key: str,
+        name: str,
+        content_hash: str,
+        format: str,
+        warnings: list[str],
+        episodes_and_segments: list[tuple[EpisodeRecord, list[Segment]]],
+    ) -> None:
+        """Store a source's episodes and segments, replacing what it had, atomically."""
+        with self.engine.begin() as conn:
+            self._drop_source(conn, key)
+            conn.execute(
+                insert(sources).values(
+                    key=key,
+                    name=name,
+                    content_hash=content_hash,
+                    format=format,
+                    warnings=json.dumps(warnings),
+                    ingested_at=dt.datetime.now(dt.timezone.utc),
+                )
+            )
+            for record, segs in episodes_and_segments:
+                conn.execute(insert(episodes).values(**_episode_row(record)))
+                conn.execute(insert(source_episodes).values(source_key=key, episode_id=record.id))
+                if segs:
+                    conn.execute(
+                        insert(segments),
+                        [
+                            dict(
+                                episode_id=record.id,
+                                source_key=key,
+                                seq=s.seq,
+                                start_s=s.start_s,
+                                end_s=s.end_s,
+                                speaker=s.speaker,
+                                text=s.text,
+                                translation=s.translation,
+                                chapter=s.chapter,
+                                url=s.url,
+                            )
+                            for s in segs
+                        ],
+                    )
+            self._bump(conn)
+
+    def remove_source(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            self._drop_source(conn, key)
+            self._bump(conn)
+
+    def _drop_source(self, conn: Connection, key: str) -> None:
+        owned = [
+            r[0]
+            for r in conn.execute(select(source_episodes.c.episode_id).where(source_episodes.c.source_key == key))
+        ]
+        conn.execute(delete(segments).where(segments.c.source_key == key))
+        conn.execute(delete(source_episodes).where(source_episodes.c.source_key == key))
+        conn.execute(delete(sources).where(sources.c.key == key))
+        for episode_id in owned:
+            still = conn.execute(
+                select(func.count()).select_from(source_episodes).where(source_episodes.c.episode_id == episode_id)
+            ).scalar_one()
+            if not still:
+                conn.execute(delete(segments).where(segments.c.episode_id == episode_id))
+                conn.execute(delete(episodes).where(episodes.c.id == episode_id))
+
+    def _bump(self, conn: Connection) -> None:
+        conn.execute(update(library).values(version=library.c.version + 1))
+
+
+def _episode_row(r: EpisodeRecord) -> dict:
+    return dict(
+        id=r.id,
+        title=r.title,
+        podcast=r.podcast,
+        url=r.url,
+        published=r.published,
+        duration_s=r.duration_s,
+        chapters=json.dumps([[s, t] for s, t in r.chapters], ensure_ascii=False),
+        speakers=json.dumps(r.speakers, ensure_ascii=False),
+        hosts=json.dumps(r.hosts, ensure_ascii=False),
+        guests=json.dumps(r.guests, ensure_ascii=False),
+    )
+
+
+def _segment(r) -> Segment:
+    return Segment(
+        episode_id=r.episode_id,
+        seq=r.seq,
+        text=r.text,
+        start_s=r.start_s,
+        end_s=r.end_s,
+        speaker=r.speaker,
+        translation=r.translation,
+        chapter=r.chapter,
+        url=r.url,
+    )
