@@ -21,6 +21,8 @@ MAX_WORDS = 60
 # A short last piece of a turn may stretch the segment before it this far.
 STRETCH_WORDS = 75
 TARGET_WORDS = 40
+# A pause this long between captions ends a segment.
+PAUSE_BREAK_S = 5.0
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e",
@@ -91,17 +93,25 @@ def _split_long(words: list[_Word], gaps: dict[int, float]) -> list[list[_Word]]
     return pieces
 
 
-def _pack(sentences: list[list[_Word]]) -> list[list[_Word]]:
+def _pack(sentences: list[list[_Word]], breaks: set[int]) -> list[list[_Word]]:
+    """Join sentences into segments; a sentence starting a cue in ``breaks`` starts a new one."""
     segments: list[list[_Word]] = []
     current: list[_Word] = []
     for sentence in sentences:
         total = len(current) + len(sentence)
-        if current and total > MAX_WORDS and (len(current) >= MIN_WORDS or total > STRETCH_WORDS):
+        starts_break = sentence[0].pos == 0 and sentence[0].cue in breaks
+        if current and (
+            starts_break or (total > MAX_WORDS and (len(current) >= MIN_WORDS or total > STRETCH_WORDS))
+        ):
             segments.append(current)
             current = []
         current = current + sentence
     if current:
-        if len(current) < MIN_WORDS and segments and len(segments[-1]) + len(current) <= STRETCH_WORDS:
+        if (
+            len(current) < MIN_WORDS and segments
+            and len(segments[-1]) + len(current) <= STRETCH_WORDS
+            and not (current[0].pos == 0 and current[0].cue in breaks)
+        ):
             segments[-1] = segments[-1] + current
         else:
             segments.append(current)
@@ -168,13 +178,20 @@ def segment(transcript: Transcript, episode_id: str, url: str | None = None) -> 
     }
     chapters = sorted(transcript.chapters, key=lambda c: c.start_s)
     chapter_starts = [c.start_s for c in chapters]
+    # Cues that start a new segment: after a long pause, or in a new chapter.
+    breaks = {i for i, gap in gaps.items() if gap >= PAUSE_BREAK_S}
+    known = [s if s is not None else -1.0 for s in starts]
+    for c in chapter_starts:
+        k = bisect.bisect_left(known, c)
+        if 0 < k < len(known):
+            breaks.add(k)
 
     out: list[Segment] = []
     for run in _runs(transcript):
         pieces: list[list[_Word]] = []
         for sentence in _sentences(run):
             pieces.extend(_split_long(sentence, gaps))
-        for words in _pack(pieces):
+        for words in _pack(pieces, breaks):
             first, last = words[0].cue, words[-1].cue
             cue = transcript.cues[first]
             start = _word_time(starts[first], ends[first], words[0].pos, len(cue.text.split()))

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from index.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "bot" / "samples"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def seed(prefix: str) -> Path:
+    """The bundled seed transcript whose name starts with ``prefix`` (000 … 004)."""
+    return next(SAMPLES.glob(f"{prefix}_*.txt"))
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    s = Store(f"sqlite:///{tmp_path / 'test.db'}")
+    yield s
+    s.close()
+
+
+class FileServer:
+    """A real HTTP server on 127.0.0.1 serving canned responses by path."""
+
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
+        self.slow: set[str] = set()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                if self.path in outer.slow:
+                    time.sleep(3)
+                status, headers, body = outer.routes.get(self.path, (404, {}, b"not found"))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def add(self, path: str, body: bytes | str, status: int = 200, content_type: str = "text/plain") -> str:
+        if isinstance(body, str):
+            body = body.encode()
+        self.routes[path] = (status, {"Content-Type": content_type}, body)
+        return self.base + path
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def http_server():
+    server = FileServer()
+    yield server
+    server.close()
