@@ -1,12 +1,200 @@
-"""Placeholder: being written."""
-from ..model import Transcript
+"""SubRip captions (``application/x-subrip``).
+
+Numbered cue blocks separated by blank lines::
+
+    1
+    00:00:00,000 --> 00:00:02,760
+    SARAH: In today's episode,
+    you'll learn whether or not you
+
+Podcasting 2.0 SRT names the speaker with a ``Name:`` prefix when the speaker
+changes, so a name carries forward to later cues until another prefix. A
+prefix counts as a speaker only when it starts the cue (or a ``- `` dialogue
+line), has at most four words, and is upper case or used as a prefix at least
+twice in the file: "Note: ..." once in prose is text. Blocks are read by the
+``srt`` library; timing lines are checked here, because ``srt`` accepts
+``00:00:61,000`` and silently folds a cue with a broken timing into the
+previous cue's text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+import srt
+
+from ..errors import TranscriptError
+from ..model import Cue, Transcript
+from ..text import repair_mojibake, split_turns, squash, strip_noise
 
 NAME = "srt"
 
+_TS = r"(\d{1,3}):(\d{1,2}):(\d{1,2})(?:[,.](\d{1,3}))?"
+_TIMING = re.compile(rf"^\s*{_TS}\s*-[ -]?\s*>\s*{_TS}(?:\s.*)?$")
+_SNIFF_TIMING = re.compile(r"^\s*\d{1,3}:\d{2}:\d{2}([,.])\d{1,3}\s*-->\s*\d{1,3}:\d{2}:\d{2}[,.]\d{1,3}(?:\s.*)?$")
+_INDEX = re.compile(r"^\s*\d+\s*$")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_TAG = re.compile(r"<[^<>]*>|\{\\[^{}]*\}")
+_DASH = re.compile(r"^\s*[-–—]\s*")
+# "JOHN: hi", "Dr. Smith: hi", "SPEAKER 1: hi"; the name starts with a letter.
+_PREFIX = re.compile(r"^(?P<name>[^\W\d_][\w.'’&() -]{0,40}?)\s*:(?:\s+|$)(?P<rest>.*)$")
+
 
 def sniff(text: str) -> bool:
-    return False
+    """True when the first block is an SRT index line followed by an SRT timing line."""
+    lines = [ln for ln in _LINE_BREAK.split(text.lstrip("\ufeff"), 40)[:40]]
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i + 1 >= len(lines) or not _INDEX.match(lines[i]):
+        return False
+    m = _SNIFF_TIMING.match(lines[i + 1])
+    return bool(m)
+
+
+def _clean(raw: str) -> str:
+    text = html.unescape(_TAG.sub("", raw))
+    text = strip_noise(text)
+    if not text.isascii():
+        text = repair_mojibake(text)
+    return squash(text)
+
+
+def speaker_prefix(line: str) -> tuple[str, str] | None:
+    """(name, rest) when ``line`` starts with a ``Name:`` prefix of at most four words."""
+    m = _PREFIX.match(line.strip())
+    if not m:
+        return None
+    name = squash(m.group("name"))
+    if not name or len(name.split()) > 4 or "://" in line[: m.end("name") + 3]:
+        return None
+    return name, m.group("rest")
+
+
+def is_upper_name(name: str) -> bool:
+    return any(ch.isalpha() for ch in name) and name.upper() == name
+
+
+def speaker_names(candidates: Iterable[str]) -> set[str]:
+    """The prefixes that count as speakers: upper case, or used at least twice."""
+    counts = Counter(candidates)
+    return {n for n, k in counts.items() if is_upper_name(n) or k >= 2}
+
+
+def _seconds(m: re.Match[str], first: int) -> float:
+    h, mi, s = int(m.group(first)), int(m.group(first + 1)), int(m.group(first + 2))
+    frac = m.group(first + 3)
+    if mi > 59 or s > 59:
+        raise ValueError
+    value = float(h * 3600 + mi * 60 + s)
+    if frac:
+        value += int(frac) / 10 ** len(frac)
+    return value
+
+
+def _timings(lines: list[str]) -> list[tuple[int, float, float]]:
+    """(line number, start, end) of every timing line; TranscriptError for a bad one."""
+    out: list[tuple[int, float, float]] = []
+    for i, line in enumerate(lines):
+        if "-->" not in line and not re.search(r"\d\s*-[ -]?\s*>", line):
+            continue
+        m = _TIMING.match(line)
+        try:
+            if not m:
+                raise ValueError
+            out.append((i + 1, _seconds(m, 1), _seconds(m, 5)))
+        except ValueError:
+            raise TranscriptError(
+                f"malformed SRT timing {line.strip()[:80]!r} (expected hh:mm:ss,mmm --> hh:mm:ss,mmm)",
+                line=i + 1,
+            ) from None
+    return out
 
 
 def parse(text: str) -> list[Transcript]:
-    raise NotImplementedError
+    """Parse SRT text into one transcript; TranscriptError on malformed input."""
+    body = text[1:] if text.startswith("\ufeff") else text
+    lines = _LINE_BREAK.split(body)
+    timings = _timings(lines)
+    try:
+        subs = list(srt.parse(body.replace("\r\n", "\n").replace("\r", "\n")))
+    except srt.SRTParseError as exc:
+        normalised = body.replace("\r\n", "\n").replace("\r", "\n")
+        unmatched = exc.unmatched_content
+        lead = len(unmatched) - len(unmatched.lstrip("\n"))
+        line = normalised.count("\n", 0, exc.expected_start) + 1 + lead
+        first = unmatched.strip().split("\n", 1)[0][:60] if unmatched.strip() else ""
+        raise TranscriptError(
+            f"not an SRT cue block (expected an index line and a timing line), found {first!r}", line=line
+        ) from None
+    except Exception as exc:  # srt on garbage: report it, never crash
+        raise TranscriptError(f"unreadable SRT ({type(exc).__name__}: {exc})") from None
+    if not subs and not timings:
+        raise TranscriptError("no SRT cues found (expected an index line and a timing line)", line=1)
+
+    aligned = len(timings) == len(subs)
+    blocks: list[tuple[float, float, int | None, list[str]]] = []
+    for i, sub in enumerate(subs):
+        if aligned:
+            number, start, end = timings[i]
+        else:
+            number, start, end = None, sub.start.total_seconds(), sub.end.total_seconds()
+        blocks.append((start, end, number, sub.content.split("\n")))
+
+    # First pass: which prefixes are speaker names in this file.
+    candidates: list[str] = []
+    for *_, content in blocks:
+        for j, raw in enumerate(content):
+            if j == 0 or _DASH.match(raw):
+                hit = speaker_prefix(_DASH.sub("", _TAG.sub("", html.unescape(raw)), count=1))
+                if hit:
+                    candidates.append(hit[0])
+    names = speaker_names(candidates)
+
+    cues: list[Cue] = []
+    speaker: str | None = None
+    for start, end, number, content in blocks:
+        dashes = sum(1 for raw in content if _DASH.match(raw))
+        # pieces: (new turn?, speaker given?, name, text)
+        pieces: list[list] = []
+        for j, raw in enumerate(content):
+            line = _TAG.sub("", html.unescape(raw))
+            is_dash = bool(_DASH.match(line))
+            if is_dash:
+                line = _DASH.sub("", line, count=1)
+            name = None
+            if j == 0 or is_dash:
+                hit = speaker_prefix(line)
+                if hit and hit[0] in names:
+                    name, line = hit
+            if name is not None:
+                pieces.append([True, name, line])
+            elif is_dash and dashes >= 2:
+                pieces.append([True, None, line])  # "- Hi. / - Hello.": two speakers, unnamed
+            elif pieces:
+                pieces[-1][2] += "\n" + line
+            else:
+                pieces.append([False, speaker, line])
+        for named_turn, name, raw_text in pieces:
+            if named_turn:
+                speaker = name
+            text = _clean(raw_text)
+            if not text:
+                continue
+            for turn_mark, part in split_turns(text):
+                if turn_mark:
+                    speaker = None
+                changed = (cues[-1].speaker != speaker) if cues else speaker is not None
+                cues.append(Cue(
+                    text=part, start_s=start, end_s=end, speaker=speaker,
+                    turn=turn_mark or changed or (named_turn and name is None), line=number,
+                ))
+                named_turn = False
+    speakers: list[str] = []
+    for cue in cues:
+        if cue.speaker and cue.speaker not in speakers:
+            speakers.append(cue.speaker)
+    return [Transcript(format=NAME, cues=cues, speakers=speakers)]

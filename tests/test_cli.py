@@ -1,0 +1,107 @@
+"""The quotebot command as a user runs it: a real process, a fresh data folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import SAMPLES
+
+EPISODE_FIELDS = {"id", "title", "podcast", "url", "published", "duration_s", "segments", "speakers", "sources"}
+HIT_FIELDS = {"text", "speaker", "start_s", "end_s", "episode", "podcast", "url", "score"}
+
+
+def quotebot(data_dir, *args, stdin: str = "", cwd=None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "QUOTEBOT_"))}
+    env["QUOTEBOT_DATA_DIR"] = str(data_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+        env=env, cwd=cwd or data_dir.parent, timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """A data folder after the README's run command (first run ingests the samples)."""
+    data = tmp_path_factory.mktemp("cli") / "data"
+    run = quotebot(data, stdin="export controls\n\n")
+    assert run.returncode == 0, run.stderr
+    return data, run
+
+
+def test_first_run_ingests_the_bundled_samples_and_answers(library):
+    data, run = library
+    assert "First run" in run.stderr
+    assert "[5/" in run.stderr or "[6/" in run.stderr  # progress, one line per source
+    assert "Library: 5 episodes" in run.stdout
+    assert "export" in run.stdout.lower() and "controls" in run.stdout.lower()
+    assert (data / "quotebot.db").is_file()
+
+
+def test_second_run_does_not_ingest_again(library):
+    data, _ = library
+    run = quotebot(data, stdin="")
+    assert run.returncode == 0 and "First run" not in run.stderr
+
+
+def test_episodes_json(library):
+    data, _ = library
+    run = quotebot(data, "episodes", "--json")
+    episodes = json.loads(run.stdout)
+    assert len(episodes) == 5
+    for e in episodes:
+        assert set(e) == EPISODE_FIELDS
+        assert e["segments"] > 0 and e["sources"]
+    lex = [e for e in episodes if e["id"] == "lex-fridman-podcast-459"]
+    assert lex and lex[0]["url"] == "https://www.youtube.com/watch?v=_1f-o0nqpEI"
+    latent = [e for e in episodes if e["podcast"] == "Latent Space"]
+    assert latent and latent[0]["title"] == "Latent Space with Dylan Patel of SemiAnalysis"
+
+
+def test_search_json_and_text(library):
+    data, _ = library
+    run = quotebot(data, "search", "export controls", "--json", "--limit", "3")
+    hits = json.loads(run.stdout)
+    assert 1 <= len(hits) <= 3
+    for h in hits:
+        assert HIT_FIELDS <= set(h)
+        assert "export" in h["text"].lower() or "controls" in h["text"].lower()
+    text = quotebot(data, "search", "export controls")
+    assert text.returncode == 0 and "—" in text.stdout
+
+
+def test_search_filters(library):
+    data, _ = library
+    hits = json.loads(quotebot(data, "search", "chips", "--json", "--speaker", "nathan").stdout)
+    assert hits and all(h["speaker"] == "Nathan Lambert" for h in hits)
+    hits = json.loads(quotebot(data, "search", "chips", "--json", "--episode", "latent").stdout)
+    assert hits and all(h["podcast"] == "Latent Space" for h in hits)
+
+
+def test_no_match(library):
+    data, _ = library
+    run = quotebot(data, "search", "zzyzx qwertyuiop", "--json")
+    assert run.returncode == 0 and json.loads(run.stdout) == []
+    run = quotebot(data, "search", "zzyzx qwertyuiop")
+    assert run.returncode == 0 and "No quotes matched" in run.stdout
+
+
+def test_ingest_exits_non_zero_when_a_source_fails(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x00\x01\x02binary")
+    good = next(SAMPLES.glob("002_*.txt"))
+    run = quotebot(tmp_path / "data", "ingest", str(good), str(bad))
+    assert run.returncode == 1
+    assert "FAILED" in run.stdout and "bad.txt" in run.stdout and "binary" in run.stdout
+    assert "added" in run.stdout and "whisper-cpp" in run.stdout
+    again = quotebot(tmp_path / "data", "ingest", str(good))
+    assert again.returncode == 0 and "unchanged" in again.stdout
+
+
+def test_unknown_format_option_is_refused(tmp_path):
+    run = quotebot(tmp_path / "data", "ingest", "--format", "nope", "x.txt")
+    assert run.returncode == 2 and "invalid choice" in run.stderr
