@@ -33,7 +33,7 @@ from ..text import repair_mojibake, split_turns, squash, strip_noise
 NAME = "srt"
 
 _TS = r"(\d{1,3}):(\d{1,2}):(\d{1,2})(?:[,.](\d{1,3}))?"
-_TIMING = re.compile(rf"^\s*{_TS}\s*-[ -]?\s*>\s*{_TS}(?:\s.*)?$")
+_TIMING = re.compile(rf"^\s*{_TS}\s*-->\s*{_TS}(?:\s.*)?$")
 _SNIFF_TIMING = re.compile(r"^\s*\d{1,3}:\d{2}:\d{2}([,.])\d{1,3}\s*-->\s*\d{1,3}:\d{2}:\d{2}[,.]\d{1,3}(?:\s.*)?$")
 _INDEX = re.compile(r"^\s*\d+\s*$")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -55,9 +55,9 @@ def sniff(text: str) -> bool:
     return bool(m)
 
 
-def _clean(raw: str) -> str:
-    text = html.unescape(_TAG.sub("", raw))
-    text = strip_noise(text)
+def _clean(untagged: str) -> str:
+    """Display text from a cue's text with its tags already removed."""
+    text = strip_noise(html.unescape(untagged))
     if not text.isascii():
         text = repair_mojibake(text)
     return squash(text)
@@ -65,13 +65,19 @@ def _clean(raw: str) -> str:
 
 def speaker_prefix(line: str) -> tuple[str, str] | None:
     """(name, rest) when ``line`` starts with a ``Name:`` prefix of at most four words."""
-    m = _PREFIX.match(line.strip())
+    line = line.strip()
+    m = _PREFIX.match(line)
     if not m:
         return None
     name = squash(m.group("name"))
-    if not name or len(name.split()) > 4 or "://" in line[: m.end("name") + 3]:
+    if not name or len(name.split()) > 4 or line[m.end():].startswith("//"):
         return None
     return name, m.group("rest")
+
+
+def _name(raw: str) -> str:
+    name = squash(html.unescape(raw))
+    return repair_mojibake(name) if not name.isascii() else name
 
 
 def is_upper_name(name: str) -> bool:
@@ -99,7 +105,7 @@ def _timings(lines: list[str]) -> list[tuple[int, float, float]]:
     """(line number, start, end) of every timing line; TranscriptError for a bad one."""
     out: list[tuple[int, float, float]] = []
     for i, line in enumerate(lines):
-        if "-->" not in line and not re.search(r"\d\s*-[ -]?\s*>", line):
+        if "-->" not in line:
             continue
         m = _TIMING.match(line)
         try:
@@ -149,9 +155,9 @@ def parse(text: str) -> list[Transcript]:
     for *_, content in blocks:
         for j, raw in enumerate(content):
             if j == 0 or _DASH.match(raw):
-                hit = speaker_prefix(_DASH.sub("", _TAG.sub("", html.unescape(raw)), count=1))
+                hit = speaker_prefix(_DASH.sub("", _TAG.sub("", raw), count=1))
                 if hit:
-                    candidates.append(hit[0])
+                    candidates.append(_name(hit[0]))
     names = speaker_names(candidates)
 
     cues: list[Cue] = []
@@ -161,15 +167,15 @@ def parse(text: str) -> list[Transcript]:
         # pieces: (new turn?, speaker given?, name, text)
         pieces: list[list] = []
         for j, raw in enumerate(content):
-            line = _TAG.sub("", html.unescape(raw))
+            line = _TAG.sub("", raw)
             is_dash = bool(_DASH.match(line))
             if is_dash:
                 line = _DASH.sub("", line, count=1)
             name = None
             if j == 0 or is_dash:
                 hit = speaker_prefix(line)
-                if hit and hit[0] in names:
-                    name, line = hit
+                if hit and _name(hit[0]) in names:
+                    name, line = _name(hit[0]), hit[1]
             if name is not None:
                 pieces.append([True, name, line])
             elif is_dash and dashes >= 2:

@@ -1,12 +1,224 @@
-"""Placeholder: being written."""
-from ..model import Transcript
+"""YouTube/whisper markdown export (seed 000).
+
+The file looks like::
+
+    ---
+    Date Generated: February 03, 2025
+    Transcription Model: whisper medium 20231117
+    Length: 18378s
+    Video Description: ... free text, with an outline such as
+    0:00 - Introduction
+    1:09:16 - AGI timeline
+    ---
+
+    # DeepSeek, China, ... | Lex Fridman Podcast #459
+    **Lex Fridman:** [February 02, 2025](https://www.youtube.com/watch?v=_1f-o0nqpEI)
+    *  The following is a conversation ... [[00:00:00](https://www.youtube.com/watch?v=_1f-o0nqpEI&t=0.0s)]
+
+The ``**Channel:** [date](url)`` line names the channel, the publish date and
+the video, never a speaker; the file names no speakers at all. Each ``*`` line
+is one whisper segment; its ``[[hh:mm:ss](url&t=12.34s)]`` suffix is optional
+(other exports from the same tool omit it). The ``t=`` value is more precise
+than the label, so it gives ``start_s``; ``end_s`` is the next cue's start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from urllib.parse import parse_qs, urlsplit
+
+from ..errors import TranscriptError
+from ..model import Chapter, Cue, Transcript
+from ..text import collapse_repeats, norm_word, parse_clock, repair_mojibake, split_title, squash, strip_noise
 
 NAME = "youtube-md"
 
+# Longest run of words handed to collapse_repeats at once: it is super-linear
+# in the line length, and real whisper lines are far shorter than this.
+_COLLAPSE_CHUNK = 150
+
+_HEADER_KEY = re.compile(r"^(Date Generated|Transcription Model|Length|Video Keywords|Video Views|Video Rating|Video Description)\s*:", re.I)
+_SNIFF_KEY = re.compile(r"^(Date Generated|Transcription Model)\s*:", re.I | re.M)
+_TITLE = re.compile(r"^#\s+(?P<title>\S.*)$")
+_CHANNEL = re.compile(r"^\*\*(?P<channel>[^*\n]+?):?\*\*:?\s*\[(?P<date>[^\]\n]*)\]\((?P<url>[^)\s]*)\)\s*$")
+_BULLET = re.compile(r"^\*\s+(?P<body>.*)$")
+_SUFFIX = re.compile(r"\s*\[\[(?P<label>[^\]]*)\]\((?P<url>[^)]*)\)\]\s*$")
+_BULLET_WITH_LINK = re.compile(r"^\*\s+\S.*\[\[[^\]\n]*\]\(https?://[^)\n]*\)\]\s*$", re.M)
+_CHAPTER = re.compile(r"^\s*(?P<clock>\d{1,2}(?::\d{1,2}){1,2})\s*[-–—]\s*(?P<title>\S.*)$")
+_LENGTH = re.compile(r"^(?P<seconds>\d+(?:\.\d+)?)\s*s?$", re.I)
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_T_SECONDS = re.compile(r"^(?P<s>\d+(?:\.\d+)?)s?$")
+_T_HMS = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$")
+
 
 def sniff(text: str) -> bool:
-    return False
+    """True for this exporter: its header keys, its channel line, or its timed bullets."""
+    head = text[:20000]
+    if head.lstrip("\ufeff").startswith("---") and _SNIFF_KEY.search(head):
+        return True
+    lines = head.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        if _TITLE.match(line):
+            following = next((nxt for nxt in lines[i + 1:i + 4] if nxt.strip()), "")
+            if _CHANNEL.match(following.strip()):
+                return True
+    return len(_BULLET_WITH_LINK.findall(head)) >= 3
+
+
+def _clean(text: str) -> str:
+    """Display text: mojibake repaired, links reduced to their text, no bold, no noise tags."""
+    text = repair_mojibake(text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = text.replace("**", "")
+    return strip_noise(text)
+
+
+def _collapse(text: str) -> str:
+    words = text.split()
+    if len(words) <= _COLLAPSE_CHUNK:
+        return collapse_repeats(text)
+    return " ".join(
+        collapse_repeats(" ".join(words[i:i + _COLLAPSE_CHUNK])) for i in range(0, len(words), _COLLAPSE_CHUNK)
+    )
+
+
+def _t_value(url: str, line: int) -> float | None:
+    """Seconds from a YouTube link's ``t=`` (``12.34s``, ``754``, ``1h2m3s``); None when absent."""
+    try:
+        query = parse_qs(urlsplit(url).query)
+    except ValueError:
+        raise TranscriptError(f"malformed timestamp link {url[:80]!r}", line=line) from None
+    values = query.get("t")
+    if not values:
+        return None
+    value = values[0].strip()
+    m = _T_SECONDS.match(value)
+    if m:
+        seconds = float(m.group("s"))
+    else:
+        m = _T_HMS.match(value)
+        if not m or not any(m.groups()):
+            raise TranscriptError(f"malformed t= value {value[:40]!r} in timestamp link", line=line)
+        seconds = int(m.group("h") or 0) * 3600 + int(m.group("m") or 0) * 60 + float(m.group("s") or 0)
+    # Whisper float noise: t=18348.559999999998s is 18348.56.
+    return round(seconds, 6)
+
+
+def _parse_date(value: str) -> dt.date | None:
+    value = squash(value)
+    for fmt in ("%B %d, %Y", "%b %d, %Y", "%Y-%m-%d", "%d %B %Y", "%B %d %Y"):
+        try:
+            return dt.datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _header_end(lines: list[str]) -> int:
+    """Index of the line closing the ``---`` header that opens ``lines`` (-1 if none opens)."""
+    if not lines or lines[0].strip().lstrip("\ufeff") != "---":
+        return -1
+    closers = [i for i in range(1, len(lines)) if lines[i].strip() == "---"]
+    if not closers:
+        raise TranscriptError("the '---' header block is never closed", line=1)
+    # The description may itself hold a '---' line: the header ends at the
+    # closer followed by the title or the first timed line.
+    for i in closers:
+        following = next((nxt.strip() for nxt in lines[i + 1:] if nxt.strip()), "")
+        if not following or _TITLE.match(following) or _BULLET.match(following):
+            return i
+    return closers[0]
+
+
+def _read_header(lines: list[str], transcript: Transcript) -> None:
+    """Length, chapters (the description's outline) from the header lines."""
+    for number, raw in lines:
+        line = repair_mojibake(raw).strip()
+        if line.lower().startswith("length:"):
+            m = _LENGTH.match(line.split(":", 1)[1].strip())
+            if m:
+                transcript.duration_s = float(m.group("seconds"))
+            else:
+                transcript.warnings.append(f"line {number}: unreadable Length {line[:60]!r}")
+            continue
+        if _HEADER_KEY.match(line):
+            continue
+        m = _CHAPTER.match(line)
+        if m:
+            try:
+                start = parse_clock(m.group("clock"), line=number)
+            except TranscriptError as exc:
+                transcript.warnings.append(f"line {number}: chapter skipped, {exc.message}")
+                continue
+            title = squash(_clean(m.group("title")))
+            if title:
+                transcript.chapters.append(Chapter(start_s=start, title=title))
 
 
 def parse(text: str) -> list[Transcript]:
-    raise NotImplementedError
+    """The one transcript in a YouTube/whisper markdown export."""
+    lines = text.splitlines()
+    transcript = Transcript(format=NAME)
+    end = _header_end(lines)
+    if end >= 0:
+        _read_header([(i + 1, lines[i]) for i in range(1, end)], transcript)
+    channel: str | None = None
+    last_key: str | None = None
+    cues: list[Cue] = []
+    for index in range(end + 1, len(lines)):
+        number = index + 1
+        raw = lines[index]
+        line = raw.strip()
+        if not line:
+            continue
+        if not cues:
+            m = _TITLE.match(line)
+            if m and transcript.title is None:
+                transcript.title = squash(_clean(m.group("title"))) or None
+                continue
+            m = _CHANNEL.match(line)
+            if m and channel is None:
+                channel = squash(_clean(m.group("channel"))) or None
+                transcript.published = _parse_date(repair_mojibake(m.group("date")))
+                if transcript.published is None and m.group("date").strip():
+                    transcript.warnings.append(f"line {number}: unreadable date {m.group('date')[:40]!r}")
+                url = m.group("url").strip()
+                transcript.url = url if url.startswith(("http://", "https://")) else None
+                continue
+        m = _BULLET.match(line)
+        if not m:
+            if cues:
+                # A wrapped line: it continues the previous cue's text.
+                extra = _clean(line)
+                if extra:
+                    cues[-1].text = squash(cues[-1].text + " " + extra)
+            continue
+        body = m.group("body")
+        start: float | None = None
+        suffix = _SUFFIX.search(body)
+        if suffix:
+            body = body[: suffix.start()]
+            label_s = parse_clock(suffix.group("label"), line=number)
+            t_s = _t_value(suffix.group("url").strip(), number)
+            start = t_s if t_s is not None else label_s
+        if "[[" in body:
+            raise TranscriptError("malformed timestamp link (expected [[hh:mm:ss](url)] at the end)", line=number)
+        cue_text = _collapse(_clean(body))
+        if not cue_text:
+            continue
+        key = " ".join(norm_word(w) for w in cue_text.split())
+        if key and key == last_key:
+            continue  # whisper repeated the whole line
+        last_key = key
+        cues.append(Cue(text=cue_text, start_s=start, line=number))
+    for this, nxt in zip(cues, cues[1:]):
+        if this.start_s is not None and nxt.start_s is not None:
+            this.end_s = nxt.start_s
+    transcript.cues = cues
+    if transcript.title:
+        podcast, _ = split_title(transcript.title)
+        transcript.podcast = podcast or channel
+    else:
+        transcript.podcast = channel
+    return [transcript]
