@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -7,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from index.store import Store
+from sqlalchemy import create_engine
+
+from index.store import Store, metadata
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "bot" / "samples"
@@ -19,9 +22,26 @@ def seed(prefix: str) -> Path:
     return next(SAMPLES.glob(f"{prefix}_*.txt"))
 
 
-@pytest.fixture
-def store(tmp_path) -> Store:
-    s = Store(f"sqlite:///{tmp_path / 'test.db'}")
+POSTGRES_URL = os.environ.get("QUOTEBOT_TEST_DATABASE_URL")
+
+
+def _database_url(kind: str, tmp_path: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    if not POSTGRES_URL:
+        if os.environ.get("CI"):
+            pytest.fail("QUOTEBOT_TEST_DATABASE_URL is not set in CI; .ci/postgres.sh should set it")
+        pytest.skip("no PostgreSQL: set QUOTEBOT_TEST_DATABASE_URL=$(bash .ci/postgres.sh)")
+    engine = create_engine(POSTGRES_URL)
+    metadata.drop_all(engine)  # each test starts from an empty database
+    engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path) -> Store:
+    """A store on SQLite and on a real PostgreSQL."""
+    s = Store(_database_url(request.param, tmp_path))
     yield s
     s.close()
 

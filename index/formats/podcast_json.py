@@ -1,12 +1,253 @@
-"""Placeholder: being written."""
-from ..model import Transcript
+"""Podcasting 2.0 JSON transcripts (``application/json``), and whisper-style JSON.
+
+Podcasting 2.0::
+
+    {"version": "1.0.0",
+     "segments": [{"speaker": "Darth Vader", "startTime": 0.5, "endTime": 0.75, "body": "I"},
+                  {"startTime": 1, "endTime": 1.25, "body": "am"}, ...]}
+
+Segments are often one word each (the spec's example is word-level, with
+``"father.\\n"`` ending a sentence), so consecutive segments of one speaker are
+merged into cues: a cue ends at a sentence end or newline once it has about 8
+words, at a pause of 1.5 s or more, at about 40 words, or where the speaker
+changes. A segment without ``speaker`` inherits the previous one. Times may be
+numbers or numeric strings (or ``hh:mm:ss.mmm`` clocks).
+
+Whisper-style JSON (``{"segments": [{"start", "end", "text", "speaker"?}]}``)
+is also read; each of its segments, already phrase-sized, is one cue.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from ..errors import TranscriptError
+from ..model import Cue, Transcript
+from ..text import parse_clock, repair_mojibake, squash, strip_noise
 
 NAME = "podcast-json"
 
+MIN_WORDS = 8  # a sentence end closes a cue once it has this many words
+MAX_WORDS = 40  # a cue never grows past this many words
+PAUSE_S = 1.5  # a silence this long between segments closes a cue
+
+_NUMBER = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
+_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*\s*$")
+_NO_SPACE_BEFORE = re.compile(r"^[,.!?;:%)\]}…'’”]")
+
+
+def _seconds(value: Any) -> float | None:
+    """A time: a number, a numeric string, or a clock string; ValueError otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("not a number")
+    if isinstance(value, (int, float)):
+        result = float(value)
+    elif isinstance(value, str) and _NUMBER.match(value):
+        result = float(value)
+    elif isinstance(value, str) and ":" in value:
+        try:
+            result = parse_clock(value)
+        except TranscriptError:
+            raise ValueError("not a number") from None
+    else:
+        raise ValueError("not a number")
+    if not math.isfinite(result):
+        raise ValueError("not a finite number")
+    if result < 0:
+        raise ValueError("negative time")
+    return result
+
+
+def _speaker(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError("not a string")
+    name = squash(str(value))
+    if name and not name.isascii():
+        name = repair_mojibake(name)
+    return name or None
+
+
+Seconds = Annotated[float | None, BeforeValidator(_seconds)]
+Speaker = Annotated[str | None, BeforeValidator(_speaker)]
+
+
+class _Segment(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    speaker: Speaker = None
+    startTime: Seconds = None
+    endTime: Seconds = None
+    body: str
+
+
+class _WhisperSegment(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    speaker: Speaker = None
+    start: Seconds = None
+    end: Seconds = None
+    text: str
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    segments: list[_Segment]
+
+
+class _WhisperDocument(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    segments: list[_WhisperSegment]
+
+
+_MESSAGES = {
+    "missing": "missing",
+    "string_type": "not a string",
+    "model_type": "not an object",
+    "model_attributes_type": "not an object",
+    "dict_type": "not an object",
+    "list_type": "not a list",
+}
+
+
+def _field_error(exc: ValidationError) -> TranscriptError:
+    """The first validation error as ``segments[12].startTime: not a number``."""
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    path = ""
+    for part in err["loc"]:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    message = _MESSAGES.get(err["type"])
+    if message is None:
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    extra = len(errors) - 1
+    more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
+    return TranscriptError(f"{path or 'document'}: {message}{more}")
+
 
 def sniff(text: str) -> bool:
-    return False
+    """A JSON object with a ``segments`` key (checked cheaply; parse() reads it)."""
+    head = text.lstrip("\ufeff \t\r\n")
+    if head.startswith("{"):
+        return '"segments"' in head
+    return head.startswith("[") and '"startTime"' in head and '"body"' in head
+
+
+def _clean(body: str) -> str:
+    text = strip_noise(html.unescape(body))
+    if not text.isascii():
+        text = repair_mojibake(text)
+    return squash(text)
+
+
+def _load(text: str) -> Any:
+    try:
+        return json.loads(text.lstrip("\ufeff"))
+    except json.JSONDecodeError as exc:
+        raise TranscriptError(f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+    except RecursionError:
+        raise TranscriptError("invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with too many digits
+        raise TranscriptError(f"invalid JSON: {exc}") from None
 
 
 def parse(text: str) -> list[Transcript]:
-    raise NotImplementedError
+    """Parse Podcasting 2.0 (or whisper-style) JSON into one transcript."""
+    data = _load(text)
+    title = None
+    if isinstance(data, list):
+        data = {"segments": data}
+    if not isinstance(data, dict):
+        raise TranscriptError('JSON transcript must be an object with a "segments" list', line=1)
+    if "segments" not in data:
+        raise TranscriptError('JSON transcript has no "segments" list', line=1)
+    if isinstance(data.get("title"), str):
+        title = squash(data["title"]) or None
+    segments = data["segments"]
+    whisper = isinstance(segments, list) and not any(isinstance(s, dict) and "body" in s for s in segments) and any(
+        isinstance(s, dict) and "text" in s for s in segments
+    )
+    try:
+        if whisper:
+            cues = _whisper_cues(_WhisperDocument.model_validate(data).segments)
+        else:
+            cues = _merge(_Document.model_validate(data).segments)
+    except ValidationError as exc:
+        raise _field_error(exc) from None
+    speakers: list[str] = []
+    for cue in cues:
+        if cue.speaker and cue.speaker not in speakers:
+            speakers.append(cue.speaker)
+    if title and not title.isascii():
+        title = repair_mojibake(title)
+    return [Transcript(format=NAME, cues=cues, title=title, speakers=speakers)]
+
+
+def _join(words: list[str]) -> str:
+    out = ""
+    for w in words:
+        if out and not _NO_SPACE_BEFORE.match(w):
+            out += " "
+        out += w
+    return out
+
+
+def _merge(segments: list[_Segment]) -> list[Cue]:
+    """Merge word (or phrase) segments into sentence-sized cues."""
+    cues: list[Cue] = []
+    words: list[str] = []
+    start: float | None = None
+    end: float | None = None
+    speaker: str | None = None
+    cue_speaker: str | None = None
+
+    def flush() -> None:
+        nonlocal words, start, end
+        if words:
+            previous = cues[-1].speaker if cues else None
+            cues.append(Cue(
+                text=_join(words), start_s=start, end_s=end, speaker=cue_speaker,
+                turn=cue_speaker is not None and (not cues or previous != cue_speaker),
+            ))
+        words, start, end = [], None, None
+
+    for seg in segments:
+        if seg.speaker is not None:
+            speaker = seg.speaker
+        text = _clean(seg.body)
+        if not text:
+            continue
+        if words:
+            pause = seg.startTime is not None and end is not None and seg.startTime - end >= PAUSE_S
+            if speaker != cue_speaker or pause or len(words) >= MAX_WORDS:
+                flush()
+        if not words:
+            start, cue_speaker = seg.startTime, speaker
+        words.extend(text.split())
+        if seg.endTime is not None:
+            end = seg.endTime
+        elif seg.startTime is not None:
+            end = max(end or seg.startTime, seg.startTime)
+        if len(words) >= MIN_WORDS and ("\n" in seg.body or _SENTENCE_END.search(text)):
+            flush()
+    flush()
+    return cues
+
+
+def _whisper_cues(segments: list[_WhisperSegment]) -> list[Cue]:
+    cues: list[Cue] = []
+    for seg in segments:
+        text = _clean(seg.text)
+        if not text:
+            continue
+        previous = cues[-1].speaker if cues else None
+        turn = seg.speaker is not None and (not cues or previous != seg.speaker)
+        cues.append(Cue(text=text, start_s=seg.start, end_s=seg.end, speaker=seg.speaker, turn=turn))
+    return cues

@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from urllib.parse import parse_qs, urlsplit
 
 from ..errors import TranscriptError
 from ..model import Chapter, Cue, Transcript
-from ..text import collapse_repeats, norm_word, parse_clock, repair_mojibake, split_title, squash, strip_noise
+from ..text import collapse_repeats, parse_clock, repair_mojibake, split_title, squash, strip_noise
 
 NAME = "youtube-md"
 
@@ -43,11 +42,13 @@ _SNIFF_KEY = re.compile(r"^(Date Generated|Transcription Model)\s*:", re.I | re.
 _TITLE = re.compile(r"^#\s+(?P<title>\S.*)$")
 _CHANNEL = re.compile(r"^\*\*(?P<channel>[^*\n]+?):?\*\*:?\s*\[(?P<date>[^\]\n]*)\]\((?P<url>[^)\s]*)\)\s*$")
 _BULLET = re.compile(r"^\*\s+(?P<body>.*)$")
-_SUFFIX = re.compile(r"\s*\[\[(?P<label>[^\]]*)\]\((?P<url>[^)]*)\)\]\s*$")
+_SUFFIX = re.compile(r"\[\[(?P<label>[^\]]*)\]\((?P<url>[^)]*)\)\]\s*")
 _BULLET_WITH_LINK = re.compile(r"^\*\s+\S.*\[\[[^\]\n]*\]\(https?://[^)\n]*\)\]\s*$", re.M)
 _CHAPTER = re.compile(r"^\s*(?P<clock>\d{1,2}(?::\d{1,2}){1,2})\s*[-–—]\s*(?P<title>\S.*)$")
 _LENGTH = re.compile(r"^(?P<seconds>\d+(?:\.\d+)?)\s*s?$", re.I)
 _MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_T_PARAM = re.compile(r"[?&#]t=([^&#]*)")
+_NON_WORD = re.compile(r"[\W_]+")
 _T_SECONDS = re.compile(r"^(?P<s>\d+(?:\.\d+)?)s?$")
 _T_HMS = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$")
 
@@ -68,14 +69,25 @@ def sniff(text: str) -> bool:
 
 def _clean(text: str) -> str:
     """Display text: mojibake repaired, links reduced to their text, no bold, no noise tags."""
-    text = repair_mojibake(text)
+    if not text.isascii():  # pure ASCII cannot be mojibake; ftfy is slow
+        text = repair_mojibake(text)
     text = _MD_LINK.sub(r"\1", text)
     text = text.replace("**", "")
     return strip_noise(text)
 
 
+def _has_repeated_4gram(words: list[str]) -> bool:
+    """Cheap pre-check: no 4-gram occurs twice, so collapse_repeats has nothing to do."""
+    keys = [_NON_WORD.sub("", w.lower()) for w in words]
+    grams = [tuple(keys[i:i + 4]) for i in range(len(keys) - 3)]
+    return len(set(grams)) < len(grams)
+
+
 def _collapse(text: str) -> str:
+    """collapse_repeats, fed at most _COLLAPSE_CHUNK words at a time."""
     words = text.split()
+    if len(words) < 8 or not _has_repeated_4gram(words):
+        return text
     if len(words) <= _COLLAPSE_CHUNK:
         return collapse_repeats(text)
     return " ".join(
@@ -85,14 +97,10 @@ def _collapse(text: str) -> str:
 
 def _t_value(url: str, line: int) -> float | None:
     """Seconds from a YouTube link's ``t=`` (``12.34s``, ``754``, ``1h2m3s``); None when absent."""
-    try:
-        query = parse_qs(urlsplit(url).query)
-    except ValueError:
-        raise TranscriptError(f"malformed timestamp link {url[:80]!r}", line=line) from None
-    values = query.get("t")
-    if not values:
+    found = _T_PARAM.search(url)
+    if not found:
         return None
-    value = values[0].strip()
+    value = found.group(1).strip()
     m = _T_SECONDS.match(value)
     if m:
         seconds = float(m.group("s"))
@@ -196,9 +204,10 @@ def parse(text: str) -> list[Transcript]:
             continue
         body = m.group("body")
         start: float | None = None
-        suffix = _SUFFIX.search(body)
+        at = body.rfind("[[")
+        suffix = _SUFFIX.fullmatch(body, at) if at >= 0 else None
         if suffix:
-            body = body[: suffix.start()]
+            body = body[:at]
             label_s = parse_clock(suffix.group("label"), line=number)
             t_s = _t_value(suffix.group("url").strip(), number)
             start = t_s if t_s is not None else label_s
@@ -207,7 +216,7 @@ def parse(text: str) -> list[Transcript]:
         cue_text = _collapse(_clean(body))
         if not cue_text:
             continue
-        key = " ".join(norm_word(w) for w in cue_text.split())
+        key = _NON_WORD.sub(" ", cue_text.lower()).strip()
         if key and key == last_key:
             continue  # whisper repeated the whole line
         last_key = key
