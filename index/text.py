@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -90,35 +91,37 @@ def squash(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def norm_word(word: str) -> str:
     """A word reduced for comparison: lowercase, no accents, no punctuation."""
     word = unicodedata.normalize("NFKD", word.lower())
     return "".join(ch for ch in word if ch.isalnum())
 
 
-def collapse_repeats(text: str, min_n: int = 4) -> str:
-    """Collapse an n-gram (n >= min_n words) repeated immediately in one line.
+def collapse_repeats(text: str, min_n: int = 4, max_n: int = 40) -> str:
+    """Collapse an n-gram (min_n <= n <= max_n words) repeated immediately in one line.
 
     ``in terms of like the pre-training in terms of like the`` keeps one copy.
     Short repeats ("not, not, not") are kept: they are usually real speech.
+    One pass: whenever the words kept so far end with the same n-gram twice,
+    the second copy is dropped. Linear in the line's length for a fixed max_n.
     """
     words = text.split()
     if len(words) < 2 * min_n:
         return text
-    keys = [norm_word(w) for w in words]
-    changed = True
-    while changed:
-        changed = False
-        for n in range(len(words) // 2, min_n - 1, -1):
-            i = 0
-            while i + 2 * n <= len(words):
-                if keys[i:i + n] == keys[i + n:i + 2 * n] and any(keys[i:i + n]):
-                    del words[i + n:i + 2 * n]
-                    del keys[i + n:i + 2 * n]
-                    changed = True
-                else:
-                    i += 1
-    return " ".join(words)
+    kept: list[str] = []
+    keys: list[str] = []
+    for word in words:
+        kept.append(word)
+        keys.append(norm_word(word))
+        size = len(keys)
+        for n in range(min_n, min(max_n, size // 2) + 1):
+            if keys[size - n] == keys[size - 2 * n] and keys[size - n:] == keys[size - 2 * n:size - n] \
+                    and any(keys[size - n:]):
+                del kept[size - n:]
+                del keys[size - n:]
+                break
+    return " ".join(kept)
 
 
 def rolling_overlap(previous: list[str], current: list[str], *, max_k: int = 40, min_k: int = 2) -> int:

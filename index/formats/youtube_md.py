@@ -29,13 +29,10 @@ import re
 
 from ..errors import TranscriptError
 from ..model import Chapter, Cue, Transcript
-from ..text import collapse_repeats, parse_clock, repair_mojibake, split_title, squash, strip_noise
+from ..text import collapse_repeats, norm_word, parse_clock, repair_mojibake, split_title, squash, strip_noise
 
 NAME = "youtube-md"
 
-# Longest run of words handed to collapse_repeats at once: it is super-linear
-# in the line length, and real whisper lines are far shorter than this.
-_COLLAPSE_CHUNK = 150
 
 _HEADER_KEY = re.compile(r"^(Date Generated|Transcription Model|Length|Video Keywords|Video Views|Video Rating|Video Description)\s*:", re.I)
 _SNIFF_KEY = re.compile(r"^(Date Generated|Transcription Model)\s*:", re.I | re.M)
@@ -45,12 +42,11 @@ _BULLET = re.compile(r"^\*\s+(?P<body>.*)$")
 _SUFFIX = re.compile(r"\[\[(?P<label>[^\]]*)\]\((?P<url>[^)]*)\)\]\s*")
 _BULLET_WITH_LINK = re.compile(r"^\*\s+\S.*\[\[[^\]\n]*\]\(https?://[^)\n]*\)\]\s*$", re.M)
 _CHAPTER = re.compile(r"^\s*(?P<clock>\d{1,2}(?::\d{1,2}){1,2})\s*[-–—]\s*(?P<title>\S.*)$")
-_LENGTH = re.compile(r"^(?P<seconds>\d+(?:\.\d+)?)\s*s?$", re.I)
-_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_LENGTH = re.compile(r"^(?P<seconds>\d{1,9}(?:\.\d{1,9})?)\s*s?$", re.I)
+_MD_LINK = re.compile(r"\[([^\[\]]*)\]\([^()\s\[\]]*\)")  # no nested brackets: linear on any line
 _T_PARAM = re.compile(r"[?&#]t=([^&#]*)")
-_NON_WORD = re.compile(r"[\W_]+")
-_T_SECONDS = re.compile(r"^(?P<s>\d+(?:\.\d+)?)s?$")
-_T_HMS = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$")
+_T_SECONDS = re.compile(r"^(?P<s>\d{1,9}(?:\.\d{1,20})?)s?$")
+_T_HMS = re.compile(r"^(?:(?P<h>\d{1,6})h)?(?:(?P<m>\d{1,6})m)?(?:(?P<s>\d{1,9}(?:\.\d{1,9})?)s)?$")
 
 
 def sniff(text: str) -> bool:
@@ -75,24 +71,6 @@ def _clean(text: str) -> str:
     text = text.replace("**", "")
     return strip_noise(text)
 
-
-def _has_repeated_4gram(words: list[str]) -> bool:
-    """Cheap pre-check: no 4-gram occurs twice, so collapse_repeats has nothing to do."""
-    keys = [_NON_WORD.sub("", w.lower()) for w in words]
-    grams = [tuple(keys[i:i + 4]) for i in range(len(keys) - 3)]
-    return len(set(grams)) < len(grams)
-
-
-def _collapse(text: str) -> str:
-    """collapse_repeats, fed at most _COLLAPSE_CHUNK words at a time."""
-    words = text.split()
-    if len(words) < 8 or not _has_repeated_4gram(words):
-        return text
-    if len(words) <= _COLLAPSE_CHUNK:
-        return collapse_repeats(text)
-    return " ".join(
-        collapse_repeats(" ".join(words[i:i + _COLLAPSE_CHUNK])) for i in range(0, len(words), _COLLAPSE_CHUNK)
-    )
 
 
 def _t_value(url: str, line: int) -> float | None:
@@ -213,10 +191,10 @@ def parse(text: str) -> list[Transcript]:
             start = t_s if t_s is not None else label_s
         if "[[" in body:
             raise TranscriptError("malformed timestamp link (expected [[hh:mm:ss](url)] at the end)", line=number)
-        cue_text = _collapse(_clean(body))
+        cue_text = collapse_repeats(_clean(body))
         if not cue_text:
             continue
-        key = _NON_WORD.sub(" ", cue_text.lower()).strip()
+        key = " ".join(norm_word(w) for w in cue_text.split())
         if key and key == last_key:
             continue  # whisper repeated the whole line
         last_key = key
