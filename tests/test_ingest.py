@@ -68,7 +68,7 @@ def test_a_bad_file_never_stops_the_others_nor_removes_what_was_stored(tmp_path,
     vtt = write(tmp_path / "a" / "other.vtt", VTT)
     results = ingest([good, vtt, str(tmp_path / "missing.txt")], store)
     assert [r.status for r in results] == ["failed", "added", "failed"]
-    assert "good.txt:2" in results[0].error and "timestamp" in results[0].error
+    assert "good.txt:1" in results[0].error and "timestamp" in results[0].error
     assert "missing.txt" in results[2].error
     assert store.segment_count() == before + results[1].segments
     assert ok.episodes[0] in {e.id for e in store.episodes()}
