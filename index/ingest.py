@@ -14,7 +14,7 @@ from .errors import TranscriptError
 from .model import Transcript
 from .segment import segment
 from .sources import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, Sidecar, Source, decode, open_sources
-from .store import EpisodeRecord, Store
+from .store import Episode, Store
 from .text import split_title
 
 Progress = Callable[[int, int, str], None]
@@ -141,14 +141,14 @@ def _apply_sidecar(transcript: Transcript, meta: Sidecar | None) -> None:
             transcript.speakers.append(name)
 
 
-def _record(episode_id: str, t: Transcript, meta: Sidecar | None) -> EpisodeRecord:
+def _record(episode_id: str, t: Transcript, meta: Sidecar | None) -> Episode:
     speakers = list(dict.fromkeys(t.speakers + [c.speaker for c in t.cues if c.speaker]))
     duration = t.duration_s
     if duration is None:
         ends = [c.end_s if c.end_s is not None else c.start_s for c in t.cues]
         ends = [e for e in ends if e is not None]
         duration = max(ends) if ends else None
-    return EpisodeRecord(
+    return Episode(
         id=episode_id,
         title=t.title,
         podcast=t.podcast,

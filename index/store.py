@@ -97,7 +97,9 @@ library = Table(
 
 
 @dataclass
-class EpisodeRecord:
+class Episode:
+    """An episode as stored, with how many segments it has and where it came from."""
+
     id: str
     title: str | None = None
     podcast: str | None = None
@@ -108,21 +110,8 @@ class EpisodeRecord:
     speakers: list[str] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
     guests: list[str] = field(default_factory=list)
-
-
-@dataclass
-class EpisodeSummary:
-    """What ``quotebot episodes`` lists."""
-
-    id: str
-    title: str | None
-    podcast: str | None
-    url: str | None
-    published: dt.date | None
-    duration_s: float | None
-    segments: int
-    speakers: list[str]
-    sources: list[str]
+    segments: int = 0
+    sources: list[str] = field(default_factory=list)
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -178,51 +167,48 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(segments)).scalar_one())
 
-    def episodes(self) -> list[EpisodeSummary]:
-        with self.engine.connect() as conn:
-            counts = dict(
-                conn.execute(select(segments.c.episode_id, func.count()).group_by(segments.c.episode_id)).all()
-            )
-            links: dict[str, list[str]] = {}
-            names = dict(conn.execute(select(sources.c.key, sources.c.name)).all())
-            for key, episode_id in conn.execute(
-                select(source_episodes.c.source_key, source_episodes.c.episode_id).order_by(source_episodes.c.source_key)
-            ):
-                links.setdefault(episode_id, []).append(names.get(key, key))
-            out = []
-            for row in conn.execute(select(episodes).order_by(episodes.c.podcast, episodes.c.title, episodes.c.id)):
-                out.append(
-                    EpisodeSummary(
-                        id=row.id,
-                        title=row.title,
-                        podcast=row.podcast,
-                        url=row.url,
-                        published=row.published,
-                        duration_s=row.duration_s,
-                        segments=int(counts.get(row.id, 0)),
-                        speakers=json.loads(row.speakers),
-                        sources=links.get(row.id, []),
-                    )
-                )
-            return out
+    def episodes(self) -> list[Episode]:
+        """Every episode, with its segment count and source names."""
+        return self._episodes(None)
 
-    def episode(self, episode_id: str) -> EpisodeRecord | None:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(episodes).where(episodes.c.id == episode_id)).first()
-        if row is None:
-            return None
-        return EpisodeRecord(
-            id=row.id,
-            title=row.title,
-            podcast=row.podcast,
-            url=row.url,
-            published=row.published,
-            duration_s=row.duration_s,
-            chapters=[(float(s), str(t)) for s, t in json.loads(row.chapters)],
-            speakers=json.loads(row.speakers),
-            hosts=json.loads(row.hosts),
-            guests=json.loads(row.guests),
+    def episode(self, episode_id: str) -> Episode | None:
+        found = self._episodes(episode_id)
+        return found[0] if found else None
+
+    def _episodes(self, only: str | None) -> list[Episode]:
+        query = select(episodes).order_by(episodes.c.podcast, episodes.c.title, episodes.c.id)
+        counting = select(segments.c.episode_id, func.count()).group_by(segments.c.episode_id)
+        linking = (
+            select(source_episodes.c.episode_id, sources.c.name)
+            .join(sources, sources.c.key == source_episodes.c.source_key)
+            .order_by(sources.c.name)
         )
+        if only is not None:
+            query = query.where(episodes.c.id == only)
+            counting = counting.where(segments.c.episode_id == only)
+            linking = linking.where(source_episodes.c.episode_id == only)
+        with self.engine.connect() as conn:
+            counts = dict(conn.execute(counting).all())
+            names: dict[str, list[str]] = {}
+            for episode_id, name in conn.execute(linking):
+                names.setdefault(episode_id, []).append(name)
+            return [
+                Episode(
+                    id=row.id,
+                    title=row.title,
+                    podcast=row.podcast,
+                    url=row.url,
+                    published=row.published,
+                    duration_s=row.duration_s,
+                    chapters=[(float(s), str(t)) for s, t in json.loads(row.chapters)],
+                    speakers=json.loads(row.speakers),
+                    hosts=json.loads(row.hosts),
+                    guests=json.loads(row.guests),
+                    segments=int(counts.get(row.id, 0)),
+                    sources=names.get(row.id, []),
+                )
+                for row in conn.execute(query)
+            ]
 
     def iter_segments(self, batch: int = 10_000) -> Iterator[tuple[int, Segment]]:
         """Every segment with its row id, in episode order."""
@@ -251,7 +237,7 @@ class Store:
         content_hash: str,
         format: str,
         warnings: list[str],
-        episodes_and_segments: list[tuple[EpisodeRecord, list[Segment]]],
+        episodes_and_segments: list[tuple[Episode, list[Segment]]],
     ) -> None:
         """Store a source's episodes and segments, replacing what it had, atomically."""
         with self.engine.begin() as conn:
@@ -315,7 +301,7 @@ class Store:
         conn.execute(update(library).values(version=library.c.version + 1))
 
 
-def _episode_row(r: EpisodeRecord) -> dict:
+def _episode_row(r: Episode) -> dict:
     return dict(
         id=r.id,
         title=r.title,
