@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index import formats
@@ -14,6 +14,8 @@ from index.errors import TranscriptError
 from index.formats import bracket_captions
 from index.model import Transcript
 from index.text import is_cjk, norm_word, parse_clock, squash
+
+from .fuzzing import EDITS, FUZZ, edit_lines
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 SEED = SAMPLES / "001_81e8968b19920830.txt"
@@ -312,35 +314,7 @@ _SEED_LINES = SEED.read_text(encoding="utf-8").splitlines()
 _EXCERPT = _SEED_LINES[:60] + _SEED_LINES[1060:1130] + _SEED_LINES[3170:3190]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["delete", "duplicate", "replace_char", "insert", "truncate", "swap"]),
-            st.integers(min_value=0, max_value=10_000),
-            st.text(max_size=12),
-        ),
-        max_size=8,
-    )
-)
-def test_fuzz_mutated_seed_excerpt(edits: list[tuple[str, int, str]]) -> None:
-    lines = list(_EXCERPT)
-    for op, pos, junk in edits:
-        if not lines:
-            break
-        i = pos % len(lines)
-        if op == "delete":
-            del lines[i]
-        elif op == "duplicate":
-            lines.insert(i, lines[i])
-        elif op == "insert":
-            lines.insert(i, junk)
-        elif op == "truncate":
-            lines[i] = lines[i][: pos % (len(lines[i]) + 1)]
-        elif op == "swap":
-            j = (i + 1) % len(lines)
-            lines[i], lines[j] = lines[j], lines[i]
-        elif lines[i]:
-            j = pos % len(lines[i])
-            lines[i] = lines[i][:j] + (junk[:1] or "x") + lines[i][j + 1:]
-    _parse_or_error("\n".join(lines))
+@FUZZ
+@given(EDITS)
+def test_fuzz_mutated_seed_excerpt(edits: list[tuple[int, int, str]]) -> None:
+    _parse_or_error(edit_lines(_EXCERPT, edits))

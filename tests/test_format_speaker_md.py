@@ -8,12 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from index import formats
 from index.errors import TranscriptError
 from index.formats import speaker_md
+
+from .fuzzing import EDITS, FUZZ, edit_lines
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 SEED = next(SAMPLES.glob("003_*.txt"))
@@ -232,29 +234,7 @@ def test_not_claimed():
 # --- fuzz: any input returns transcripts or raises TranscriptError ---------
 
 EXCERPT = "\n".join(TEXT.splitlines()[:40] + TEXT.splitlines()[660:672])
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-EDITS = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 10_000), st.text(max_size=20)), max_size=8)
 
-
-def _edit(lines: list[str], edits: list[tuple[int, int, str]]) -> str:
-    lines = list(lines)
-    for op, pos, payload in edits:
-        if not lines:
-            lines.append(payload)
-            continue
-        i = pos % len(lines)
-        cut = pos % (len(lines[i]) + 1)
-        if op == 0:
-            del lines[i]
-        elif op == 1:
-            lines.insert(i, payload)
-        elif op == 2:
-            lines[i] = lines[i][:cut] + payload + lines[i][cut:]
-        elif op == 3:
-            lines[i] = lines[i][:cut]
-        else:
-            lines.insert(i, lines[(pos * 7) % len(lines)])
-    return "\n".join(lines)
 
 
 def _check(text: str) -> None:
@@ -285,4 +265,4 @@ def test_fuzz_label_alphabet(tokens):
 @FUZZ
 @given(EDITS)
 def test_fuzz_edited_seed(edits):
-    _check(_edit(EXCERPT.splitlines(), edits))
+    _check(edit_lines(EXCERPT.splitlines(), edits))

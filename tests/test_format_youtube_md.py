@@ -7,13 +7,15 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index import formats
 from index.errors import TranscriptError
 from index.formats import youtube_md
 from index.model import Transcript
+
+from .fuzzing import EDITS, FUZZ, edit_lines
 
 SAMPLES = Path(__file__).resolve().parents[1] / "bot" / "samples"
 SEED = SAMPLES / "000_bcbdccec1200e6a3.txt"
@@ -256,32 +258,7 @@ _EXCERPT = SEED.read_text(encoding="utf-8").splitlines()[:40] + ["---", ""] + SE
 ).splitlines()[85:120]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from(["delete", "duplicate", "replace_char", "insert", "truncate"]),
-            st.integers(min_value=0, max_value=10_000),
-            st.text(max_size=12),
-        ),
-        max_size=6,
-    )
-)
-def test_fuzz_mutated_seed_excerpt(edits: list[tuple[str, int, str]]) -> None:
-    lines = list(_EXCERPT)
-    for op, pos, junk in edits:
-        if not lines:
-            break
-        i = pos % len(lines)
-        if op == "delete":
-            del lines[i]
-        elif op == "duplicate":
-            lines.insert(i, lines[i])
-        elif op == "insert":
-            lines.insert(i, junk)
-        elif op == "truncate":
-            lines[i] = lines[i][: pos % (len(lines[i]) + 1)]
-        elif lines[i]:
-            j = pos % len(lines[i])
-            lines[i] = lines[i][:j] + (junk[:1] or "x") + lines[i][j + 1:]
-    _parse_or_error("\n".join(lines))
+@FUZZ
+@given(EDITS)
+def test_fuzz_mutated_seed_excerpt(edits: list[tuple[int, int, str]]) -> None:
+    _parse_or_error(edit_lines(_EXCERPT, edits))
