@@ -8,10 +8,9 @@ from collections import Counter
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-from index.ingest import ingest
 from sqlalchemy import select
 
+from index.ingest import ingest
 from index.store import Store, sources
 from index.text import norm_word
 
