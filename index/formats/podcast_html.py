@@ -27,7 +27,8 @@ from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction, CD
 
 from ..errors import TranscriptError
 from ..model import Cue, Transcript
-from ..text import parse_clock, repair_mojibake, squash, strip_noise
+from ..text import parse_clock, repair_mojibake, squash
+from .vtt import clean_text
 
 NAME = "podcast-html"
 
@@ -36,6 +37,11 @@ _BLOCK_TAGS = re.compile(r"</(?:p|cite)\s*>", re.IGNORECASE)
 _SKIPPED = (Comment, Declaration, Doctype, ProcessingInstruction, CData)
 _DROP = ["script", "style", "noscript", "template", "svg"]
 _BLANK_LINES = re.compile(r"\n\s*\n")
+# html.parser (3.11) is quadratic on start tags that never close ("<v <v <v",
+# '<a b="' ...). A '<' that cannot start a complete tag is text: escape it first.
+_UNCLOSED = re.compile(r"<(?=[^<>\"']*(?:<|$))")
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+_TAG_LIMIT = 4000  # no tag in a transcript page is longer than this
 
 
 def sniff(text: str) -> bool:
@@ -50,26 +56,50 @@ def sniff(text: str) -> bool:
     return bool(_BLOCK_TAGS.search(text))
 
 
+def _defuse(text: str) -> str:
+    """Escape each '<' that has no '>' to close it (within _TAG_LIMIT characters)."""
+    text = _UNCLOSED.sub("&lt;", text)
+    out: list[str] = []
+    pos = 0
+    for m in _TAG_START.finditer(text):
+        i = m.start()
+        if text.find(">", i, i + _TAG_LIMIT) < 0:
+            out.append(text[pos:i])
+            out.append("&lt;")
+            pos = i + 1
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def _clean(raw: str) -> str:
-    text = strip_noise(raw)
-    if not text.isascii():
-        text = repair_mojibake(text)
-    return squash(text)
+    return clean_text(raw)
 
 
-def _owner(node: Tag | NavigableString) -> Tag | None:
-    return node.find_parent(["p", "cite", "time"])
+def _short_text(el: Tag, limit: int = 64) -> str:
+    """The text of a cite or time, up to ``limit`` nodes, leaving out paragraphs,
+    cites and times inside it (an unclosed ``<time>`` swallows what follows)."""
+    parts: list[str] = []
+    stack = list(reversed(el.contents))
+    while stack and limit > 0:
+        node = stack.pop()
+        limit -= 1
+        if isinstance(node, Tag):
+            if node.name not in ("p", "cite", "time"):
+                stack.extend(reversed(node.contents))
+        elif isinstance(node, NavigableString) and not isinstance(node, _SKIPPED):
+            parts.append(str(node))
+    return squash(" ".join(parts))
 
 
 def _speaker(cite: Tag) -> str | None:
-    name = squash(cite.get_text(" ")).rstrip(":").strip()
+    name = _short_text(cite).rstrip(":").strip()
     if name and not name.isascii():
         name = repair_mojibake(name)
     return name or None
 
 
 def _time(el: Tag) -> float | None:
-    label = squash(el.get_text(" "))
+    label = _short_text(el)
     attr = el.get("datetime")
     for value in (label, attr if isinstance(attr, str) else ""):
         if value:
@@ -106,53 +136,59 @@ class _Reader:
         self.cues.append(Cue(text=text, start_s=self.time, speaker=self.speaker, turn=turn, line=line))
         self.time = None
 
-    def paragraph(self, p: Tag) -> None:
+    def paragraph(self, p: Tag) -> list[Tag]:
+        """A paragraph's own text; a cite or time inside it splits it there.
+
+        Returns the paragraphs nested in it, to be read next."""
         parts: list[str] = []
-        for node in p.descendants:
+        nested: list[Tag] = []
+        stack = list(reversed(p.contents))
+        while stack:
+            node = stack.pop()
             if isinstance(node, Tag):
-                if node.name in ("cite", "time") and _owner(node) is p:
+                if node.name == "cite":
                     self.emit(parts, p.sourceline)
-                    if node.name == "cite":
-                        self.cite(node)
-                    else:
-                        self.set_time(node)
+                    self.cite(node)
+                elif node.name == "time":
+                    self.emit(parts, p.sourceline)
+                    self.set_time(node)
                 elif node.name == "br":
                     parts.append(" ")
+                elif node.name == "p":
+                    nested.append(node)
+                else:
+                    stack.extend(reversed(node.contents))
             elif isinstance(node, NavigableString) and not isinstance(node, _SKIPPED):
-                if _owner(node) is p:
-                    parts.append(str(node))
+                parts.append(str(node))
         self.emit(parts, p.sourceline)
+        return nested
 
 
-def parse(text: str) -> list[Transcript]:
-    """Parse an HTML transcript into one transcript."""
-    try:
-        soup = BeautifulSoup(text, "html.parser")
-        for el in soup.find_all(_DROP):
-            el.decompose()
-        title_el = soup.find("title")
-        title = squash(title_el.get_text(" ")) if title_el else None
-        if title_el:
-            title_el.decompose()
-        elements = soup.find_all(["cite", "time", "p"])
-    except TranscriptError:
-        raise
-    except RecursionError:
-        raise TranscriptError("HTML nested too deeply") from None
-    except Exception as exc:  # the HTML parser on garbage: report it, never crash
-        raise TranscriptError(f"unreadable HTML ({type(exc).__name__}: {exc})") from None
-
-    structured = any(el.name in ("cite", "time") for el in elements)
+def _read(soup: BeautifulSoup) -> tuple[str | None, list[Cue]]:
+    for el in soup.find_all(_DROP):
+        el.decompose()
+    title_el = soup.find("title")
+    title = squash(title_el.get_text(" ")) if title_el else None
+    if title_el:
+        title_el.decompose()
     reader = _Reader()
-    for el in elements:
-        if el.find_parent("p") is not None:
-            continue  # handled with the paragraph that holds it
-        if el.name == "p":
-            reader.paragraph(el)
-        elif structured and el.name == "cite":
-            reader.cite(el)
-        elif structured and el.name == "time":
-            reader.set_time(el)
+    # One pass in document order, without recursion (pages can nest deeply).
+    stack = list(reversed(soup.contents))
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Tag):
+            continue
+        if node.name == "p":
+            stack.extend(reversed(reader.paragraph(node)))
+        elif node.name in ("cite", "time"):
+            if node.name == "cite":
+                reader.cite(node)
+            else:
+                reader.set_time(node)
+            # Paragraphs inside an unclosed cite or time are still read.
+            stack.extend(reversed([c for c in node.contents if isinstance(c, Tag)]))
+        else:
+            stack.extend(reversed(node.contents))
     cues = reader.cues
     if not cues:
         # No paragraphs at all: the page's text, one cue per blank-line block.
@@ -161,6 +197,20 @@ def parse(text: str) -> list[Transcript]:
             cleaned = _clean(block)
             if cleaned:
                 cues.append(Cue(text=cleaned))
+    return title, cues
+
+
+def parse(text: str) -> list[Transcript]:
+    """Parse an HTML transcript into one transcript."""
+    try:
+        soup = BeautifulSoup(_defuse(text), "html.parser")
+        title, cues = _read(soup)
+    except TranscriptError:
+        raise
+    except RecursionError:
+        raise TranscriptError("HTML nested too deeply") from None
+    except Exception as exc:  # the HTML parser on garbage: report it, never crash
+        raise TranscriptError(f"unreadable HTML ({type(exc).__name__}: {exc})") from None
     speakers: list[str] = []
     for cue in cues:
         if cue.speaker and cue.speaker not in speakers:

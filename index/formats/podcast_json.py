@@ -29,7 +29,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from ..errors import TranscriptError
 from ..model import Cue, Transcript
-from ..text import parse_clock, repair_mojibake, squash, strip_noise
+from ..text import parse_clock, repair_mojibake, squash
+from .vtt import clean_text
 
 NAME = "podcast-json"
 
@@ -141,10 +142,7 @@ def sniff(text: str) -> bool:
 
 
 def _clean(body: str) -> str:
-    text = strip_noise(html.unescape(body))
-    if not text.isascii():
-        text = repair_mojibake(text)
-    return squash(text)
+    return clean_text(html.unescape(body))
 
 
 def _load(text: str) -> Any:

@@ -28,7 +28,8 @@ import srt
 
 from ..errors import TranscriptError
 from ..model import Cue, Transcript
-from ..text import repair_mojibake, split_turns, squash, strip_noise
+from ..text import repair_mojibake, split_turns, squash
+from .vtt import clean_text
 
 NAME = "srt"
 
@@ -38,6 +39,7 @@ _SNIFF_TIMING = re.compile(r"^\s*\d{1,3}:\d{2}:\d{2}([,.])\d{1,3}\s*-->\s*\d{1,3
 _INDEX = re.compile(r"^\s*\d+\s*$")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _TAG = re.compile(r"<[^<>]*>|\{\\[^{}]*\}")
+_LONG_DIGITS = re.compile(r"^\s*-?\d{200}")
 _DASH = re.compile(r"^\s*[-–—]\s*")
 # "JOHN: hi", "Dr. Smith: hi", "SPEAKER 1: hi"; the name starts with a letter.
 _PREFIX = re.compile(r"^(?P<name>[^\W\d_][\w.'’&() -]{0,40}?)\s*:(?:\s+|$)(?P<rest>.*)$")
@@ -57,10 +59,7 @@ def sniff(text: str) -> bool:
 
 def _clean(untagged: str) -> str:
     """Display text from a cue's text with its tags already removed."""
-    text = strip_noise(html.unescape(untagged))
-    if not text.isascii():
-        text = repair_mojibake(text)
-    return squash(text)
+    return clean_text(html.unescape(untagged))
 
 
 def speaker_prefix(line: str) -> tuple[str, str] | None:
@@ -120,26 +119,48 @@ def _timings(lines: list[str]) -> list[tuple[int, float, float]]:
     return out
 
 
+def _first_block(lines: list[str], timings: list[tuple[int, float, float]]) -> int:
+    """0-based line where the first cue block starts; TranscriptError for text before it."""
+    if not timings:
+        where = next((i + 1 for i, ln in enumerate(lines) if ln.strip()), 1)
+        raise TranscriptError("no SRT cue found (expected an index line and a timing line)", line=where)
+    timing = timings[0][0] - 1
+    before = [i for i in range(timing) if lines[i].strip()]
+    index = before[-1] if before and _INDEX.match(lines[before[-1]]) else None
+    for i in before:
+        if i != index:
+            raise TranscriptError(
+                f"not an SRT cue block (expected an index line and a timing line), found {lines[i].strip()[:60]!r}",
+                line=i + 1,
+            )
+    return index if index is not None else timing
+
+
 def parse(text: str) -> list[Transcript]:
     """Parse SRT text into one transcript; TranscriptError on malformed input."""
     body = text[1:] if text.startswith("\ufeff") else text
     lines = _LINE_BREAK.split(body)
     timings = _timings(lines)
+    first = _first_block(lines, timings)
+    for i, line in enumerate(lines):
+        if _LONG_DIGITS.match(line):
+            # srt's block regex is quadratic on these; no subtitle has one.
+            raise TranscriptError("a line starting with hundreds of digits: not SRT text", line=i + 1)
+    # srt is handed the text from the first cue block on, so that it never
+    # rescans garbage (its regex is quadratic on that) and its cues line up
+    # with the timing lines found above.
     try:
-        subs = list(srt.parse(body.replace("\r\n", "\n").replace("\r", "\n")))
+        subs = list(srt.parse("\n".join(lines[first:])))
     except srt.SRTParseError as exc:
-        normalised = body.replace("\r\n", "\n").replace("\r", "\n")
         unmatched = exc.unmatched_content
         lead = len(unmatched) - len(unmatched.lstrip("\n"))
-        line = normalised.count("\n", 0, exc.expected_start) + 1 + lead
-        first = unmatched.strip().split("\n", 1)[0][:60] if unmatched.strip() else ""
+        line = "\n".join(lines[first:]).count("\n", 0, exc.expected_start) + 1 + lead + first
+        shown = unmatched.strip().split("\n", 1)[0][:60]
         raise TranscriptError(
-            f"not an SRT cue block (expected an index line and a timing line), found {first!r}", line=line
+            f"not an SRT cue block (expected an index line and a timing line), found {shown!r}", line=line
         ) from None
     except Exception as exc:  # srt on garbage: report it, never crash
         raise TranscriptError(f"unreadable SRT ({type(exc).__name__}: {exc})") from None
-    if not subs and not timings:
-        raise TranscriptError("no SRT cues found (expected an index line and a timing line)", line=1)
 
     aligned = len(timings) == len(subs)
     blocks: list[tuple[float, float, int | None, list[str]]] = []

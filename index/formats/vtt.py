@@ -29,7 +29,7 @@ from webvtt.errors import MalformedCaptionError, MalformedFileError
 
 from ..errors import TranscriptError
 from ..model import Cue, Transcript
-from ..text import repair_mojibake, rolling_overlap, split_turns, squash, strip_noise
+from ..text import NOISE_TAG, repair_mojibake, rolling_overlap, split_turns, squash
 
 NAME = "vtt"
 
@@ -39,10 +39,11 @@ _TS = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})\.(\d{1,3})"
 _TIMING = re.compile(rf"^\s*{_TS}\s*-->\s*{_TS}(?=\s|$)")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # <v Name>, <v.loud Name>; the name runs to the '>'.
-_VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>]*)>")
+_VOICE = re.compile(r"<v(?:\.[^\s<>]*)?[ \t]+([^<>]*)>")
 # Any tag; [^<>] keeps it linear on text full of unmatched '<'.
 _TAG = re.compile(r"<[^<>]*>")
 _INLINE = re.compile(r"<c[.>]|<\d+:\d")
+_SAMPLE = 300
 _TITLE = re.compile(r"^\s*title\s*:\s*(.+)$", re.IGNORECASE)
 
 
@@ -51,13 +52,24 @@ def sniff(text: str) -> bool:
     return bool(_HEADER.match(text.lstrip("\ufeff \t\r\n")))
 
 
-def _clean(raw: str) -> str:
-    """Cue text without tags or entities, noise tags dropped, white space squashed."""
-    text = html.unescape(_TAG.sub("", raw))
-    text = strip_noise(text)
+def _noise_gap(m: re.Match[str]) -> str:
+    following = m.string[m.end():m.end() + 1]
+    return "" if following and following in ",.!?;:" else " "
+
+
+def clean_text(text: str) -> str:
+    """Display text: noise tags dropped (no space left before punctuation),
+    mojibake repaired, white space squashed. Shared by the standard formats."""
+    # Squash first: NOISE_TAG's leading \s* is quadratic on long runs of spaces.
+    text = NOISE_TAG.sub(_noise_gap, squash(text))
     if not text.isascii():
         text = repair_mojibake(text)
     return squash(text)
+
+
+def _clean(raw: str) -> str:
+    """Cue text without tags or entities, noise tags dropped, white space squashed."""
+    return clean_text(html.unescape(_TAG.sub("", raw)))
 
 
 def _ms(match: re.Match[str], first: int) -> None:
@@ -149,12 +161,16 @@ def _is_rolling(raws: list[str]) -> bool:
     """YouTube-style rolling captions: inline word timings, or most cues repeat the previous tail."""
     if any(_INLINE.search(r) for r in raws):
         return True
-    words = [_clean(r).split() for r in raws]
-    words = [w for w in words if w]
-    if len(words) < 3:
-        return False
-    overlapping = sum(1 for a, b in zip(words, words[1:]) if rolling_overlap(a, b) > 0)
-    return overlapping >= 0.5 * (len(words) - 1)
+    # Look at up to _SAMPLE consecutive pairs spread over the file.
+    step = max(1, (len(raws) - 1) // _SAMPLE)
+    pairs = 0
+    overlapping = 0
+    for i in range(1, len(raws), step):
+        a, b = _clean(raws[i - 1]).split(), _clean(raws[i]).split()
+        if a and b:
+            pairs += 1
+            overlapping += rolling_overlap(a, b) > 0
+    return pairs >= 2 and overlapping >= 0.5 * pairs
 
 
 def _plain_cues(captions: list, numbers: list[int | None]) -> list[Cue]:
