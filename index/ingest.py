@@ -13,7 +13,14 @@ from . import formats
 from .errors import TranscriptError
 from .model import Transcript
 from .segment import segment
-from .sources import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_S, Sidecar, Source, decode, open_sources
+from .sources import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_TIMEOUT_S,
+    Sidecar,
+    Source,
+    decode,
+    open_sources,
+)
 from .store import Episode, Store
 from .text import split_title
 

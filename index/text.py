@@ -78,9 +78,25 @@ NOISE_TAG = re.compile(
 )
 
 
+def _noise_gap(match: re.Match[str]) -> str:
+    following = match.string[match.end():match.end() + 1]
+    return "" if following and following in ",.!?;:" else " "
+
+
 def strip_noise(text: str) -> str:
-    """Drop non-speech tags such as ``[MUSIC]``, ``(upbeat music)``, ``[BLANK_AUDIO]``."""
-    return squash(NOISE_TAG.sub(" ", text))
+    """Drop non-speech tags such as ``[MUSIC]``, ``(upbeat music)``, ``[BLANK_AUDIO]``.
+
+    No space is left before punctuation ("studio [laughs]." → "studio."). White
+    space is squashed first: the tag pattern's leading ``\\s*`` is quadratic on
+    long runs of spaces.
+    """
+    return squash(NOISE_TAG.sub(_noise_gap, squash(text)))
+
+
+def clean_text(text: str) -> str:
+    """Display text: noise tags dropped, mojibake repaired, white space squashed."""
+    text = strip_noise(text)
+    return repair_mojibake(text) if not text.isascii() else text
 
 
 _SPACE = re.compile(r"\s+")

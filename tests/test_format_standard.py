@@ -361,7 +361,7 @@ def test_json_word_segments_merge_into_sentences():
 
 
 def test_json_whisper_style():
-    transcript, cues = cues_of(podcast_json, read("standard_whisper.json"))
+    _, cues = cues_of(podcast_json, read("standard_whisper.json"))
     assert [c.text for c in cues] == [
         "Hey everyone, welcome to the Latent Space podcast.",
         "This is Alessio, partner and CTO at Decibel.",

@@ -19,9 +19,9 @@ from ..errors import TranscriptError
 from ..model import Transcript
 from . import (
     bracket_captions,
+    plain,
     podcast_html,
     podcast_json,
-    plain,
     snippets,
     speaker_md,
     srt_format,

@@ -25,12 +25,12 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ..errors import TranscriptError
 from ..model import Cue, Transcript
-from ..text import parse_clock, squash
+from ..text import clean_text, parse_clock, squash
 from .srt_format import speaker_names, speaker_prefix
-from .vtt import clean_text
 
 NAME = "plain"
 
@@ -110,7 +110,7 @@ def _monotonic(stamps: list[str]) -> bool:
             values.append(parse_clock(s))
         except TranscriptError:
             return False
-    pairs = list(zip(values, values[1:]))
+    pairs = list(pairwise(values))
     return not pairs or sum(1 for a, b in pairs if b >= a) >= 0.8 * len(pairs)
 
 

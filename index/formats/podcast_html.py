@@ -21,14 +21,14 @@ the standard library's ``html.parser``.
 from __future__ import annotations
 
 import re
+import warnings
 
-from bs4 import BeautifulSoup, NavigableString, Tag
-from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction, CData
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, Tag
+from bs4.element import CData, Comment, Declaration, Doctype, ProcessingInstruction
 
 from ..errors import TranscriptError
 from ..model import Cue, Transcript
-from ..text import parse_clock, repair_mojibake, squash
-from .vtt import clean_text
+from ..text import clean_text, parse_clock, repair_mojibake, squash
 
 NAME = "podcast-html"
 
@@ -203,7 +203,10 @@ def _read(soup: BeautifulSoup) -> tuple[str | None, list[Cue]]:
 def parse(text: str) -> list[Transcript]:
     """Parse an HTML transcript into one transcript."""
     try:
-        soup = BeautifulSoup(_defuse(text), "html.parser")
+        with warnings.catch_warnings():
+            # A short text that looks like a URL or file name is still a transcript here.
+            warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+            soup = BeautifulSoup(_defuse(text), "html.parser")
         title, cues = _read(soup)
     except TranscriptError:
         raise

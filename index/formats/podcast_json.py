@@ -29,8 +29,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from ..errors import TranscriptError
 from ..model import Cue, Transcript
-from ..text import parse_clock, repair_mojibake, squash
-from .vtt import clean_text
+from ..text import clean_text, parse_clock, repair_mojibake, squash
 
 NAME = "podcast-json"
 
@@ -44,14 +43,13 @@ _NO_SPACE_BEFORE = re.compile(r"^[,.!?;:%)\]}…'’”]")
 
 
 def _seconds(value: Any) -> float | None:
-    """A time: a number, a numeric string, or a clock string; ValueError otherwise."""
+    """A time: a number, a numeric string, or a clock string; ValueError otherwise
+    (pydantic reports a ValueError raised in a validator as a field error)."""
     if value is None:
         return None
     if isinstance(value, bool):
         raise ValueError("not a number")
-    if isinstance(value, (int, float)):
-        result = float(value)
-    elif isinstance(value, str) and _NUMBER.match(value):
+    if isinstance(value, (int, float)) or (isinstance(value, str) and _NUMBER.match(value)):
         result = float(value)
     elif isinstance(value, str) and ":" in value:
         try:

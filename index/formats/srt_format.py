@@ -28,8 +28,7 @@ import srt
 
 from ..errors import TranscriptError
 from ..model import Cue, Transcript
-from ..text import repair_mojibake, split_turns, squash
-from .vtt import clean_text
+from ..text import clean_text, repair_mojibake, split_turns, squash
 
 NAME = "srt"
 
@@ -138,7 +137,7 @@ def _first_block(lines: list[str], timings: list[tuple[int, float, float]]) -> i
 
 def parse(text: str) -> list[Transcript]:
     """Parse SRT text into one transcript; TranscriptError on malformed input."""
-    body = text[1:] if text.startswith("\ufeff") else text
+    body = text.removeprefix("\ufeff")
     lines = _LINE_BREAK.split(body)
     timings = _timings(lines)
     first = _first_block(lines, timings)

@@ -29,7 +29,7 @@ from webvtt.errors import MalformedCaptionError, MalformedFileError
 
 from ..errors import TranscriptError
 from ..model import Cue, Transcript
-from ..text import NOISE_TAG, repair_mojibake, rolling_overlap, split_turns, squash
+from ..text import clean_text, repair_mojibake, rolling_overlap, split_turns, squash
 
 NAME = "vtt"
 
@@ -51,20 +51,6 @@ def sniff(text: str) -> bool:
     """True when the text starts with the ``WEBVTT`` signature line."""
     return bool(_HEADER.match(text.lstrip("\ufeff \t\r\n")))
 
-
-def _noise_gap(m: re.Match[str]) -> str:
-    following = m.string[m.end():m.end() + 1]
-    return "" if following and following in ",.!?;:" else " "
-
-
-def clean_text(text: str) -> str:
-    """Display text: noise tags dropped (no space left before punctuation),
-    mojibake repaired, white space squashed. Shared by the standard formats."""
-    # Squash first: NOISE_TAG's leading \s* is quadratic on long runs of spaces.
-    text = NOISE_TAG.sub(_noise_gap, squash(text))
-    if not text.isascii():
-        text = repair_mojibake(text)
-    return squash(text)
 
 
 def _clean(raw: str) -> str:

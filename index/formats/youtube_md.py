@@ -29,7 +29,15 @@ import re
 
 from ..errors import TranscriptError
 from ..model import Chapter, Cue, Transcript
-from ..text import collapse_repeats, norm_word, parse_clock, repair_mojibake, split_title, squash, strip_noise
+from ..text import (
+    collapse_repeats,
+    norm_word,
+    parse_clock,
+    repair_mojibake,
+    split_title,
+    squash,
+    strip_noise,
+)
 
 NAME = "youtube-md"
 

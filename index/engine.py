@@ -1,0 +1,917 @@
+"""An exact BM25 index in numpy: rank-bm25's BM25Okapi scores, top-k in well under a millisecond.
+
+Scores are exactly those of ``rank_bm25.BM25Okapi(corpus, k1=1.5, b=0.75, epsilon=0.25)``: the
+same idf (with its floor, epsilon * average idf, for terms in more than half of the documents),
+the same ``tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))`` computed in the same order,
+and a query token repeated n times counts n times.  The engine takes token lists and does not
+care how they were made.
+
+Layout (N documents):
+
+* Documents are renumbered internally by length (then by id), so the length normaliser
+  ``K = k1 * (1 - b + b * dl / avgdl)`` never decreases along the internal order.
+* A term's postings are split into *layers*, one per distinct term frequency, highest tf first;
+  a layer is a sorted int32 array of internal doc ids (its tf is the layer's, not stored per
+  posting).  Along a layer the impact ``tf * (k1 + 1) / (tf + K)`` never increases, so "the
+  postings with impact >= g" is a prefix of every layer.
+* Terms with more than ``GRID_MIN_DF`` postings have a table of 64 impact levels
+  ``g_j = max_impact * RATIOS[j]``: for each layer, the length of its prefix at each level, and for
+  the term, the number of postings at or above each level.
+* The frequent terms (df >= N / 16) also have their tf (4 bits; 15 = look in a small exception
+  table) in a doc-major byte matrix ``rows``: one gather fetches a candidate's tf for all of them.
+  Their layers are kept only down to the level holding about ``DENSE_PREFIX`` postings.
+
+A query chooses an impact level for each term.  The documents at or above some term's level are
+the candidates, scored with all query terms; a document that is not a candidate scores below the
+sum of the levels' contributions.  Once that sum is below the k-th best candidate score, the
+candidates hold the exact top-k.  Levels start shallow and deepen (a small knapsack picks, for a
+threshold, the levels with the fewest postings); the best candidates are then rescored exactly,
+in query order, and sorted by (score desc, doc id asc).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain, islice
+from pathlib import Path
+
+import numpy as np
+
+K1 = 1.5
+B = 0.75
+EPSILON = 0.25
+
+GRID_MIN_DF = 512  # terms with more postings get impact-level tables
+DENSE_FRACTION = 32  # terms in >= N/32 documents go into the doc-major tf rows
+DENSE_MIN_DOCS = 4096  # no rows in smaller corpora
+DENSE_PREFIX = 1 << 16  # postings kept in a dense term's layers (its best, by impact)
+NIBBLE = 15  # a dense tf of 15 or more is stored as 15; the exact value is in the exception table
+LEVELS = 64
+RATIOS = np.exp(-0.04 * np.arange(LEVELS))
+SEED_COUNT = 32  # postings per term in the first round
+DEEPEN_BUDGET = 2048  # postings in the first deepening round (x4 each round)
+CHUNK = 100_000  # documents per build chunk (and progress report)
+MAX_BUFS = 4  # per-thread N-entry tf buffers for looking up mid-frequency terms
+MERGE = 8192  # a round's parts smaller than this in total are scored as one batch
+_FORMAT = 2
+
+_TRACE: list | None = None  # debugging: when a list, the query path appends what it does
+
+_I32 = np.int32
+_I64 = np.int64
+_EMPTY = np.zeros(0, _I32)
+
+
+def _impact(tf, K):
+    """rank-bm25's tf part, in its order of operations."""
+    return tf * (K1 + 1) / (tf + K)
+
+
+def _tol(theta: float) -> float:
+    """Slack for float rounding when comparing bounds with candidate scores."""
+    return 1e-9 * (1.0 + abs(theta))
+
+
+class _Vocab:
+    """Token -> term id in numpy arrays: the tokens' utf-8 bytes and a crc32-bucketed table."""
+
+    __slots__ = ("blob", "off", "bstart", "bids", "mask")
+
+    def __init__(self, blob, off, bstart, bids):
+        self.blob, self.off, self.bstart, self.bids = blob, off, bstart, bids
+        self.mask = len(bstart) - 2
+
+    @classmethod
+    def build(cls, tokens: list[str]) -> "_Vocab":
+        raw = [t.encode("utf-8", "surrogatepass") for t in tokens]
+        off = np.zeros(len(raw) + 1, _I64)
+        np.cumsum(np.fromiter(map(len, raw), _I64, len(raw)), out=off[1:])
+        blob = np.frombuffer(b"".join(raw), np.uint8).copy()
+        size = 1 << max(0, (len(raw) - 1).bit_length())
+        h = np.fromiter(map(zlib.crc32, raw), _I64, len(raw)) & (size - 1)
+        bids = np.argsort(h, kind="stable").astype(_I32)
+        bstart = np.zeros(size + 1, _I64)
+        np.cumsum(np.bincount(h, minlength=size), out=bstart[1:])
+        return cls(blob, off, bstart, bids)
+
+    def get(self, token: str) -> int:
+        raw = token.encode("utf-8", "surrogatepass")
+        h = zlib.crc32(raw) & self.mask
+        lo, hi = self.bstart[h : h + 2].tolist()
+        for i in range(lo, hi):
+            t = int(self.bids[i])
+            a, b = self.off[t : t + 2].tolist()
+            if b - a == len(raw) and self.blob[a:b].tobytes() == raw:
+                return t
+        return -1
+
+    def token(self, t: int) -> str:
+        a, b = self.off[t : t + 2].tolist()
+        return self.blob[a:b].tobytes().decode("utf-8", "surrogatepass")
+
+    def arrays(self) -> dict:
+        return {"vocab_blob": self.blob, "vocab_off": self.off, "vocab_bstart": self.bstart, "vocab_bids": self.bids}
+
+
+class _Scratch(threading.local):
+    """Per-thread tf buffers (N entries each, kept all-zero between uses)."""
+
+    bufs: list | None = None
+    made = 0
+
+
+class _QTerm:
+    """A query term and where the query has got to in its postings."""
+
+    __slots__ = ("t", "w", "slot", "byte", "shift", "esc", "g", "cur", "full", "umax", "lo", "hi", "jmax", "df", "buf", "whole", "tab", "maxtf", "looked")
+
+    def __repr__(self) -> str:
+        return f"<t={self.t} w={self.w:.3f} slot={self.slot} level={self.cur} full={self.full}>"
+
+
+class BM25Index:
+    """Exact BM25Okapi (k1=1.5, b=0.75, epsilon=0.25) over token lists; doc ids 0..N-1 in build order."""
+
+    _ARRAYS = (
+        "int2ext", "ext2int", "dl_idx", "dl_vals", "dl_start", "kvals",
+        "df_", "idf_", "umax", "term_layer", "layer_off", "layer_tf", "post",
+        "dense_of", "rows", "esc_key", "esc_tf",
+        "grid_of", "grid_cnt", "grid_row0", "grid_cut", "grid_jmax", "grid_whole",
+    )
+
+    def __init__(self, arrays: dict, meta: dict):
+        for name in self._ARRAYS:
+            setattr(self, name, arrays[name])
+        self.vocab = _Vocab(arrays["vocab_blob"], arrays["vocab_off"], arrays["vocab_bstart"], arrays["vocab_bids"])
+        self.doc_count = int(meta["doc_count"])
+        self.total_tokens = int(meta["total_tokens"])
+        self.avgdl = float(meta["avgdl"])
+        self.average_idf = float(meta["average_idf"])
+        self.max_tf = int(meta["max_tf"])
+        self.dl_bytes = int(meta["dl_bytes"])
+        self.ratios = np.asarray(meta["ratios"], np.float64)
+        self._ndl = len(self.kvals)
+        # impact of tf 0..15 at each length: the dense terms' lookup table
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # impact of tf 0..15 at each length, laid out [length, tf]
+            self._f16t = _impact(np.arange(NIBBLE + 1, dtype=np.float64)[None, :], np.asarray(self.kvals)[:, None]).ravel()
+        self._esc_slots = set(np.unique(np.asarray(self.esc_key) // max(self.doc_count, 1)).tolist()) if len(self.esc_key) else set()
+        self._scratch = _Scratch()
+        self._tfbuf_dtype = np.uint8 if self.max_tf <= 255 else _I32
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def build(
+        cls, docs: Iterable[Sequence[str]], *, progress: Callable[[int], None] | None = None
+    ) -> "BM25Index":
+        """Index token lists; ``progress(docs_done)`` is called after every chunk of 100k documents."""
+        vocab: dict[str, int] = {}
+        term_chunks: list[np.ndarray] = []
+        len_chunks: list[np.ndarray] = []
+        done = 0
+        it = iter(docs)
+        while True:
+            chunk = list(islice(it, CHUNK))
+            if not chunk:
+                break
+            flat = list(chain.from_iterable(chunk))
+            new = [t for t in dict.fromkeys(flat) if t not in vocab]
+            vocab.update(zip(new, range(len(vocab), len(vocab) + len(new))))
+            term_chunks.append(np.fromiter(map(vocab.__getitem__, flat), _I32, len(flat)))
+            len_chunks.append(np.fromiter(map(len, chunk), _I64, len(chunk)))
+            done += len(chunk)
+            if progress is not None:
+                progress(done)
+        terms = np.concatenate(term_chunks) if term_chunks else np.zeros(0, _I32)
+        lens = np.concatenate(len_chunks) if len_chunks else np.zeros(0, _I64)
+        del term_chunks, len_chunks
+        arrays, meta = _build_arrays(terms, lens, len(vocab))
+        arrays.update(_Vocab.build(list(vocab)).arrays())
+        return cls(arrays, meta)
+
+    # ------------------------------------------------------------------ save / load
+    def save(self, directory: Path) -> None:
+        """Write the index into ``directory`` (created if needed): one .npy per array + meta.json."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, arr in self._all_arrays().items():
+            np.save(directory / f"{name}.npy", np.ascontiguousarray(arr), allow_pickle=False)
+        meta = {
+            "format": _FORMAT, "doc_count": self.doc_count, "total_tokens": self.total_tokens,
+            "avgdl": self.avgdl, "average_idf": self.average_idf, "max_tf": self.max_tf,
+            "dl_bytes": self.dl_bytes, "ratios": self.ratios.tolist(), "k1": K1, "b": B, "epsilon": EPSILON,
+        }
+        (directory / "meta.json").write_text(json.dumps(meta))
+
+    @classmethod
+    def load(cls, directory: Path, *, mmap: bool = True) -> "BM25Index":
+        directory = Path(directory)
+        meta = json.loads((directory / "meta.json").read_text())
+        if meta.get("format") != _FORMAT:
+            raise ValueError(f"unsupported index format {meta.get('format')!r} in {directory}")
+        names = cls._ARRAYS + ("vocab_blob", "vocab_off", "vocab_bstart", "vocab_bids")
+        mode = "r" if mmap else None
+        arrays = {name: np.load(directory / f"{name}.npy", mmap_mode=mode, allow_pickle=False) for name in names}
+        return cls(arrays, meta)
+
+    def _all_arrays(self) -> dict:
+        out = {name: getattr(self, name) for name in self._ARRAYS}
+        out.update(self.vocab.arrays())
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of everything the query path holds: the index arrays and a query's scratch buffer."""
+        n = sum(int(a.nbytes) for a in self._all_arrays().values())
+        return n + MAX_BUFS * self.doc_count * np.dtype(self._tfbuf_dtype).itemsize
+
+    def _take_buf(self) -> np.ndarray | None:
+        s = self._scratch
+        if s.bufs is None:
+            s.bufs = []
+            s.made = 0
+        if s.bufs:
+            return s.bufs.pop()
+        if s.made < MAX_BUFS:
+            s.made += 1
+            return np.zeros(self.doc_count, self._tfbuf_dtype)
+        return None
+
+    def _fill_buf(self, q: "_QTerm", buf: np.ndarray, value: bool) -> None:
+        offs = self.layer_off[q.lo : q.hi + 1].tolist()
+        tfs = self.layer_tf[q.lo : q.hi].tolist() if value else [0] * (q.hi - q.lo)
+        post = self.post
+        for i, tf in enumerate(tfs):
+            buf[post[offs[i] : offs[i + 1]]] = tf
+
+    # ------------------------------------------------------------------ term lookups
+    def _tid(self, token: str) -> int:
+        return self.vocab.get(token) if self.doc_count else -1
+
+    def df(self, token: str) -> int:
+        t = self._tid(token)
+        return int(self.df_[t]) if t >= 0 else 0
+
+    def idf(self, token: str) -> float:
+        """BM25Okapi's idf (after the epsilon floor); 0.0 for a token not in the corpus."""
+        t = self._tid(token)
+        return float(self.idf_[t]) if t >= 0 else 0.0
+
+    def _dense_tf(self, slot: int, docs: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """tf of dense term `slot` in internal docs (rows: their gathered rows, if already at hand)."""
+        byte = self.dl_bytes + slot // 2
+        col = rows[:, byte] if rows is not None else self.rows[docs, byte]
+        nib = (col >> 4) if slot & 1 else (col & NIBBLE)
+        if slot in self._esc_slots:
+            nib = nib.astype(_I64)
+            pos = np.flatnonzero(nib == NIBBLE)
+            if len(pos):
+                nib[pos] = self.esc_tf[np.searchsorted(self.esc_key, slot * self.doc_count + docs[pos].astype(_I64))]
+        return nib
+
+    def _sparse_tf(self, t: int, docs: np.ndarray) -> np.ndarray:
+        """tf of a term (from its layers) in internal docs, 0 where absent."""
+        lo, hi = int(self.term_layer[t]), int(self.term_layer[t + 1])
+        offs = self.layer_off[lo : hi + 1].tolist()
+        tfs = self.layer_tf[lo:hi].tolist()
+        n = len(docs)
+        df = offs[-1] - offs[0]
+        post = self.post
+        if n > 64 and n * max(1, df.bit_length()) > 3 * df:
+            # cheaper to scatter the postings into a buffer and gather
+            buf = self._take_buf()
+            if buf is not None:
+                try:
+                    for i, tf in enumerate(tfs):
+                        buf[post[offs[i] : offs[i + 1]]] = tf
+                    return buf[docs]
+                finally:
+                    for i in range(len(tfs)):
+                        buf[post[offs[i] : offs[i + 1]]] = 0
+                    self._scratch.bufs.append(buf)
+        out = np.zeros(n, _I64)
+        for i, tf in enumerate(tfs):
+            arr = post[offs[i] : offs[i + 1]]
+            pos = np.searchsorted(arr, docs)
+            np.minimum(pos, len(arr) - 1, out=pos)
+            out[arr[pos] == docs] = tf
+        return out
+
+    def _tf(self, t: int, docs: np.ndarray) -> np.ndarray:
+        slot = int(self.dense_of[t])
+        if slot >= 0:
+            return self._dense_tf(slot, docs)
+        return self._sparse_tf(t, docs)
+
+    def _all_postings(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """(internal doc ids, tf) of every posting of term t."""
+        slot = int(self.dense_of[t])
+        if slot >= 0:
+            col = self.rows[:, self.dl_bytes + slot // 2]
+            nib = (col >> 4) if slot & 1 else (col & NIBBLE)
+            docs = np.flatnonzero(nib)
+            return docs, self._fix_esc(slot, docs, nib[docs])
+        lo, hi = int(self.term_layer[t]), int(self.term_layer[t + 1])
+        a, b = int(self.layer_off[lo]), int(self.layer_off[hi])
+        sizes = np.diff(self.layer_off[lo : hi + 1])
+        return self.post[a:b], np.repeat(self.layer_tf[lo:hi].astype(_I64), sizes)
+
+    def _fix_esc(self, slot: int, docs: np.ndarray, nib: np.ndarray) -> np.ndarray:
+        nib = nib.astype(_I64)
+        if slot in self._esc_slots:
+            pos = np.flatnonzero(nib == NIBBLE)
+            if len(pos):
+                nib[pos] = self.esc_tf[np.searchsorted(self.esc_key, slot * self.doc_count + docs[pos].astype(_I64))]
+        return nib
+
+    def docs_with(self, token: str) -> np.ndarray:
+        """Sorted ids of the documents containing the token."""
+        t = self._tid(token)
+        if t < 0:
+            return np.zeros(0, _I64)
+        docs, _ = self._all_postings(t)
+        return np.sort(self.int2ext[docs].astype(_I64))
+
+    # ------------------------------------------------------------------ exact scores
+    def _exact(self, order: list[int], docs: np.ndarray) -> np.ndarray:
+        """Exact scores of internal docs for the query's known term ids, in query order."""
+        K = self.kvals[self.dl_idx[docs]]
+        score = np.zeros(len(docs))
+        for t in order:
+            tf = self._tf(t, docs).astype(_I64)
+            score += float(self.idf_[t]) * (tf * (K1 + 1) / (tf + K))
+        return score
+
+    def _resolve(self, tokens: Sequence[str]) -> tuple[list[int], dict[int, int]]:
+        order = [t for t in map(self._tid, tokens) if t >= 0]
+        mult: dict[int, int] = {}
+        for t in order:
+            mult[t] = mult.get(t, 0) + 1
+        return order, mult
+
+    def scores(self, tokens: Sequence[str], doc_ids: np.ndarray) -> np.ndarray:
+        """Exact float64 scores of the given documents."""
+        doc_ids = np.asarray(doc_ids, _I64)
+        order, _ = self._resolve(tokens)
+        if not order or len(doc_ids) == 0:
+            return np.zeros(len(doc_ids))
+        return self._exact(order, self.ext2int[doc_ids])
+
+    def score_all(self, tokens: Sequence[str]) -> np.ndarray:
+        """Exact scores of every document (what BM25Okapi.get_scores returns)."""
+        score = np.zeros(self.doc_count)
+        order, _ = self._resolve(tokens)
+        if not order:
+            return score
+        kext = self.kvals[self.dl_idx[self.ext2int]]
+        for t in order:
+            docs, tf = self._all_postings(t)
+            ext = self.int2ext[docs]
+            score[ext] += float(self.idf_[t]) * (tf * (K1 + 1) / (tf + kext[ext]))
+        return score
+
+    # ------------------------------------------------------------------ top-k
+    def top_k(
+        self, tokens: Sequence[str], k: int = 10, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The exact k best documents holding a query token: (doc ids, scores), best first, ties by id.
+
+        ``allowed``: a bool mask over documents; only those may be returned.
+        """
+        order, mult = self._resolve(tokens)
+        if not order or k <= 0:
+            return np.zeros(0, _I64), np.zeros(0)
+        if allowed is not None:
+            allowed = np.asarray(allowed, dtype=bool)
+            if allowed.shape != (self.doc_count,):
+                raise ValueError(f"allowed must be a bool mask of length {self.doc_count}")
+        qterms = []
+        for t, m in mult.items():
+            q = _QTerm()
+            q.t, q.w = t, m * float(self.idf_[t])
+            qterms.append(q)
+        if min(q.w for q in qterms) <= 0.0:
+            # idf <= 0 (tiny or degenerate corpora): score every document holding a query term
+            return self._exhaustive(order, qterms, k, allowed)
+        if allowed is not None:
+            n_allowed = int(np.count_nonzero(allowed))
+            if n_allowed == 0:
+                return np.zeros(0, _I64), np.zeros(0)
+            if n_allowed * len(qterms) <= max(4096, self.doc_count // 16):
+                return self._over_allowed(order, qterms, k, allowed)
+        return self._threshold(order, qterms, k, allowed)
+
+    def _finish(self, order, docs, k):
+        """Exact scores of (distinct) internal docs, then the k best by (score desc, id asc)."""
+        if len(docs) == 0:
+            return np.zeros(0, _I64), np.zeros(0)
+        exact = self._exact(order, docs)
+        ext = self.int2ext[docs].astype(_I64)
+        best = np.lexsort((ext, -exact))[:k]
+        return ext[best], exact[best]
+
+    def _exhaustive(self, order, qterms, k, allowed):
+        docs = np.unique(np.concatenate([self._all_postings(q.t)[0] for q in qterms]))
+        if allowed is not None:
+            docs = docs[allowed[self.int2ext[docs]]]
+        return self._finish(order, docs, k)
+
+    def _over_allowed(self, order, qterms, k, allowed):
+        """Few allowed documents: look at each of them."""
+        docs = self.ext2int[np.flatnonzero(allowed)]
+        hit = np.zeros(len(docs), bool)
+        for q in qterms:
+            hit |= self._tf(q.t, docs) > 0
+        return self._finish(order, docs[hit], k)
+
+    # ------------------------------------------------------------------ the threshold algorithm
+    def _prepare(self, q: _QTerm) -> None:
+        t = q.t
+        q.slot = int(self.dense_of[t])
+        q.byte = self.dl_bytes + q.slot // 2
+        q.shift = 4 if q.slot & 1 else 0
+        q.esc = q.slot in self._esc_slots
+        q.g = int(self.grid_of[t])
+        q.cur = -1
+        q.full = False
+        q.umax = float(self.umax[t])
+        q.lo, q.hi = int(self.term_layer[t]), int(self.term_layer[t + 1])
+        q.jmax = int(self.grid_jmax[q.g]) if q.g >= 0 else -1
+        q.whole = q.g < 0 or bool(self.grid_whole[q.g])
+        q.df = int(self.df_[t])
+        q.buf = None
+        q.looked = 0
+        q.maxtf = int(self.layer_tf[q.lo])
+        if self._ndl <= 4096:
+            q.tab = self._f16t * q.w
+
+    def _score_part(self, qterms: list[_QTerm], src: _QTerm | None, docs: np.ndarray, tf, floor: float | None):
+        """Scores (float-close to exact) of docs; if src is given, they came from it with tf known.
+
+        floor: documents that cannot reach it (their src contribution plus every other term's
+        largest) are dropped.  Returns (docs, scores).
+        """
+        others = [q for q in qterms if q is not src]
+        need_rows = any(q.slot >= 0 for q in others)
+        if need_rows:
+            rows = np.take(self.rows, docs, axis=0)
+            if self.dl_bytes == 1:
+                dl = rows[:, 0].astype(np.intp)
+            elif self.dl_bytes == 2:
+                dl = rows[:, 0].astype(np.intp) | (rows[:, 1].astype(np.intp) << 8)
+            else:
+                dl = np.take(self.dl_idx, docs).astype(np.intp)
+        else:
+            rows = None
+            dl = np.take(self.dl_idx, docs).astype(np.intp)
+        tables = self._ndl <= 4096
+        if tables:
+            dl16 = dl << 4  # index into the [length, tf < 16] impact tables
+        if src is None:
+            score = np.zeros(len(docs))
+        else:
+            if tables and src.maxtf <= NIBBLE:
+                score = np.take(src.tab, dl16 + tf)
+            else:
+                score = _impact(tf.astype(np.float64), self.kvals[dl])
+                score *= src.w
+            if floor is not None:
+                rest = sum(q.w * q.umax for q in others)
+                if floor - rest > 0:
+                    keep = np.flatnonzero(score >= floor - rest)
+                    if len(keep) < len(docs):
+                        docs, score, dl = docs[keep], score[keep], dl[keep]
+                        if tables:
+                            dl16 = dl16[keep]
+                        if rows is not None:
+                            rows = rows[keep]
+        for q in others:
+            if q.slot >= 0:
+                col = rows[:, q.byte]
+                nib = (col >> 4) if q.shift else (col & NIBBLE)
+                if tables:
+                    v = np.take(q.tab, dl16 + nib)
+                else:
+                    v = _impact(nib.astype(np.float64), self.kvals[dl])
+                    v *= q.w
+                if q.esc:
+                    pos = np.flatnonzero(nib == NIBBLE)
+                    if len(pos):
+                        etf = self.esc_tf[np.searchsorted(self.esc_key, q.slot * self.doc_count + docs[pos].astype(_I64))]
+                        v[pos] = q.w * _impact(etf, self.kvals[dl[pos]])
+                score += v
+            else:
+                q.looked += len(docs)
+                if q.buf is None and q.looked * 8 >= q.df:
+                    q.buf = self._take_buf()
+                    if q.buf is not None:
+                        self._fill_buf(q, q.buf, True)
+                qtf = q.buf[docs] if q.buf is not None else self._sparse_tf(q.t, docs)
+                hit = np.flatnonzero(qtf)
+                if len(hit):
+                    score[hit] += q.w * _impact(qtf[hit].astype(np.float64), self.kvals[dl[hit]])
+        return docs, score
+
+    def _enumerate(self, q: _QTerm, level: int | None) -> tuple[np.ndarray, np.ndarray]:
+        """(docs, tf) of q's postings from its current level down to `level` (None: all the rest)."""
+        if q.full or (level is not None and level <= q.cur):
+            return _EMPTY, _EMPTY
+        if level is None and not q.whole:
+            # the rest of a cut dense term: scan its tf column for what is below the current level
+            q.full = True
+            col = self.rows[:, q.byte]
+            nib = (col >> 4) if q.shift else (col & NIBBLE)
+            docs = np.flatnonzero(nib)
+            tf = self._fix_esc(q.slot, docs, nib[docs])
+            if q.cur >= 0:
+                f = _impact(tf.astype(np.float64), self.kvals[self.dl_idx[docs]])
+                below = np.flatnonzero(f < q.umax * self.ratios[q.cur])
+                docs, tf = docs[below], tf[below]
+            return docs, tf
+        lo, hi = q.lo, q.hi
+        offs = self.layer_off[lo : hi + 1].tolist()
+        if q.cur >= 0 or level is not None:
+            r0 = int(self.grid_row0[q.g])
+            cuts = self.grid_cut[r0 : r0 + hi - lo]
+        old = cuts[:, q.cur].tolist() if q.cur >= 0 else [0] * (hi - lo)
+        if level is None:
+            q.full = True
+            new = [offs[i + 1] - offs[i] for i in range(hi - lo)]
+        else:
+            q.cur = level
+            new = cuts[:, level].tolist()
+        tfs = self.layer_tf[lo:hi].tolist()
+        post = self.post
+        parts, sizes, vals = [], [], []
+        for i, (a, b) in enumerate(zip(old, new)):
+            if b > a:
+                parts.append(post[offs[i] + a : offs[i] + b])
+                sizes.append(b - a)
+                vals.append(tfs[i])
+        if not parts:
+            return _EMPTY, _EMPTY
+        if len(parts) == 1:
+            return parts[0], np.full(sizes[0], vals[0], _I32)
+        return np.concatenate(parts), np.repeat(np.array(vals, _I32), sizes)
+
+    def _threshold(self, order, qterms, k, allowed):
+        for q in qterms:
+            self._prepare(q)
+        try:
+            return self._threshold_run(order, qterms, k, allowed)
+        finally:
+            for q in qterms:
+                if q.buf is not None:
+                    self._fill_buf(q, q.buf, False)
+                    self._scratch.bufs.append(q.buf)
+                    q.buf = None
+
+    def _threshold_run(self, order, qterms, k, allowed):
+        m = len(qterms)
+        pool_docs, pool_score = _EMPTY, np.zeros(0)
+        theta = None
+
+        def add(parts: list) -> None:
+            """Score a round's postings, (term, docs, tf) parts, into the pool; update theta.
+
+            A document comes at most once from each term (levels only deepen), so at most m
+            times, always with the same score.  The pool keeps what can still reach theta.
+            """
+            nonlocal pool_docs, pool_score, theta
+            if _TRACE is not None:
+                _TRACE.append([(self.vocab.token(q.t), len(d), q.cur, q.full) for q, d, _ in parts])
+            if allowed is not None:
+                kept = []
+                for q, docs, tf in parts:
+                    keep = np.flatnonzero(allowed[self.int2ext[docs]])
+                    kept.append((q, docs[keep], tf[keep]))
+                parts = kept
+            parts = [p for p in parts if len(p[1])]
+            total = sum(len(p[1]) for p in parts)
+            if total == 0:
+                return
+            floor = theta - _tol(theta) if theta is not None else None
+            got_d, got_s = [pool_docs], [pool_score]
+            if total <= MERGE and len(parts) > 1:
+                docs = np.concatenate([p[1] for p in parts])
+                got_d.append(docs)
+                got_s.append(self._score_part(qterms, None, docs, None, None)[1])
+            else:
+                for q, docs, tf in parts:
+                    docs, sc = self._score_part(qterms, q, docs, tf, floor)
+                    got_d.append(docs)
+                    got_s.append(sc)
+            docs, score = np.concatenate(got_d), np.concatenate(got_s)
+            theta = _kth_distinct(docs, score, k, m)
+            if theta is not None:
+                keep = np.flatnonzero(score >= theta - _tol(theta))
+                docs, score = docs[keep], score[keep]
+            pool_docs, pool_score = docs, score
+
+        # round 1: rare terms whole, the best few postings of the others
+        parts = []
+        for q in qterms:
+            if q.g < 0:
+                parts.append((q, *self._enumerate(q, None)))
+            else:
+                j = min(int(np.searchsorted(self.grid_cnt[q.g], SEED_COUNT)), q.jmax)
+                parts.append((q, *self._enumerate(q, j)))
+        add(parts)
+
+        budget = DEEPEN_BUDGET
+        while True:
+            open_terms = [q for q in qterms if not q.full]
+            if not open_terms:
+                break
+            if theta is not None:
+                target = theta - _tol(theta)
+                bound = sum(q.w * q.umax * (self.ratios[q.cur] if q.cur >= 0 else 1.0) for q in open_terms)
+                if bound < target:
+                    break
+                levels, cost = self._split(open_terms, target)
+                if cost > budget:
+                    # too dear for this threshold: first raise it with a cheaper, deeper look
+                    deeper = self._deepen(open_terms, budget)
+                    if deeper is not None:
+                        levels = deeper
+                    budget *= 4
+            else:
+                levels = self._deepen(open_terms, budget) or [None] * len(open_terms)
+                budget *= 4
+            add([(q, *self._enumerate(q, lev)) for q, lev in zip(open_terms, levels)])
+
+        return self._finish(order, np.unique(pool_docs), k)
+
+    def _options(self, q: _QTerm):
+        """(contribution bound, postings, level) per choice for an open term: its current level,
+        deeper levels (every other one far down), or all of it (level -2)."""
+        last = q.jmax
+        start = max(q.cur, 0)
+        lev = np.arange(start, last + 1)
+        if len(lev) > 24:
+            lev = np.concatenate((lev[:16], lev[16::3], [last]))
+        cnt = self.grid_cnt[q.g]
+        have = int(cnt[q.cur]) if q.cur >= 0 else 0
+        rest = q.df - have + (0 if q.whole else self.doc_count)
+        n = len(lev)
+        tau = np.empty(n + 2)
+        cost = np.empty(n + 2)
+        levs = np.empty(n + 2, _I64)
+        tau[0], cost[0], levs[0] = (q.w * q.umax, 0.0, -1) if q.cur < 0 else (q.w * q.umax * self.ratios[q.cur], 0.0, q.cur)
+        tau[1 : n + 1] = self.ratios[lev] * (q.w * q.umax)
+        cost[1 : n + 1] = cnt[lev] - have
+        levs[1 : n + 1] = lev
+        tau[n + 1], cost[n + 1], levs[n + 1] = 0.0, rest, -2
+        return tau, cost, levs
+
+    def _split(self, open_terms, target):
+        """Levels whose contribution bounds sum below target, with the fewest postings.
+
+        A small knapsack over the terms: each bound is rounded up to a 63rd of the target.
+        """
+        if not target > 0:
+            return [None] * len(open_terms), math.inf
+        nb = 64
+        delta = target / (nb - 1)
+        budget = np.arange(nb)
+        best = np.zeros(nb)
+        choices = []
+        opts = []
+        for q in open_terms:
+            tau, cost, lev = self._options(q)
+            units = np.ceil(tau / delta).astype(_I64)
+            idx = budget[None, :] - units[:, None]
+            np.maximum(idx, -1, out=idx)
+            padded = np.append(best, np.inf)  # idx -1 -> inf
+            mat = padded[idx]
+            mat += cost[:, None]
+            ch = mat.argmin(axis=0)
+            best = mat[ch, budget]
+            choices.append(ch)
+            opts.append((units, lev))
+        b = nb - 1
+        total = float(best[b])
+        out: list[int | None] = [None] * len(open_terms)
+        for i in range(len(open_terms) - 1, -1, -1):
+            units, lev = opts[i]
+            o = int(choices[i][b])
+            b -= int(units[o])
+            out[i] = None if lev[o] == -2 else int(lev[o])
+        return out, total
+
+    def _deepen(self, open_terms, budget):
+        """Each open term about budget/len postings deeper (within its stored levels); None if none can move."""
+        out = []
+        moved = False
+        share = max(1, budget // len(open_terms))
+        for q in open_terms:
+            cnt = self.grid_cnt[q.g]
+            have = int(cnt[q.cur]) if q.cur >= 0 else 0
+            j = min(int(np.searchsorted(cnt, have + share)), q.jmax)
+            moved |= j > q.cur
+            out.append(max(j, q.cur))
+        return out if moved else None
+
+
+def _kth_distinct(docs: np.ndarray, score: np.ndarray, k: int, m: int) -> float | None:
+    """The k-th best score over distinct docs, each doc appearing at most m times (same score)."""
+    n = len(score)
+    top = k * m
+    if n > top:
+        part = np.argpartition(score, n - top)[n - top :]
+        docs, score = docs[part], score[part]
+    _, first = np.unique(docs, return_index=True)
+    if len(first) < k:
+        return None
+    s = score[first]
+    return float(np.partition(s, len(s) - k)[len(s) - k])
+
+
+def _build_arrays(terms: np.ndarray, lens: np.ndarray, V: int) -> tuple[dict, dict]:
+    N = len(lens)
+    tot = int(lens.sum())
+    avgdl = tot / N if N else 0.0
+    # internal order: by length, then id
+    perm = np.argsort(lens, kind="stable")
+    int2ext = perm.astype(_I32)
+    ext2int = np.empty(N, _I32)
+    ext2int[perm] = np.arange(N, dtype=_I32)
+    dl_sorted = lens[perm]
+    dl_vals = np.unique(dl_sorted)
+    ndl = len(dl_vals)
+    dl_idx = np.searchsorted(dl_vals, dl_sorted).astype(np.uint8 if ndl <= 256 else np.uint16 if ndl <= 65536 else _I32)
+    dl_start = np.append(np.searchsorted(dl_sorted, dl_vals), N).astype(_I64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kvals = K1 * (1 - B + B * dl_vals / avgdl) if N else np.zeros(0)
+
+    # postings: (term, internal doc) pairs with their counts, then grouped by term and tf (desc)
+    if tot:
+        key = (terms.astype(np.uint64) << np.uint64(32)) | np.repeat(ext2int, lens).astype(np.uint64)
+        del terms
+        key.sort()
+        chg = np.empty(len(key), bool)
+        chg[0] = True
+        np.not_equal(key[1:], key[:-1], out=chg[1:])
+        starts = np.flatnonzero(chg)
+        del chg
+        tf = np.diff(starts, append=len(key))
+        key = key[starts]
+        del starts
+        max_tf = int(tf.max())
+        if max_tf < 256 and V < (1 << 24):
+            k2 = key >> np.uint64(32)
+            k2 <<= np.uint64(40)
+            k2 |= (255 - tf).astype(np.uint64) << np.uint64(32)
+            k2 |= key & np.uint64(0xFFFFFFFF)
+            key = k2
+            del k2
+            key.sort()
+            pterm = (key >> np.uint64(40)).astype(_I64)
+            tf = (255 - ((key >> np.uint64(32)) & np.uint64(0xFF))).astype(_I64)
+            pdoc = (key & np.uint64(0xFFFFFFFF)).astype(_I32)
+            del key
+        else:
+            pterm = (key >> np.uint64(32)).astype(_I64)
+            pdoc = (key & np.uint64(0xFFFFFFFF)).astype(_I32)
+            del key
+            o = np.lexsort((pdoc, -tf, pterm))
+            pterm, tf, pdoc = pterm[o], tf[o], pdoc[o]
+        P = len(pdoc)
+        chg = np.empty(P, bool)
+        chg[0] = True
+        chg[1:] = (pterm[1:] != pterm[:-1]) | (tf[1:] != tf[:-1])
+        lstart = np.flatnonzero(chg)
+        del chg
+        layer_tf = tf[lstart]
+        layer_term = pterm[lstart]
+        layer_off = np.append(lstart, P).astype(_I64)
+        df = np.bincount(pterm, minlength=V).astype(_I64)
+        del pterm, tf
+    else:
+        max_tf = 0
+        pdoc = np.zeros(0, _I32)
+        layer_tf = np.zeros(0, _I64)
+        layer_term = np.zeros(0, _I64)
+        layer_off = np.zeros(1, _I64)
+        df = np.zeros(V, _I64)
+    term_layer = np.searchsorted(layer_term, np.arange(V + 1)).astype(_I64)
+    NL = len(layer_tf)
+
+    # idf exactly as rank_bm25 computes it (math.log; summed in first-appearance order)
+    raw = [math.log(N - d + 0.5) - math.log(d + 0.5) for d in df.tolist()]
+    idf_sum = 0
+    for v in raw:
+        idf_sum += v
+    average_idf = idf_sum / V if V else 0.0
+    idf = np.array(raw, np.float64) if V else np.zeros(0)
+    idf[idf < 0] = EPSILON * average_idf
+
+    # each term's largest impact: the first (shortest) doc of one of its layers
+    if NL:
+        lay_imp = _impact(layer_tf.astype(np.float64), kvals[dl_idx[pdoc[layer_off[:-1]]]])
+        umax = np.maximum.reduceat(lay_imp, term_layer[:-1])
+    else:
+        umax = np.zeros(V)
+
+    # impact-level tables
+    grid_terms = np.flatnonzero(df > GRID_MIN_DF)
+    Vg = len(grid_terms)
+    grid_of = np.full(V, -1, _I32)
+    grid_of[grid_terms] = np.arange(Vg, dtype=_I32)
+    nrows = int((term_layer[grid_terms + 1] - term_layer[grid_terms]).sum()) if Vg else 0
+    grid_cut = np.zeros((nrows, LEVELS), _I32)
+    grid_row0 = np.zeros(Vg, _I64)
+    grid_cnt = np.zeros((Vg, LEVELS), _I64)
+    grid_jmax = np.full(Vg, LEVELS - 1, np.int16)
+    grid_whole = np.ones(Vg, bool)  # layers kept whole (else cut below level grid_jmax)
+    neg_f: dict[int, np.ndarray] = {}
+    row = 0
+    for g, t in enumerate(grid_terms.tolist()):
+        grid_row0[g] = row
+        thr = umax[t] * RATIOS
+        for li in range(int(term_layer[t]), int(term_layer[t + 1])):
+            a = int(layer_tf[li])
+            nf = neg_f.get(a)
+            if nf is None:
+                nf = neg_f[a] = -_impact(float(a), kvals)  # ascending along the length order
+            bound = dl_start[np.searchsorted(nf, -thr, side="right")]
+            grid_cut[row] = np.searchsorted(pdoc[layer_off[li] : layer_off[li + 1]], bound)
+            row += 1
+        grid_cnt[g] = grid_cut[grid_row0[g] : row].sum(axis=0)
+
+    # doc-major 4-bit tf rows for the frequent terms; their layers keep only their best postings
+    if N >= DENSE_MIN_DOCS:
+        dense_terms = np.flatnonzero(df >= max(N // DENSE_FRACTION, GRID_MIN_DF + 1))
+    else:
+        dense_terms = np.zeros(0, _I64)
+    F = len(dense_terms)
+    dense_of = np.full(V, -1, _I32)
+    dense_of[dense_terms] = np.arange(F, dtype=_I32)
+    dl_bytes = (1 if ndl <= 256 else 2 if ndl <= 65536 else 0) if F else 0
+    rows = np.zeros((N, dl_bytes + (F + 1) // 2), np.uint8)
+    if dl_bytes:
+        d = dl_idx.astype(np.uint16)
+        rows[:, 0] = d & 0xFF
+        if dl_bytes == 2:
+            rows[:, 1] = d >> 8
+    keep = np.ones(len(pdoc), bool)
+    esc_keys, esc_tfs = [], []
+    col = np.zeros(N, np.uint8)
+    for i, t in enumerate(dense_terms.tolist()):
+        g = int(grid_of[t])
+        if df[t] <= DENSE_PREFIX:
+            jmax = -1  # layers kept whole
+        else:
+            jmax = max(int(np.searchsorted(grid_cnt[g], DENSE_PREFIX, side="right")) - 1, 0)
+            grid_jmax[g] = jmax
+            grid_whole[g] = False
+        lo, hi = int(term_layer[t]), int(term_layer[t + 1])
+        r0 = int(grid_row0[g])
+        col[:] = 0
+        for li in range(lo, hi):
+            a, b = int(layer_off[li]), int(layer_off[li + 1])
+            tfv = int(layer_tf[li])
+            col[pdoc[a:b]] = min(tfv, NIBBLE)
+            if tfv >= NIBBLE:
+                esc_keys.append(i * N + pdoc[a:b].astype(_I64))
+                esc_tfs.append(np.full(b - a, tfv, _I64))
+            if jmax >= 0:
+                keep[a + int(grid_cut[r0 + li - lo, jmax]) : b] = False
+        byte = dl_bytes + i // 2
+        if i & 1:
+            rows[:, byte] |= col << 4
+        else:
+            rows[:, byte] |= col
+    if esc_keys:
+        esc_key = np.concatenate(esc_keys)
+        o = np.argsort(esc_key)
+        esc_key, esc_tf = esc_key[o], np.concatenate(esc_tfs)[o].astype(_I32 if max_tf < 2**31 else _I64)
+    else:
+        esc_key, esc_tf = np.zeros(0, _I64), np.zeros(0, _I32)
+    if not keep.all():
+        kept = np.zeros(len(keep) + 1, _I64)
+        np.cumsum(keep, out=kept[1:])
+        layer_off = kept[layer_off]
+        pdoc = pdoc[keep]
+    del keep
+
+    arrays = {
+        "int2ext": int2ext, "ext2int": ext2int, "dl_idx": dl_idx, "dl_vals": dl_vals.astype(_I64),
+        "dl_start": dl_start, "kvals": np.asarray(kvals, np.float64),
+        "df_": df.astype(_I32 if N < 2**31 else _I64), "idf_": idf, "umax": umax,
+        "term_layer": term_layer.astype(_I32 if NL < 2**31 else _I64),
+        "layer_off": layer_off.astype(_I32 if len(pdoc) < 2**31 else _I64),
+        "layer_tf": layer_tf.astype(_I32), "post": pdoc,
+        "dense_of": dense_of, "rows": rows, "esc_key": esc_key, "esc_tf": esc_tf,
+        "grid_of": grid_of, "grid_cnt": grid_cnt.astype(_I32 if N < 2**31 else _I64),
+        "grid_row0": grid_row0, "grid_cut": grid_cut, "grid_jmax": grid_jmax, "grid_whole": grid_whole,
+    }
+    meta = {
+        "doc_count": N, "total_tokens": tot, "avgdl": avgdl, "average_idf": average_idf,
+        "max_tf": max_tf, "dl_bytes": dl_bytes, "ratios": RATIOS.tolist(),
+    }
+    return arrays, meta
