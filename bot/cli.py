@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from index import formats
 from index.errors import TranscriptError
 from index.ingest import IngestResult, ingest
-from index.search import Hit, Searcher
+from index.query import QueryError
+from index.search import Hit, Library
 from index.store import Store
 from index.text import format_clock
 
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "run"
     try:
         return COMMANDS[command](args, settings)
-    except TranscriptError as exc:
+    except (TranscriptError, QueryError) as exc:
         print(f"quotebot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -58,12 +59,19 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="search the library for quotes")
     p.add_argument("query")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--limit", type=int, default=5, help="how many hits (default 5)")
+    p.add_argument("--limit", type=_positive, default=5, help="how many hits (default 5)")
     p.add_argument("--speaker", help="only quotes by this speaker (substring)")
     p.add_argument("--episode", help="only quotes from episodes whose id or title contains this")
 
     p = sub.add_parser("run", help="ingest the bundled samples on first run, then search at a prompt")
     return parser
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
 
 
 def _store(settings: Settings) -> Store:
@@ -75,6 +83,15 @@ def _store(settings: Settings) -> Store:
 def _progress(i: int, n: int, name: str) -> None:
     if n > 1:
         print(f"[{i}/{n}] {name}", file=sys.stderr, flush=True)
+
+
+def _index_progress(step: str, done: int, total: int) -> None:
+    print(f"index: {step} {done}/{total} segments", file=sys.stderr, flush=True)
+
+
+def _library(settings: Settings, store: Store | None = None) -> Library:
+    """The library with an up-to-date index (rebuilt here when the store changed)."""
+    return Library.open(store or _store(settings), settings.data_dir / "index", _index_progress)
 
 
 def _report(results: list[IngestResult]) -> int:
@@ -103,7 +120,11 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
         args.targets, store, format=args.format, max_bytes=settings.max_bytes,
         timeout_s=settings.fetch_timeout_s, progress=_progress,
     )
-    return _report(results)
+    code = _report(results)
+    if any(r.status in ("added", "replaced") for r in results):
+        library = _library(settings, store)
+        print(f"index: {library.size} segments searchable", file=sys.stderr)
+    return code
 
 
 def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
@@ -127,23 +148,32 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def render_hit(hit: Hit) -> str:
-    when = format_clock(hit.start_s) if hit.start_s is not None else "--:--:--"
     lines = textwrap.wrap(f"“{hit.text}”", width=88, initial_indent="  ", subsequent_indent="   ")
-    who = hit.speaker or "Unknown speaker"
-    lines.append(f"  — {who}, {when}, {hit.episode or hit.episode_id} ({hit.podcast or 'unknown podcast'})")
+    if hit.translation:
+        lines.extend(textwrap.wrap(hit.translation, width=44, initial_indent="   ", subsequent_indent="   "))
+    about = [hit.speaker or "Unknown speaker"]
+    if hit.start_s is not None:
+        about.append(format_clock(hit.start_s))
+    about.append(hit.episode or hit.episode_id)
+    if hit.podcast:
+        about.append(hit.podcast)
+    lines.append("  — " + ", ".join(about))
     if hit.url:
         lines.append(f"    {hit.url}")
     return "\n".join(lines)
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    hits = Searcher(_store(settings)).search(
-        args.query, limit=args.limit, speaker=args.speaker, episode=args.episode
-    )
+    query = args.query
+    if args.speaker:
+        query += f' speaker:"{args.speaker}"'
+    if args.episode:
+        query += f' episode:"{args.episode}"'
+    hits = _library(settings).search(query, limit=args.limit)
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
     elif not hits:
-        print("No quotes matched. Try fewer or different words.")
+        print("No quotes matched. Try fewer or different words, or drop a filter.")
     else:
         print("\n\n".join(render_hit(h) for h in hits))
     return 0
@@ -159,14 +189,18 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"First run: ingesting the bundled sample transcripts into {settings.data_dir} …", file=sys.stderr)
         _report(ingest([str(sample_dir())], store, max_bytes=settings.max_bytes, progress=_progress))
     episodes = store.episodes()
-    print(f"Library: {len(episodes)} episodes, {store.segment_count()} segments.")
-    searcher = Searcher(store)
+    library = _library(settings, store)
+    print(f"Library: {len(episodes)} episodes, {library.size} segments.")
     print("Type a search (for example: export controls), or an empty line to quit.")
     for line in sys.stdin:
         query = line.strip()
         if not query:
             break
-        hits = searcher.search(query, limit=3)
+        try:
+            hits = library.search(query, limit=3)
+        except QueryError as exc:
+            print(f"Cannot search that: {exc}\n")
+            continue
         print("\n\n".join(render_hit(h) for h in hits) if hits else "No quotes matched.")
         print()
     return 0

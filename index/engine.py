@@ -57,6 +57,8 @@ DEEPEN_BUDGET = 2048  # postings in the first deepening round (x4 each round)
 CHUNK = 100_000  # documents per build chunk (and progress report)
 MAX_BUFS = 4  # per-thread N-entry tf buffers for looking up mid-frequency terms
 MERGE = 8192  # a round's parts smaller than this in total are scored as one batch
+TABLE_MAX_LENGTHS = 4096  # impact lookup tables when there are at most this many distinct doc lengths
+ROW_DL_MAX = 65536  # the length index goes into the rows when there are at most this many lengths
 _FORMAT = 2
 
 _TRACE: list | None = None  # debugging: when a list, the query path appends what it does
@@ -446,7 +448,7 @@ class BM25Index:
         q.buf = None
         q.looked = 0
         q.maxtf = int(self.layer_tf[q.lo])
-        if self._ndl <= 4096:
+        if self._ndl <= TABLE_MAX_LENGTHS:
             q.tab = self._f16t * q.w
 
     def _score_part(self, qterms: list[_QTerm], src: _QTerm | None, docs: np.ndarray, tf, floor: float | None):
@@ -468,7 +470,7 @@ class BM25Index:
         else:
             rows = None
             dl = np.take(self.dl_idx, docs).astype(np.intp)
-        tables = self._ndl <= 4096
+        tables = self._ndl <= TABLE_MAX_LENGTHS
         if tables:
             dl16 = dl << 4  # index into the [length, tf < 16] impact tables
         if src is None:
@@ -851,7 +853,7 @@ def _build_arrays(terms: np.ndarray, lens: np.ndarray, V: int) -> tuple[dict, di
     F = len(dense_terms)
     dense_of = np.full(V, -1, _I32)
     dense_of[dense_terms] = np.arange(F, dtype=_I32)
-    dl_bytes = (1 if ndl <= 256 else 2 if ndl <= 65536 else 0) if F else 0
+    dl_bytes = (1 if ndl <= 256 else 2 if ndl <= 65536 else 0) if F and ndl <= ROW_DL_MAX else 0
     rows = np.zeros((N, dl_bytes + (F + 1) // 2), np.uint8)
     if dl_bytes:
         d = dl_idx.astype(np.uint16)

@@ -67,3 +67,4 @@ class Segment:
     translation: str | None = None
     chapter: str | None = None
     url: str | None = None
+    id: int | None = None  # the stored row's id, once stored

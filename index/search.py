@@ -1,14 +1,40 @@
-"""Search over the stored segments with BM25 (rank-bm25's BM25Okapi)."""
+"""The searchable library: the store, its BM25 index on disk, and the rules a hit must pass.
+
+The index lives in ``<index_dir>/v<library version>-<id>/`` and ``CURRENT``
+names the one in use. A rebuild writes a new folder and then replaces
+``CURRENT`` in one rename, so a search never sees a half-built index; an open
+``Library`` swaps in the new index with one assignment.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import datetime as dt
+import json
+import math
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
-from rank_bm25 import BM25Okapi
 
+from .engine import BM25Index
+from .model import Segment
+from .query import Query, parse_query
 from .store import Store
+from .text import norm_word
 from .tokens import fold, tokenize
+
+# A hit must contain the query's rarest term, or this share of its idf mass.
+IDF_MASS_SHARE = 0.6
+# Two texts sharing this share of the shorter one's word 3-grams are one quote.
+DUPLICATE_SHARE = 0.5
+MAX_CANDIDATES = 4000
+
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass
@@ -18,56 +44,339 @@ class Hit:
     start_s: float | None
     end_s: float | None
     episode: str | None
-    episode_id: str
     podcast: str | None
     url: str | None
     score: float
-    translation: str | None = None
+    matched: list[str]
+    translation: str | None
+    episode_id: str
+    segment_id: int
     chapter: str | None = None
+    published: str | None = None
+    episode_url: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-class Searcher:
-    """An in-memory BM25 index over every segment in a store."""
+@dataclass
+class EpisodeInfo:
+    id: str
+    title: str | None
+    podcast: str | None
+    published: dt.date | None
+    url: str | None
 
-    def __init__(self, store: Store):
-        episodes = {e.id: e for e in store.episodes()}
-        self.segments = [s for _, s in store.iter_segments()]
-        self.episodes = episodes
-        corpus = [tokenize(s.text) for s in self.segments]
-        self.bm25 = BM25Okapi(corpus, k1=1.5, b=0.75, epsilon=0.25) if corpus else None
 
-    def search(
-        self, query: str, *, limit: int = 10, speaker: str | None = None, episode: str | None = None
-    ) -> list[Hit]:
-        terms = tokenize(query)
-        if self.bm25 is None or not terms:
+@dataclass
+class _Snapshot:
+    """One built index with what filters need per document."""
+
+    version: int
+    engine: BM25Index
+    segment_ids: np.ndarray  # document -> segment row id
+    doc_episode: np.ndarray  # document -> index into episodes
+    doc_speaker: np.ndarray  # document -> index into speakers, -1 for none
+    episodes: list[EpisodeInfo]
+    speakers: list[str]
+    doc_of: dict[int, int] = field(default_factory=dict)  # segment row id -> document
+
+    def __post_init__(self) -> None:
+        self.doc_of = {int(s): i for i, s in enumerate(self.segment_ids)}
+
+
+def document_terms(segment: Segment) -> list[str]:
+    """What the index holds for a segment: its text and its translation."""
+    return tokenize(segment.text + (" " + segment.translation if segment.translation else ""))
+
+
+class Library:
+    """Search over a store, through an index kept in ``index_dir``."""
+
+    def __init__(self, store: Store, index_dir: Path):
+        self.store = store
+        self.index_dir = Path(index_dir)
+        self._snapshot: _Snapshot | None = None
+        self._lock = threading.Lock()
+
+    # --- the index's life ------------------------------------------------------
+
+    @classmethod
+    def open(cls, store: Store, index_dir: Path, progress: Progress | None = None) -> "Library":
+        """Load the saved index, or build it when the library changed since."""
+        library = cls(store, index_dir)
+        library.refresh(progress)
+        return library
+
+    @property
+    def version(self) -> int | None:
+        return self._snapshot.version if self._snapshot else None
+
+    @property
+    def size(self) -> int:
+        return len(self._snapshot.segment_ids) if self._snapshot else 0
+
+    def refresh(self, progress: Progress | None = None) -> bool:
+        """Make the index match the store; True when a new index was swapped in."""
+        with self._lock:
+            wanted = self.store.version()
+            if self._snapshot is not None and self._snapshot.version == wanted:
+                return False
+            current = self._current_dir()
+            snapshot = _load(current) if current is not None else None
+            if snapshot is None or snapshot.version != wanted:
+                folder = self._build(progress)
+                snapshot = _load(folder)
+            self._snapshot = snapshot
+            self._clean_old()
+            return True
+
+    def _current_dir(self) -> Path | None:
+        try:
+            name = (self.index_dir / "CURRENT").read_text().strip()
+        except OSError:
+            return None
+        folder = self.index_dir / name
+        return folder if name and folder.is_dir() else None
+
+    def _build(self, progress: Progress | None) -> Path:
+        version = self.store.version()
+        episodes = self.store.episodes()
+        episode_index = {e.id: i for i, e in enumerate(episodes)}
+        speakers: dict[str, int] = {}
+        segment_ids, doc_episode, doc_speaker, docs = [], [], [], []
+        total = sum(e.segments for e in episodes)
+        for seg in self.store.iter_segments():
+            segment_ids.append(seg.id)
+            doc_episode.append(episode_index[seg.episode_id])
+            doc_speaker.append(speakers.setdefault(seg.speaker, len(speakers)) if seg.speaker else -1)
+            docs.append(document_terms(seg))
+            if progress and len(docs) % 50_000 == 0:
+                progress("reading segments", len(docs), total)
+        if progress:
+            progress("indexing", len(docs), total)
+        engine = BM25Index.build(docs)
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.index_dir / f".tmp-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        engine.save(tmp)
+        np.save(tmp / "segment_ids.npy", np.asarray(segment_ids, dtype=np.int64))
+        np.save(tmp / "doc_episode.npy", np.asarray(doc_episode, dtype=np.int32))
+        np.save(tmp / "doc_speaker.npy", np.asarray(doc_speaker, dtype=np.int32))
+        (tmp / "library.json").write_text(json.dumps({
+            "version": version,
+            "speakers": list(speakers),
+            "episodes": [
+                dict(id=e.id, title=e.title, podcast=e.podcast, url=e.url,
+                     published=e.published.isoformat() if e.published else None)
+                for e in episodes
+            ],
+        }, ensure_ascii=False))
+        final = self.index_dir / f"v{version}-{uuid.uuid4().hex[:8]}"
+        tmp.rename(final)
+        pointer = self.index_dir / f".CURRENT-{uuid.uuid4().hex}"
+        pointer.write_text(final.name)
+        os.replace(pointer, self.index_dir / "CURRENT")
+        return final
+
+    def _clean_old(self) -> None:
+        current = self._current_dir()
+        for folder in self.index_dir.iterdir():
+            if folder.is_dir() and folder != current and (folder.name.startswith("v") or folder.name.startswith(".tmp-")):
+                shutil.rmtree(folder, ignore_errors=True)
+
+    # --- searching -------------------------------------------------------------
+
+    def search(self, query: Query | str, limit: int = 10) -> list[Hit]:
+        """The best ``limit`` hits: honest, without duplicates, diversified on ties.
+
+        Raises QueryError for a malformed query string.
+        """
+        if isinstance(query, str):
+            query = parse_query(query)
+        snap = self._snapshot
+        if snap is None or snap.engine.doc_count == 0 or limit <= 0:
             return []
-        scores = self.bm25.get_scores(terms)
-        keep = np.ones(len(self.segments), dtype=bool)
-        if speaker:
-            want = fold(speaker)
-            keep &= np.array([bool(s.speaker) and want in fold(s.speaker) for s in self.segments])
-        if episode:
-            want = fold(episode)
-            keep &= np.array(
-                [want in fold(f"{s.episode_id} {self.episodes[s.episode_id].title or ''}") for s in self.segments]
+        terms = tokenize(query.search_text)
+        if not terms:
+            return []
+        allowed = self._allowed(snap, query)
+        if allowed is not None and not allowed.any():
+            return []
+        need = _required(snap.engine, terms)
+        k = min(max(limit * 4, 40), MAX_CANDIDATES)
+        while True:
+            docs, scores = snap.engine.top_k(terms, k, allowed=allowed)
+            hits = self._vet(snap, query, terms, need, docs, scores, limit)
+            if len(hits) >= limit or len(docs) < k or k >= MAX_CANDIDATES:
+                return _diversify(hits)[:limit]
+            k = min(k * 4, MAX_CANDIDATES)
+
+    def _allowed(self, snap: _Snapshot, query: Query) -> np.ndarray | None:
+        mask: np.ndarray | None = None
+
+        def narrow(extra: np.ndarray) -> None:
+            nonlocal mask
+            mask = extra if mask is None else mask & extra
+
+        if query.speaker:
+            want = fold(query.speaker)
+            ids = [i for i, name in enumerate(snap.speakers) if want in fold(name)]
+            narrow(np.isin(snap.doc_speaker, ids))
+        episode_tests = []
+        if query.episode:
+            want = fold(query.episode)
+            episode_tests.append(lambda e: want in fold(f"{e.id} {e.title or ''}"))
+        if query.podcast:
+            want_p = fold(query.podcast)
+            episode_tests.append(lambda e: want_p in fold(e.podcast or ""))
+        if query.after:
+            episode_tests.append(lambda e: e.published is not None and e.published > query.after)
+        if query.before:
+            episode_tests.append(lambda e: e.published is not None and e.published < query.before)
+        if episode_tests:
+            ids = [i for i, e in enumerate(snap.episodes) if all(test(e) for test in episode_tests)]
+            narrow(np.isin(snap.doc_episode, ids))
+        for phrase in query.phrases:  # a phrase's words must all be there
+            for term in set(tokenize(phrase)):
+                narrow(_has(snap, term))
+        for word in query.excluded_words:
+            for term in set(tokenize(word)):
+                narrow(~_has(snap, term))
+        return mask
+
+    def _vet(self, snap, query, terms, need, docs, scores, limit) -> list[Hit]:
+        rows = self.store.segments_by_id([int(snap.segment_ids[d]) for d in docs])
+        wanted = set(terms)
+        kept: list[tuple[Hit, set, Segment]] = []
+        for doc, score in zip(docs, scores):
+            seg = rows.get(int(snap.segment_ids[doc]))
+            if seg is None or score <= 0:
+                continue
+            folded = _phrase_form(seg.text + " " + (seg.translation or ""))
+            if any(_phrase_form(p) not in folded for p in query.phrases):
+                continue
+            if any(_phrase_form(p) in folded for p in query.excluded_phrases):
+                continue
+            present = wanted.intersection(document_terms(seg))
+            if not need(present):
+                continue
+            grams = _shingles(seg.text)
+            if any(_same_passage(seg, grams, other, other_grams) for _, other_grams, other in kept):
+                continue
+            ep = snap.episodes[int(snap.doc_episode[doc])]
+            hit = Hit(
+                text=seg.text, speaker=seg.speaker, start_s=seg.start_s, end_s=seg.end_s,
+                episode=ep.title, podcast=ep.podcast, url=seg.url, score=float(score),
+                matched=sorted(present), translation=seg.translation, episode_id=seg.episode_id,
+                segment_id=int(seg.id), chapter=seg.chapter,
+                published=ep.published.isoformat() if ep.published else None, episode_url=ep.url,
             )
-        scores = np.where(keep, scores, -np.inf)
-        order = np.argsort(-scores, kind="stable")[:limit]
-        hits = []
-        for i in order:
-            if not np.isfinite(scores[i]) or scores[i] <= 0:
+            kept.append((hit, grams, seg))
+            if len(kept) >= limit * 2:
                 break
-            s = self.segments[i]
-            ep = self.episodes[s.episode_id]
-            hits.append(
-                Hit(
-                    text=s.text, speaker=s.speaker, start_s=s.start_s, end_s=s.end_s,
-                    episode=ep.title, episode_id=s.episode_id, podcast=ep.podcast, url=s.url,
-                    score=float(scores[i]), translation=s.translation, chapter=s.chapter,
+        return [h for h, _, _ in kept]
+
+    def context(self, segment_id: int, before: int = 1, after: int = 1) -> list[Segment]:
+        """The segments around a hit, for "Show context"."""
+        return self.store.neighbours(segment_id, before, after)
+
+    def hit(self, segment_id: int) -> Hit | None:
+        """One segment as a hit (no score, nothing matched), e.g. for a link unfurl."""
+        snap = self._snapshot
+        seg = self.store.segments_by_id([segment_id]).get(segment_id)
+        if seg is None or snap is None:
+            return None
+        ep = next((e for e in snap.episodes if e.id == seg.episode_id), None)
+        return Hit(
+            text=seg.text, speaker=seg.speaker, start_s=seg.start_s, end_s=seg.end_s,
+            episode=ep.title if ep else None, podcast=ep.podcast if ep else None, url=seg.url, score=0.0,
+            matched=[], translation=seg.translation, episode_id=seg.episode_id, segment_id=segment_id,
+            chapter=seg.chapter, published=ep.published.isoformat() if ep and ep.published else None,
+            episode_url=ep.url if ep else None,
+        )
+
+
+def _load(folder: Path) -> _Snapshot | None:
+    try:
+        meta = json.loads((folder / "library.json").read_text())
+        return _Snapshot(
+            version=int(meta["version"]),
+            engine=BM25Index.load(folder),
+            segment_ids=np.load(folder / "segment_ids.npy"),
+            doc_episode=np.load(folder / "doc_episode.npy"),
+            doc_speaker=np.load(folder / "doc_speaker.npy"),
+            episodes=[
+                EpisodeInfo(
+                    id=e["id"], title=e["title"], podcast=e["podcast"], url=e.get("url"),
+                    published=dt.date.fromisoformat(e["published"]) if e["published"] else None,
                 )
-            )
-        return hits
+                for e in meta["episodes"]
+            ],
+            speakers=list(meta["speakers"]),
+        )
+    except (OSError, ValueError, KeyError):
+        return None  # missing or damaged: the caller rebuilds it
+
+
+def _has(snap: _Snapshot, term: str) -> np.ndarray:
+    mask = np.zeros(snap.engine.doc_count, dtype=bool)
+    mask[snap.engine.docs_with(term)] = True
+    return mask
+
+
+def _required(engine: BM25Index, terms: list[str]) -> Callable[[set], bool]:
+    """The honesty rule: a hit holds the rarest query term, or most of the query's idf mass.
+
+    A term the library has never seen counts with the largest idf possible, so
+    that a query about something absent ("sourdough") finds nothing rather
+    than weak hits on its other words.
+    """
+    unseen = math.log(engine.doc_count + 0.5) - math.log(0.5)
+    weight = {t: (engine.idf(t) if engine.df(t) else unseen) for t in set(terms)}
+    total = sum(weight.values())
+    rarest = max(weight, key=lambda t: (weight[t], t))
+
+    def need(present: set) -> bool:
+        return rarest in present or sum(weight[t] for t in present) >= IDF_MASS_SHARE * total
+
+    return need
+
+
+def _phrase_form(text: str) -> str:
+    return " " + " ".join(w for w in (norm_word(x) for x in text.split()) if w) + " "
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = [w for w in (norm_word(x) for x in text.split()) if w]
+    if len(words) < 3:
+        return {tuple(words)}
+    return {tuple(words[i:i + 3]) for i in range(len(words) - 2)}
+
+
+def _same_passage(seg: Segment, grams: set, other: Segment, other_grams: set) -> bool:
+    """Near-identical words (two sources of one episode), or one passage's overlapping pieces."""
+    if grams and other_grams and len(grams & other_grams) >= DUPLICATE_SHARE * min(len(grams), len(other_grams)):
+        return True
+    if seg.episode_id == other.episode_id and None not in (seg.start_s, seg.end_s, other.start_s, other.end_s):
+        return seg.start_s < other.end_s and other.start_s < seg.end_s
+    return False
+
+
+def _diversify(hits: list[Hit]) -> list[Hit]:
+    """Among hits with equal scores, alternate episodes."""
+    out: list[Hit] = []
+    seen: dict[str, int] = {}
+    i = 0
+    while i < len(hits):
+        j = i
+        while j < len(hits) and math.isclose(hits[j].score, hits[i].score, rel_tol=1e-9, abs_tol=1e-9):
+            j += 1
+        group = hits[i:j]
+        while group:
+            best = min(range(len(group)), key=lambda n: (seen.get(group[n].episode_id, 0), n))
+            chosen = group.pop(best)
+            seen[chosen.episode_id] = seen.get(chosen.episode_id, 0) + 1
+            out.append(chosen)
+        i = j
+    return out

@@ -210,15 +210,42 @@ class Store:
                 for row in conn.execute(query)
             ]
 
-    def iter_segments(self, batch: int = 10_000) -> Iterator[tuple[int, Segment]]:
-        """Every segment with its row id, in episode order."""
+    def iter_segments(self, batch: int = 10_000) -> Iterator[Segment]:
+        """Every segment (with its row id), in episode order."""
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True).execute(
                 select(segments).order_by(segments.c.episode_id, segments.c.seq)
             )
             for rows in result.partitions(batch):
                 for r in rows:
-                    yield r.id, _segment(r)
+                    yield _segment(r)
+
+    def segments_by_id(self, ids: list[int]) -> dict[int, Segment]:
+        """The segments with these row ids (missing ids are left out)."""
+        if not ids:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(segments).where(segments.c.id.in_([int(i) for i in ids])))
+            return {r.id: _segment(r) for r in rows}
+
+    def neighbours(self, segment_id: int, before: int = 1, after: int = 1) -> list[Segment]:
+        """The segment and up to ``before``/``after`` segments around it in its episode, in order."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(segments.c.episode_id, segments.c.source_key, segments.c.seq).where(segments.c.id == segment_id)
+            ).first()
+            if row is None:
+                return []
+            rows = conn.execute(
+                select(segments)
+                .where(
+                    segments.c.episode_id == row.episode_id,
+                    segments.c.source_key == row.source_key,
+                    segments.c.seq.between(row.seq - before, row.seq + after),
+                )
+                .order_by(segments.c.seq)
+            )
+            return [_segment(r) for r in rows]
 
     def segments_of(self, episode_id: str) -> list[Segment]:
         with self.engine.connect() as conn:
@@ -327,4 +354,5 @@ def _segment(r) -> Segment:
         translation=r.translation,
         chapter=r.chapter,
         url=r.url,
+        id=r.id,
     )

@@ -1,19 +1,94 @@
-"""How text becomes search terms: lowercase, accents folded, model names kept whole."""
+"""How text becomes search terms. Documents and queries go through the same code.
+
+- Unicode-aware, lowercase, accents folded ("café" → "cafe").
+- Model names and contractions stay whole: ``o3-mini``, ``gpt-4``, ``h100``,
+  ``don't``. A hyphenated word also yields its parts, so "o3 mini" and
+  "o3-mini" find each other. A possessive ``'s`` is dropped.
+- Light stemming (Snowball English, through PyStemmer) of plain words, so that
+  "exporting" finds "export" and "H100s" finds "H100".
+- Chinese, Japanese and Korean runs become character bigrams, so that a
+  Chinese query finds a quote through its translation.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+from itertools import groupby
+
+import Stemmer
+
+from .text import is_cjk
 
 # Words, with inner apostrophes, hyphens and dots kept: don't, o3-mini, gpt-4, u.s
-_TOKEN = re.compile(r"[^\W_]+(?:['’\-.][^\W_]+)*")
+_TOKEN = re.compile(r"[^\W_]+(?:['\-.][^\W_]+)*")
+_PLAIN = re.compile(r"[a-z0-9]+")
+_NUMBERED_PLURAL = re.compile(r"[a-z0-9]*[0-9]s")
+_STEMMER = Stemmer.Stemmer("english")
 
 
 def fold(text: str) -> str:
-    """Lowercase with accents removed (café → cafe)."""
-    text = unicodedata.normalize("NFKD", text.lower())
+    """Lowercase with accents removed (café → cafe) and curly apostrophes made straight."""
+    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 
 
+@lru_cache(maxsize=1 << 18)
+def _terms(token: str) -> tuple[str, ...]:
+    if any(is_cjk(ch) for ch in token):
+        return tuple(_cjk_terms(token))
+    if token.endswith("'s"):
+        token = token[:-2]
+    if _PLAIN.fullmatch(token):
+        if _NUMBERED_PLURAL.fullmatch(token):  # h100s, a100s, 1990s
+            return (token[:-1],)
+        return (_STEMMER.stemWord(token),)
+    if "-" in token:
+        parts = [p for p in token.split("-") if p]
+        return (token, *(t for p in parts for t in _terms(p)))
+    return (token,)
+
+
+def _cjk_terms(token: str) -> list[str]:
+    """Bigrams of each CJK run; the words between runs as usual."""
+    out: list[str] = []
+    for cjk, chars in groupby(token, key=is_cjk):
+        run = "".join(chars)
+        if cjk:
+            out.extend([run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)])
+        else:
+            out.extend(t for word in _TOKEN.findall(run) for t in _terms(word))
+    return out
+
+
 def tokenize(text: str) -> list[str]:
-    return [t.replace("’", "'") for t in _TOKEN.findall(fold(text))]
+    """The search terms of ``text``, in order."""
+    return [term for token in _TOKEN.findall(fold(text)) for term in _terms(token)]
+
+
+def term_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
+    """(start, end) of each word in ``text`` that yields one of ``terms``: what to bold."""
+    spans = []
+    for m in _TOKEN.finditer(text):
+        word = m.group()
+        folded = fold(word)
+        if folded and len(folded) == len(word) and any(is_cjk(ch) for ch in word):
+            # CJK: bold each bigram that matched
+            for i in range(len(word) - 1):
+                if word[i:i + 2] in terms:
+                    spans.append((m.start() + i, m.start() + i + 2))
+            continue
+        if terms.intersection(_terms(folded)):
+            spans.append((m.start(), m.end()))
+    return _merge_spans(spans)
+
+
+def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
