@@ -12,7 +12,7 @@ import pytest
 from .conftest import SAMPLES
 
 EPISODE_FIELDS = {"id", "title", "podcast", "url", "published", "duration_s", "segments", "speakers", "sources"}
-HIT_FIELDS = {"text", "speaker", "start_s", "end_s", "episode", "podcast", "url", "score"}
+HIT_FIELDS = {"text", "speaker", "start_s", "end_s", "episode", "podcast", "url", "score", "matched", "translation"}
 
 
 def quotebot(data_dir, *args, stdin: str = "", cwd=None) -> subprocess.CompletedProcess:
@@ -88,6 +88,12 @@ def test_no_match(library):
     assert run.returncode == 0 and json.loads(run.stdout) == []
     run = quotebot(data, "search", "zzyzx qwertyuiop")
     assert run.returncode == 0 and "No quotes matched" in run.stdout
+
+
+def test_malformed_query_gets_the_parser_message(library):
+    data, _ = library
+    run = quotebot(data, "search", '"export controls')
+    assert run.returncode == 2 and "unclosed quote" in run.stderr
 
 
 def test_ingest_exits_non_zero_when_a_source_fails(tmp_path):

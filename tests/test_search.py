@@ -1,0 +1,179 @@
+"""Search on the seed library: each query feature, honest no-match, dedup, highlight, context, the index's life."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from index.ingest import ingest
+from index.search import Hit, Library, _diversify
+from index.store import Store
+from index.text import norm_word
+from index.tokens import term_spans, tokenize
+
+from .conftest import SAMPLES
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory) -> Library:
+    root = tmp_path_factory.mktemp("search")
+    store = Store(f"sqlite:///{root / 'lib.db'}")
+    assert all(r.ok for r in ingest([str(SAMPLES)], store))
+    return Library.open(store, root / "index")
+
+
+def words_of(text: str) -> set[str]:
+    return {w for w in (norm_word(x) for x in text.split()) if w}
+
+
+def test_words(library):
+    hits = library.search("export controls", limit=5)
+    assert len(hits) == 5
+    assert all({"export", "control"} & set(h.matched) for h in hits)
+    assert "export" in hits[0].text.lower() and "controls" in hits[0].text.lower()
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_exact_phrase_is_checked_against_the_text(library):
+    hits = library.search('"export controls"', limit=10)
+    assert hits and all("export controls" in " ".join(norm_word(w) for w in h.text.split()) for h in hits)
+    # both words are common in the library, but never in this order
+    assert library.search('"controls export"') == []
+
+
+def test_speaker_episode_and_podcast_filters(library):
+    dylan = library.search("chips speaker:dylan", limit=10)
+    assert dylan and all("Dylan" in h.speaker for h in dylan)
+    nathan = library.search('speaker:"Nathan Lambert" reinforcement learning', limit=10)
+    assert nathan and all(h.speaker == "Nathan Lambert" for h in nathan)
+    ep = library.search("chips episode:459", limit=10)
+    assert ep and all("459" in h.episode_id or "459" in (h.episode or "") for h in ep)
+    latent = library.search('chips podcast:"latent space"', limit=10)
+    assert latent and all(h.podcast == "Latent Space" for h in latent)
+    assert library.search("chips speaker:nobody") == []
+
+
+def test_excluded_words_and_phrases(library):
+    hits = library.search("chips -china -huawei", limit=20)
+    assert hits
+    for h in hits:
+        assert "china" not in tokenize(h.text) and "huawei" not in tokenize(h.text)
+    phrased = library.search('export -"export controls"', limit=20)
+    assert phrased and all("export controls" not in h.text.lower() for h in phrased)
+
+
+def test_published_date_filters(library):
+    after = library.search("chips after:2025-02-02", limit=20)
+    assert after and all(h.published == "2025-02-03" for h in after)  # 003 only: 000 is the 2nd itself
+    before = library.search("chips before:2025-02-03", limit=20)
+    assert before and all(h.published == "2025-02-02" for h in before)
+
+
+def test_stemming_accents_and_model_names(library):
+    assert any("export" in h.text.lower() for h in library.search("exporting", limit=5))
+    assert any("Tülu" in h.text for h in library.search("tulu", limit=5))
+    # 003's "cliché" and 000's "cliche" are one passage: it shows once, either way it is spelt
+    [cliche] = [h for h in library.search("cliche", limit=5) if "intelligence" in h.text]
+    assert library.search("cliché", limit=5)[0].segment_id == cliche.segment_id
+    assert any("o3-mini" in h.text.lower() for h in library.search("o3-mini", limit=5))
+    assert any("H100s" in h.text for h in library.search("H100", limit=10))
+    assert any("GPT-4" in h.text for h in library.search("gpt-4", limit=5))
+    assert library.search("don't", limit=3)
+
+
+def test_a_chinese_query_finds_the_quote_through_its_translation(library):
+    hits = library.search("强化学习", limit=5)
+    assert hits and all(h.translation and "强化学习" in h.translation for h in hits)
+    assert all("reinforcement" in h.text.lower() for h in hits[:2])
+
+
+@pytest.mark.parametrize("query", [
+    "sourdough", "sourdough starter recipe", "sourdough GPUs", "zyzzyva quux", "gardening tomatoes soil",
+])
+def test_honest_no_match(library, query):
+    assert library.search(query) == []
+
+
+def test_every_hit_holds_the_rarest_term_or_most_of_the_idf(library):
+    for query in ["semiconductor export controls", "the model", "taiwan earthquake"]:
+        for h in library.search(query, limit=10):
+            assert h.matched
+
+
+def test_one_passage_from_three_sources_shows_once(library):
+    # 000, 003 and 004 all hold this passage of Lex Fridman Podcast #459.
+    hits = library.search("ability to express it", limit=10)
+    holding = [h for h in hits if "ability to express it" in h.text.lower()]
+    assert len(holding) == 1
+    for i, a in enumerate(hits):
+        for b in hits[i + 1:]:
+            shared = words_of(a.text) & words_of(b.text)
+            assert len(shared) < 0.8 * min(len(words_of(a.text)), len(words_of(b.text))), (a.text, b.text)
+
+
+def test_ties_are_diversified_across_episodes():
+    def hit(ep: str, score: float) -> Hit:
+        return Hit(text="t", speaker=None, start_s=None, end_s=None, episode=ep, podcast=None, url=None,
+                   score=score, matched=[], translation=None, episode_id=ep, segment_id=0)
+    ranked = [hit("a", 5), hit("a", 3), hit("a", 3), hit("b", 3), hit("c", 3), hit("b", 1)]
+    assert [h.episode_id for h in _diversify(ranked)] == ["a", "b", "c", "a", "a", "b"]
+
+
+def test_highlight_spans_cover_the_matched_words(library):
+    [hit] = library.search("exporting controls", limit=1)
+    spans = term_spans(hit.text, set(hit.matched))
+    bolded = {hit.text[a:b].lower() for a, b in spans}
+    assert bolded & {"export", "exports", "exporting"} and bolded & {"controls", "control"}
+
+
+def test_context_returns_the_neighbours(library):
+    [hit] = library.search("AWS pricing for H100s has gone up", limit=1)
+    around = library.context(hit.segment_id)
+    assert [s.id for s in around].index(hit.segment_id) == 1 and len(around) == 3
+    assert len({s.episode_id for s in around}) == 1
+    assert [s.seq for s in around] == list(range(around[0].seq, around[0].seq + 3))
+
+
+def test_index_persists_and_is_rebuilt_after_an_ingest(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'lib.db'}")
+    ingest([str(next(SAMPLES.glob("002_*.txt")))], store)
+    first = Library.open(store, tmp_path / "index")
+    current = (tmp_path / "index" / "CURRENT").read_text()
+    again = Library.open(store, tmp_path / "index")  # loads, no rebuild
+    assert (tmp_path / "index" / "CURRENT").read_text() == current and again.size == first.size
+    assert first.search("reinforcement learning is terrible") == []
+
+    ingest([str(next(SAMPLES.glob("001_*.txt")))], store)
+    errors: list[Exception] = []
+    stop = threading.Event()
+
+    def hammer() -> None:  # searches while the index is rebuilt and swapped
+        while not stop.is_set():
+            try:
+                for h in first.search("chips", limit=3):
+                    assert h.text
+            except Exception as exc:  # noqa: BLE001 - any failure is the test's failure
+                errors.append(exc)
+
+    thread = threading.Thread(target=hammer)
+    thread.start()
+    try:
+        assert first.refresh() is True
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []
+    assert first.search("reinforcement learning is terrible")
+    assert (tmp_path / "index" / "CURRENT").read_text() != current
+    assert len([p for p in (tmp_path / "index").iterdir() if p.is_dir()]) == 1  # the old one is gone
+    assert first.refresh() is False
+
+
+def test_a_damaged_index_is_rebuilt(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'lib.db'}")
+    ingest([str(next(SAMPLES.glob("002_*.txt")))], store)
+    Library.open(store, tmp_path / "index")
+    folder = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text()
+    (folder / "library.json").write_text("{not json")
+    assert Library.open(store, tmp_path / "index").search("chips")
