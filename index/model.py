@@ -46,8 +46,8 @@ class Transcript:
     chapters: list[Chapter] = field(default_factory=list)
     speakers: list[str] = field(default_factory=list)
     # Time anchors a source states outside its cue times, e.g. 003's
-    # "[inaudible 01:14:37]": (cue index, seconds).
-    anchors: list[tuple[int, float]] = field(default_factory=list)
+    # "[inaudible 01:14:37]": (cue index, seconds, words of the cue before it).
+    anchors: list[tuple[int, float, int]] = field(default_factory=list)
     # True when cues are separate passages (a page of snippets): a segment
     # never joins two cues.
     separate_cues: bool = False

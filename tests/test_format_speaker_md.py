@@ -104,16 +104,16 @@ def test_page_breaks_are_rejoined(seed):
 def test_inaudible_markers_are_anchors(seed):
     expected = [int(h) * 3600 + int(m) * 60 + int(s) for h, m, s in MARKER.findall(TEXT)]
     assert len(expected) == 16
-    assert [s for _, s in seed.anchors] == expected
+    assert [s for _, s, _ in seed.anchors] == expected
     assert seed.anchors[0][1] == 4477.0  # 01:14:37
     assert seed.cues[seed.anchors[0][0]].text == "It's a physical constraint."
     for cue in seed.cues:
         assert "inaudible" not in cue.text and "[" not in cue.text
     # Each anchor points at the cue holding the words just before its marker.
-    for (index, _), m in zip(seed.anchors, MARKER.finditer(TEXT)):
+    for (index, _, _), m in zip(seed.anchors, MARKER.finditer(TEXT)):
         before = TEXT[: m.start()].split()[-3:]
         assert " ".join(before).rstrip("[") in seed.cues[index].text
-    indices = [i for i, _ in seed.anchors]
+    indices = [i for i, _, _ in seed.anchors]
     assert indices == sorted(indices)
 
 
@@ -244,7 +244,7 @@ def _check(text: str) -> None:
     except TranscriptError:
         return
     assert t.cues and all(c.text for c in t.cues)
-    assert all(0 <= i < len(t.cues) for i, _ in t.anchors)
+    assert all(0 <= i < len(t.cues) and 0 <= w <= len(t.cues[i].text.split()) for i, _, w in t.anchors)
     assert all(c.speaker is None or c.speaker in t.speakers for c in t.cues)
 
 

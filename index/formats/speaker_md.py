@@ -158,11 +158,11 @@ def _clock(value: str | None, line: int) -> float | None:
     return None if value is None else parse_clock(value, line=line)
 
 
-def _clean(raw: str, line: int, anchors: list[float]) -> str:
-    """Display text of one line; its time anchors are appended to ``anchors``."""
+def _clean(raw: str, line: int, anchors: list[tuple[float, int]]) -> str:
+    """Display text of one line; its time anchors (seconds, words before) go to ``anchors``."""
     text = repair_mojibake(raw)
     for m in _ANCHOR.finditer(text):
-        anchors.append(parse_clock(m.group("t"), line=line))
+        anchors.append((parse_clock(m.group("t"), line=line), len(text[:m.start()].split())))
     text = _ANCHOR.sub("", text)
     text = _LINK.sub(r"\1", text)
     text = _MARKUP.sub(lambda m: m.group(1) or "", text)
@@ -202,7 +202,7 @@ class _Builder:
         self.start: float | None = None
         self.open = False  # the last cue takes the next line of its paragraph
         self.joinable = False  # the last cue is in the current turn
-        self.pending: list[float] = []
+        self.pending: list[tuple[float, int | None]] = []
         self.parts: list[list[str]] = []  # each cue's text pieces, joined by finish()
 
     def label(self, name: str, start: float | None) -> None:
@@ -220,27 +220,35 @@ class _Builder:
         self.speaker, self.turn, self.start = None, True, None
         self.open = self.joinable = False
 
-    def text(self, text: str, line: int, anchors: list[float]) -> None:
+    def text(self, text: str, line: int, anchors: list[tuple[float, int]]) -> None:
         cues = self.t.cues
+        base: int | None = None  # words of the cue before this line's text
         if text:
             if self.open or (self.joinable and _continues(self.parts[-1][-1], text)):
+                base = sum(len(p.split()) for p in self.parts[-1])
                 self.parts[-1].append(text)
             else:
                 cues.append(Cue(text, self.start, speaker=self.speaker, turn=self.turn, line=line))
                 self.parts.append([text])
                 self.turn, self.start = False, None
+                base = 0
             self.open = self.joinable = True
-        self.pending.extend(anchors)
+        self.pending.extend((s, None if base is None else base + w) for s, w in anchors)
         if self.pending and cues and (text or self.open or self.joinable):
-            self.t.anchors.extend((len(cues) - 1, s) for s in self.pending)
-            self.pending = []
+            self._flush_anchors()
+
+    def _flush_anchors(self) -> None:
+        """Anchors with no word of their own stand at the end of the cue."""
+        cue = len(self.t.cues) - 1
+        words = sum(len(p.split()) for p in self.parts[cue])
+        self.t.anchors.extend((cue, s, words if w is None else w) for s, w in self.pending)
+        self.pending = []
 
     def finish(self) -> None:
+        if self.pending and self.t.cues:
+            self._flush_anchors()
         for cue, parts in zip(self.t.cues, self.parts):
             cue.text = " ".join(parts)
-        if self.pending and self.t.cues:
-            self.t.anchors.extend((len(self.t.cues) - 1, s) for s in self.pending)
-            self.pending = []
 
 
 def parse(text: str) -> list[Transcript]:
@@ -263,7 +271,7 @@ def parse(text: str) -> list[Transcript]:
             start = _clock(label.time, number)
             build.label(label.name, start)
             if label.text:
-                anchors: list[float] = []
+                anchors: list[tuple[float, int]] = []
                 build.text(_clean(label.text, number, anchors), number, anchors)
             continue
         if header and not build.open:
