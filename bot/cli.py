@@ -137,7 +137,9 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps([
             dict(id=e.id, title=e.title, podcast=e.podcast, url=e.url,
                  published=e.published.isoformat() if e.published else None,
-                 duration_s=e.duration_s, segments=e.segments, speakers=e.speakers, sources=e.sources)
+                 duration_s=e.duration_s, segments=e.segments, speakers=e.speakers, sources=e.sources,
+                 speaker_share=e.stats.get("speaker_share"), time_share=e.stats.get("time_share"),
+                 located=e.stats.get("sources", {}), notes=e.stats.get("notes", []))
             for e in episodes
         ], indent=2, ensure_ascii=False))
         return 0
@@ -147,7 +149,12 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
         length = format_clock(e.duration_s) if e.duration_s else "?"
         print(f"{e.id}\n    {e.title or '(untitled)'} — {e.podcast or 'unknown podcast'}"
               f"\n    {length}, {e.segments} segments, speakers: {', '.join(e.speakers) or 'unknown'}"
-              f"\n    sources: {', '.join(e.sources)}")
+              f"\n    sources: {', '.join(e.sources)}"
+              f"\n    {e.stats.get('speaker_share', 0):.0%} of segments name a speaker, "
+              f"{e.stats.get('time_share', 0):.0%} have a time")
+        for name, st in e.stats.get("sources", {}).items():
+            if st["role"] != "timed":
+                print(f"    {name}: {st['located']} of {st['passages']} passages located ({st['role']})")
     return 0
 
 

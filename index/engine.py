@@ -59,6 +59,9 @@ MAX_BUFS = 4  # per-thread N-entry tf buffers for looking up mid-frequency terms
 MERGE = 8192  # a round's parts smaller than this in total are scored as one batch
 TABLE_MAX_LENGTHS = 4096  # impact lookup tables when there are at most this many distinct doc lengths
 ROW_DL_MAX = 65536  # the length index goes into the rows when there are at most this many lengths
+FAST_MAX = 16384  # queries with at most this many postings are scored exhaustively
+DENSE_ACC_MAX = 1 << 16  # corpora up to this size score exhaustive queries in a fresh dense array
+CACHE_TERMS = 1 << 14  # tokens and terms whose lookups are cached (the cache is cleared when full)
 _FORMAT = 2
 
 _TRACE: list | None = None  # debugging: when a list, the query path appends what it does
@@ -124,6 +127,7 @@ class _Scratch(threading.local):
 
     bufs: list | None = None
     made = 0
+    acc = None  # float64 score accumulator, all-zero between uses
 
 
 class _QTerm:
@@ -163,6 +167,10 @@ class BM25Index:
             self._f16t = _impact(np.arange(NIBBLE + 1, dtype=np.float64)[None, :], np.asarray(self.kvals)[:, None]).ravel()
         self._esc_slots = set(np.unique(np.asarray(self.esc_key) // max(self.doc_count, 1)).tolist()) if len(self.esc_key) else set()
         self._scratch = _Scratch()
+        # impact of tf = 0..15 at each length index, one array per tf
+        self._fcol = [self._f16t[tf :: NIBBLE + 1].copy() for tf in range(NIBBLE + 1)] if self._ndl <= TABLE_MAX_LENGTHS else []
+        self._terms: dict[int, tuple] = {}  # term id -> what a query needs to know of it
+        self._tokens: dict[str, int] = {}  # token -> term id (-1: not in the corpus)
         self._tfbuf_dtype = np.uint8 if self.max_tf <= 255 else _I32
 
     # ------------------------------------------------------------------ build
@@ -229,7 +237,7 @@ class BM25Index:
     def nbytes(self) -> int:
         """Bytes of everything the query path holds: the index arrays and a query's scratch buffer."""
         n = sum(int(a.nbytes) for a in self._all_arrays().values())
-        return n + MAX_BUFS * self.doc_count * np.dtype(self._tfbuf_dtype).itemsize
+        return n + self.doc_count * (MAX_BUFS * np.dtype(self._tfbuf_dtype).itemsize + 8)
 
     def _take_buf(self) -> np.ndarray | None:
         s = self._scratch
@@ -252,7 +260,13 @@ class BM25Index:
 
     # ------------------------------------------------------------------ term lookups
     def _tid(self, token: str) -> int:
-        return self.vocab.get(token) if self.doc_count else -1
+        t = self._tokens.get(token)
+        if t is None:
+            t = self.vocab.get(token) if self.doc_count else -1
+            if len(self._tokens) >= CACHE_TERMS:
+                self._tokens.clear()
+            self._tokens[token] = t
+        return t
 
     def df(self, token: str) -> int:
         t = self._tid(token)
@@ -392,12 +406,15 @@ class BM25Index:
             if allowed.shape != (self.doc_count,):
                 raise ValueError(f"allowed must be a bool mask of length {self.doc_count}")
         qterms = []
+        small = 0
         for t, m in mult.items():
             q = _QTerm()
             q.t, q.w = t, m * float(self.idf_[t])
+            self._prepare(q)
             qterms.append(q)
-        if min(q.w for q in qterms) <= 0.0:
-            # idf <= 0 (tiny or degenerate corpora): score every document holding a query term
+            small += q.df * m if q.whole else self.doc_count
+        if small <= FAST_MAX and len(qterms) > 1 or min(q.w for q in qterms) <= 0.0:
+            # few postings (or idf <= 0, in tiny corpora): score every document holding a query term
             return self._exhaustive(order, qterms, k, allowed)
         if allowed is not None:
             n_allowed = int(np.count_nonzero(allowed))
@@ -405,6 +422,10 @@ class BM25Index:
                 return np.zeros(0, _I64), np.zeros(0)
             if n_allowed * len(qterms) <= max(4096, self.doc_count // 16):
                 return self._over_allowed(order, qterms, k, allowed)
+        if len(qterms) == 1:
+            if qterms[0].g < 0:
+                return self._exhaustive(order, qterms, k, allowed)
+            return self._single(order, qterms[0], k, allowed)
         return self._threshold(order, qterms, k, allowed)
 
     def _finish(self, order, docs, k):
@@ -416,11 +437,131 @@ class BM25Index:
         best = np.lexsort((ext, -exact))[:k]
         return ext[best], exact[best]
 
+    def _contrib(self, q: _QTerm, weight: float, upto: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(docs, weight * impact) of a term's postings (whole term, or its prefix at level `upto`)."""
+        lo, hi = q.lo, q.hi
+        offs = self.layer_off[lo : hi + 1].tolist()
+        if upto is None:
+            docs = self.post[offs[0] : offs[-1]]
+            cuts = [b - a for a, b in zip(offs, offs[1:])]
+        else:
+            r0 = int(self.grid_row0[q.g])
+            cuts = self.grid_cut[r0 : r0 + hi - lo, upto].tolist()
+            parts = [self.post[o : o + c] for o, c in zip(offs, cuts) if c]
+            docs = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else _EMPTY
+        dl = np.take(self.dl_idx, docs)
+        fcol = self._fcol
+        if q.maxtf < len(fcol):
+            if hi - lo == 1:
+                vals = np.take(fcol[q.maxtf], dl)
+            elif hi - lo <= 2:
+                vals = np.empty(len(docs))
+                a = 0
+                for tf, c in zip(self.layer_tf[lo:hi].tolist(), cuts):
+                    if c:
+                        np.take(fcol[tf], dl[a : a + c], out=vals[a : a + c])
+                        a += c
+            else:
+                idx = dl.astype(np.intp)
+                idx <<= 4
+                idx += np.repeat(self.layer_tf[lo:hi], cuts)
+                vals = np.take(self._f16t, idx)
+        else:
+            tf = np.repeat(self.layer_tf[lo:hi], cuts)
+            vals = _impact(tf.astype(np.float64), self.kvals[dl])
+        vals *= weight
+        return docs, vals
+
     def _exhaustive(self, order, qterms, k, allowed):
-        docs = np.unique(np.concatenate([self._all_postings(q.t)[0] for q in qterms]))
-        if allowed is not None:
-            docs = docs[allowed[self.int2ext[docs]]]
-        return self._finish(order, docs, k)
+        """Score every document holding a query term, exactly: contributions are added in query
+        order, as BM25Okapi.get_scores adds them, into an accumulator."""
+        N = self.doc_count
+        by_t = {q.t: q for q in qterms}
+        parts: dict[int, tuple] = {}
+        for t in dict.fromkeys(order):
+            q = by_t[t]
+            if q.whole:
+                parts[t] = self._contrib(q, float(self.idf_[t]))
+            else:
+                docs, tf = self._all_postings(t)
+                parts[t] = (docs, float(self.idf_[t]) * _impact(tf.astype(np.float64), self.kvals[self.dl_idx[docs]]))
+        positive = min(q.w for q in qterms) > 0
+        if len(parts) == 1:
+            docs, vals = parts[order[0]]
+            score = vals.copy()
+            for _ in range(len(order) - 1):  # a repeated token adds its contribution again
+                score += vals
+            if allowed is not None:
+                keep = np.flatnonzero(allowed[self.int2ext[docs]])
+                docs, score = docs[keep], score[keep]
+            return self._select(docs, score, k, 1, exact=True)
+        if N <= DENSE_ACC_MAX and positive:
+            # small corpus: a fresh dense accumulator, the k-th best read off it directly
+            acc = np.zeros(N)
+            for t in order:
+                np.add.at(acc, *parts[t])
+            if allowed is not None:
+                acc[~allowed[self.int2ext]] = 0.0
+            docs = (acc > 0.0).nonzero()[0]  # every doc holding a query term, once
+            return self._select(docs, np.take(acc, docs), k, 1, exact=True)
+        s = self._scratch
+        if s.acc is None or len(s.acc) != N:
+            s.acc = np.zeros(N)
+        acc = s.acc
+        try:
+            for t in order:
+                np.add.at(acc, *parts[t])
+            docs = np.concatenate([pv[0] for pv in parts.values()]) if len(parts) > 1 else parts[order[0]][0]
+            if allowed is not None:
+                docs = docs[allowed[self.int2ext[docs]]]
+            score = np.take(acc, docs)
+        finally:
+            for pv in parts.values():
+                acc[pv[0]] = 0.0
+        return self._select(docs, score, k, len(parts), exact=True)
+
+    def _select(self, docs, score, k, m, exact):
+        """The k best distinct docs (each at most m times, same score): exact scores -> (ids, scores);
+        approximate -> rescored exactly by the caller, so here only the candidates that may tie."""
+        theta = _kth_distinct(docs, score, k, m)
+        if theta is not None:
+            keep = np.flatnonzero(score >= theta)
+            docs, score = docs[keep], score[keep]
+        if len(docs) <= 64:
+            best = dict(zip(docs.tolist(), score.tolist()))
+            docs = np.fromiter(best, _I64, len(best))
+            score = np.fromiter(best.values(), np.float64, len(best))
+        elif m > 1:
+            docs, first = np.unique(docs, return_index=True)
+            score = score[first]
+        ext = self.int2ext[docs].astype(_I64)
+        best = np.lexsort((ext, -score))[:k]
+        return ext[best], score[best]
+
+    def _single(self, order, q, k, allowed):
+        """One distinct term: its best postings, by impact level, scored exactly."""
+        cnt = self.grid_cnt[q.g]
+        j = min(int(np.searchsorted(cnt, 2 * k)), q.jmax)
+        idf = float(self.idf_[q.t])
+        w = q.w
+        while True:
+            docs, vals = self._contrib(q, idf, j)
+            if allowed is not None:
+                keep = np.flatnonzero(allowed[self.int2ext[docs]])
+                docs, vals = docs[keep], vals[keep]
+            if len(docs) >= k:
+                score = vals.copy()
+                for _ in range(len(order) - 1):  # a repeated token adds its contribution again
+                    score += vals
+                theta = _kth_distinct(docs, score, k, 1)
+                if w * q.umax * self.ratios[j] < theta - _tol(theta):
+                    return self._select(docs, score, k, 1, exact=True)
+            if j >= q.jmax:
+                break
+            j = min(j + 4, q.jmax)
+        if q.whole:
+            return self._exhaustive(order, [q], k, allowed)
+        return self._threshold(order, [q], k, allowed)
 
     def _over_allowed(self, order, qterms, k, allowed):
         """Few allowed documents: look at each of them."""
@@ -433,23 +574,25 @@ class BM25Index:
     # ------------------------------------------------------------------ the threshold algorithm
     def _prepare(self, q: _QTerm) -> None:
         t = q.t
-        q.slot = int(self.dense_of[t])
-        q.byte = self.dl_bytes + q.slot // 2
-        q.shift = 4 if q.slot & 1 else 0
-        q.esc = q.slot in self._esc_slots
-        q.g = int(self.grid_of[t])
+        info = self._terms.get(t)
+        if info is None:
+            slot = int(self.dense_of[t])
+            g = int(self.grid_of[t])
+            lo, hi = int(self.term_layer[t]), int(self.term_layer[t + 1])
+            info = (
+                slot, self.dl_bytes + slot // 2, 4 if slot & 1 else 0, slot in self._esc_slots, g,
+                float(self.umax[t]), lo, hi, int(self.grid_jmax[g]) if g >= 0 else -1,
+                g < 0 or bool(self.grid_whole[g]), int(self.df_[t]), int(self.layer_tf[lo]),
+            )
+            if len(self._terms) >= CACHE_TERMS:
+                self._terms.clear()
+            self._terms[t] = info
+        (q.slot, q.byte, q.shift, q.esc, q.g, q.umax, q.lo, q.hi, q.jmax, q.whole, q.df, q.maxtf) = info
         q.cur = -1
         q.full = False
-        q.umax = float(self.umax[t])
-        q.lo, q.hi = int(self.term_layer[t]), int(self.term_layer[t + 1])
-        q.jmax = int(self.grid_jmax[q.g]) if q.g >= 0 else -1
-        q.whole = q.g < 0 or bool(self.grid_whole[q.g])
-        q.df = int(self.df_[t])
         q.buf = None
         q.looked = 0
-        q.maxtf = int(self.layer_tf[q.lo])
-        if self._ndl <= TABLE_MAX_LENGTHS:
-            q.tab = self._f16t * q.w
+        q.tab = None
 
     def _score_part(self, qterms: list[_QTerm], src: _QTerm | None, docs: np.ndarray, tf, floor: float | None):
         """Scores (float-close to exact) of docs; if src is given, they came from it with tf known.
@@ -561,8 +704,9 @@ class BM25Index:
         return np.concatenate(parts), np.repeat(np.array(vals, _I32), sizes)
 
     def _threshold(self, order, qterms, k, allowed):
-        for q in qterms:
-            self._prepare(q)
+        if self._ndl <= TABLE_MAX_LENGTHS:
+            for q in qterms:
+                q.tab = self._f16t * q.w
         try:
             return self._threshold_run(order, qterms, k, allowed)
         finally:
@@ -722,15 +866,18 @@ class BM25Index:
 def _kth_distinct(docs: np.ndarray, score: np.ndarray, k: int, m: int) -> float | None:
     """The k-th best score over distinct docs, each doc appearing at most m times (same score)."""
     n = len(score)
+    if m == 1:
+        if n < k:
+            return None
+        return float(np.partition(score, n - k)[n - k]) if n > k else float(score.min())
     top = k * m
     if n > top:
         part = np.argpartition(score, n - top)[n - top :]
         docs, score = docs[part], score[part]
-    _, first = np.unique(docs, return_index=True)
-    if len(first) < k:
+    best = dict(zip(docs.tolist(), score.tolist()))
+    if len(best) < k:
         return None
-    s = score[first]
-    return float(np.partition(s, len(s) - k)[len(s) - k])
+    return sorted(best.values(), reverse=True)[k - 1]
 
 
 def _build_arrays(terms: np.ndarray, lens: np.ndarray, V: int) -> tuple[dict, dict]:

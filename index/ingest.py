@@ -6,13 +6,13 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import formats
 from .errors import TranscriptError
-from .model import Transcript
-from .segment import segment
+from .merge import build_episode, metadata_points_to, same_episode
+from .model import Segment, Transcript
 from .sources import (
     DEFAULT_MAX_BYTES,
     DEFAULT_TIMEOUT_S,
@@ -85,39 +85,86 @@ def ingest_source(source: Source, store: Store, *, format: str | None = None) ->
     try:
         text, warnings = decode(source.data)
         fmt, transcripts = _parse(text, format or source.format, source.fallback_format)
-        stored = []
-        taken: set[str] = set()
+        heads = [(key, eid, head) for key, eid, head in store.transcript_heads() if key != source.key]
         owned = set(store.source_episode_ids(source.key))
         existing = store.episode_ids()
+        parts: list[tuple[str, Transcript]] = []
         for transcript in transcripts:
             if not transcript.cues:
                 continue
             _apply_sidecar(transcript, source.meta)
-            episode_id = _episode_id(transcript, source, owned - taken, existing | taken)
-            taken.add(episode_id)
-            segs = segment(transcript, episode_id, transcript.url)
             warnings.extend(transcript.warnings)
-            stored.append((_record(episode_id, transcript, source.meta), segs))
+            taken = {eid for eid, _ in parts}
+            episode_id = _matching_episode(transcript, heads, store, taken) or _episode_id(
+                transcript, source, owned - taken, existing | taken
+            )
+            parts.append((episode_id, transcript))
         store.replace_source(
             key=source.key,
             name=source.name,
             content_hash=content_hash,
             format=fmt,
             warnings=warnings,
-            episodes_and_segments=stored,
+            parts=parts,
+            build=build_record,
         )
     except TranscriptError as exc:
         return IngestResult(name=source.name, status="failed", error=str(exc.at(source.name)))
     except RecursionError:
         return IngestResult(name=source.name, status="failed", error=f"{source.name}: input nests too deeply")
+    episode_ids = list(dict.fromkeys(eid for eid, _ in parts))
     return IngestResult(
         name=source.name,
         status="replaced" if replacing else "added",
         format=fmt,
-        episodes=[r.id for r, _ in stored],
-        segments=sum(len(s) for _, s in stored),
+        episodes=episode_ids,
+        segments=sum(e.segments for e in store.episodes() if e.id in episode_ids),
         warnings=warnings,
     )
+
+
+def _matching_episode(
+    t: Transcript, heads: list[tuple[str, str, Transcript]], store: Store, taken: set[str]
+) -> str | None:
+    """The stored episode this transcript is another source of, if any (metadata, then words)."""
+    candidates = list(dict.fromkeys(eid for _, eid, head in heads if eid not in taken and metadata_points_to(t, head)))
+    best, best_overlap = None, 0.0
+    for episode_id in candidates:
+        share = same_episode(t, [part for _, part in store.episode_parts(episode_id)])
+        if share > best_overlap:
+            best, best_overlap = episode_id, share
+    return best
+
+
+def build_record(episode_id: str, parts: list[tuple[str, Transcript]]) -> tuple[Episode, list[Segment]]:
+    """The stored episode and its segments, from all the transcripts assigned to it."""
+    built = build_episode(episode_id, parts)
+    meta = built.meta
+    record = Episode(
+        id=episode_id,
+        title=meta.title,
+        podcast=meta.podcast,
+        url=meta.url,
+        published=meta.published,
+        duration_s=meta.duration_s if meta.duration_s is not None else _last_time(built.segments),
+        chapters=[(c.start_s, c.title) for c in meta.chapters],
+        speakers=built.speakers,
+        hosts=meta.hosts,
+        guests=meta.guests,
+        stats={
+            "speaker_share": round(built.speaker_share, 4),
+            "time_share": round(built.time_share, 4),
+            "sources": {name: asdict(stats) for name, stats in built.sources.items()},
+            "notes": built.notes,
+        },
+    )
+    return record, built.segments
+
+
+def _last_time(segments: list[Segment]) -> float | None:
+    times = [s.end_s if s.end_s is not None else s.start_s for s in segments]
+    times = [t for t in times if t is not None]
+    return max(times) if times else None
 
 
 def _parse(text: str, format: str | None, fallback: str | None) -> tuple[str, list[Transcript]]:
@@ -143,30 +190,8 @@ def _apply_sidecar(transcript: Transcript, meta: Sidecar | None) -> None:
         transcript.speakers = [meta.speakers.get(s, s) for s in transcript.speakers]
     elif isinstance(meta.speakers, list):
         transcript.speakers = list(meta.speakers)
-    for name in meta.hosts + meta.guests:
-        if name not in transcript.speakers:
-            transcript.speakers.append(name)
-
-
-def _record(episode_id: str, t: Transcript, meta: Sidecar | None) -> Episode:
-    speakers = list(dict.fromkeys(t.speakers + [c.speaker for c in t.cues if c.speaker]))
-    duration = t.duration_s
-    if duration is None:
-        ends = [c.end_s if c.end_s is not None else c.start_s for c in t.cues]
-        ends = [e for e in ends if e is not None]
-        duration = max(ends) if ends else None
-    return Episode(
-        id=episode_id,
-        title=t.title,
-        podcast=t.podcast,
-        url=t.url,
-        published=t.published,
-        duration_s=duration,
-        chapters=[(c.start_s, c.title) for c in t.chapters],
-        speakers=speakers,
-        hosts=list(meta.hosts) if meta else [],
-        guests=list(meta.guests) if meta else [],
-    )
+    transcript.hosts = list(meta.hosts)
+    transcript.guests = list(meta.guests)
 
 
 def slug(text: str, limit: int = 60) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass
@@ -51,6 +52,23 @@ class Transcript:
     # True when cues are separate passages (a page of snippets): a segment
     # never joins two cues.
     separate_cues: bool = False
+    # From a sidecar: who hosts and who guests, for naming unnamed turns.
+    hosts: list[str] = field(default_factory=list)
+    guests: list[str] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["published"] = self.published.isoformat() if self.published else None
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Transcript":
+        data = json.loads(text)
+        data["cues"] = [Cue(**c) for c in data["cues"]]
+        data["chapters"] = [Chapter(**c) for c in data["chapters"]]
+        data["anchors"] = [tuple(a) for a in data["anchors"]]
+        data["published"] = dt.date.fromisoformat(data["published"]) if data["published"] else None
+        return cls(**data)
     warnings: list[str] = field(default_factory=list)
 
 

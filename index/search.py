@@ -333,12 +333,15 @@ def _required(engine: BM25Index, terms: list[str]) -> Callable[[set], bool]:
     than weak hits on its other words.
     """
     unseen = math.log(engine.doc_count + 0.5) - math.log(0.5)
-    weight = {t: (engine.idf(t) if engine.df(t) else unseen) for t in set(terms)}
+    # A compound ("o3-mini") is judged by its parts, which the query also holds:
+    # "O3 mini" in a transcript is the same thing said.
+    atoms = {t for t in terms if not ("-" in t and set(tokenize(t.replace("-", " "))) <= set(terms))}
+    weight = {t: (engine.idf(t) if engine.df(t) else unseen) for t in atoms or set(terms)}
     total = sum(weight.values())
     rarest = max(weight, key=lambda t: (weight[t], t))
 
     def need(present: set) -> bool:
-        return rarest in present or sum(weight[t] for t in present) >= IDF_MASS_SHARE * total
+        return rarest in present or sum(weight.get(t, 0.0) for t in present) >= IDF_MASS_SHARE * total
 
     return need
 

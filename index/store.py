@@ -1,15 +1,17 @@
-"""The library on disk: episodes, their sources and segments, in SQL.
+"""The library on disk: sources, their parsed transcripts, episodes and segments, in SQL.
 
 SQLAlchemy Core, so the same code runs on SQLite (the default) and PostgreSQL.
-A source is replaced whole, in one transaction: a search never sees half of it,
-and a failed ingest leaves what was stored before.
+A source keeps its parsed transcripts, each assigned to an episode; an
+episode's segments are built from all the transcripts assigned to it. A source
+is replaced whole, with its episodes rebuilt, in one transaction: a search
+never sees half of it, and a failed ingest leaves what was stored before.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
-from .model import Segment
+from .model import Segment, Transcript
 
 metadata = MetaData()
 
@@ -51,6 +53,7 @@ episodes = Table(
     Column("speakers", Text, nullable=False, default="[]"),  # JSON [name, ...]
     Column("hosts", Text, nullable=False, default="[]"),
     Column("guests", Text, nullable=False, default="[]"),
+    Column("stats", Text, nullable=False, default="{}"),  # JSON: how the sources merged
 )
 
 sources = Table(
@@ -64,11 +67,17 @@ sources = Table(
     Column("ingested_at", DateTime(timezone=True), nullable=False),
 )
 
-source_episodes = Table(
-    "source_episodes",
+# A source's parsed transcripts, each assigned to an episode.
+transcripts = Table(
+    "transcripts",
     metadata,
     Column("source_key", String(1000), ForeignKey("sources.key", ondelete="CASCADE"), primary_key=True),
-    Column("episode_id", String(200), ForeignKey("episodes.id", ondelete="CASCADE"), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("episode_id", String(200), nullable=False, index=True),
+    Column("title", Text),
+    Column("podcast", Text),
+    Column("url", Text),
+    Column("payload", Text, nullable=False),  # Transcript.to_json()
 )
 
 segments = Table(
@@ -76,7 +85,6 @@ segments = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("episode_id", String(200), ForeignKey("episodes.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("source_key", String(1000), nullable=False, index=True),
     Column("seq", Integer, nullable=False),
     Column("start_s", Float),
     Column("end_s", Float),
@@ -112,6 +120,7 @@ class Episode:
     guests: list[str] = field(default_factory=list)
     segments: int = 0
     sources: list[str] = field(default_factory=list)
+    stats: dict = field(default_factory=dict)
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -155,9 +164,32 @@ class Store:
     def source_episode_ids(self, key: str) -> list[str]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(source_episodes.c.episode_id).where(source_episodes.c.source_key == key)
+                select(transcripts.c.episode_id).where(transcripts.c.source_key == key).order_by(transcripts.c.idx)
             )
-            return [r[0] for r in rows]
+            return list(dict.fromkeys(r[0] for r in rows))
+
+    def transcript_heads(self) -> list[tuple[str, str, Transcript]]:
+        """(source key, episode id, metadata-only transcript) of every stored transcript."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(
+                transcripts.c.source_key, transcripts.c.episode_id,
+                transcripts.c.title, transcripts.c.podcast, transcripts.c.url,
+            ))
+            return [(r.source_key, r.episode_id, Transcript("", title=r.title, podcast=r.podcast, url=r.url))
+                    for r in rows]
+
+    def episode_parts(self, episode_id: str, conn: Connection | None = None) -> list[tuple[str, Transcript]]:
+        """(source name, transcript) of every transcript assigned to the episode, in source order."""
+        query = (
+            select(sources.c.name, transcripts.c.payload)
+            .join(sources, sources.c.key == transcripts.c.source_key)
+            .where(transcripts.c.episode_id == episode_id)
+            .order_by(sources.c.key, transcripts.c.idx)
+        )
+        if conn is not None:
+            return [(r.name, Transcript.from_json(r.payload)) for r in conn.execute(query)]
+        with self.engine.connect() as own:
+            return [(r.name, Transcript.from_json(r.payload)) for r in own.execute(query)]
 
     def episode_ids(self) -> set[str]:
         with self.engine.connect() as conn:
@@ -179,14 +211,15 @@ class Store:
         query = select(episodes).order_by(episodes.c.podcast, episodes.c.title, episodes.c.id)
         counting = select(segments.c.episode_id, func.count()).group_by(segments.c.episode_id)
         linking = (
-            select(source_episodes.c.episode_id, sources.c.name)
-            .join(sources, sources.c.key == source_episodes.c.source_key)
+            select(transcripts.c.episode_id, sources.c.name)
+            .join(sources, sources.c.key == transcripts.c.source_key)
+            .distinct()
             .order_by(sources.c.name)
         )
         if only is not None:
             query = query.where(episodes.c.id == only)
             counting = counting.where(segments.c.episode_id == only)
-            linking = linking.where(source_episodes.c.episode_id == only)
+            linking = linking.where(transcripts.c.episode_id == only)
         with self.engine.connect() as conn:
             counts = dict(conn.execute(counting).all())
             names: dict[str, list[str]] = {}
@@ -206,6 +239,7 @@ class Store:
                     guests=json.loads(row.guests),
                     segments=int(counts.get(row.id, 0)),
                     sources=names.get(row.id, []),
+                    stats=json.loads(row.stats),
                 )
                 for row in conn.execute(query)
             ]
@@ -232,7 +266,7 @@ class Store:
         """The segment and up to ``before``/``after`` segments around it in its episode, in order."""
         with self.engine.connect() as conn:
             row = conn.execute(
-                select(segments.c.episode_id, segments.c.source_key, segments.c.seq).where(segments.c.id == segment_id)
+                select(segments.c.episode_id, segments.c.seq).where(segments.c.id == segment_id)
             ).first()
             if row is None:
                 return []
@@ -240,7 +274,6 @@ class Store:
                 select(segments)
                 .where(
                     segments.c.episode_id == row.episode_id,
-                    segments.c.source_key == row.source_key,
                     segments.c.seq.between(row.seq - before, row.seq + after),
                 )
                 .order_by(segments.c.seq)
@@ -264,11 +297,13 @@ class Store:
         content_hash: str,
         format: str,
         warnings: list[str],
-        episodes_and_segments: list[tuple[Episode, list[Segment]]],
+        parts: list[tuple[str, Transcript]],
+        build: Callable[[str, list[tuple[str, Transcript]]], tuple[Episode, list[Segment]]],
     ) -> None:
-        """Store a source's episodes and segments, replacing what it had, atomically."""
+        """Store a source's transcripts (each with its episode id), replacing what it had,
+        and rebuild every episode it touches with ``build``; all in one transaction."""
         with self.engine.begin() as conn:
-            self._drop_source(conn, key)
+            touched = self._drop_source(conn, key)
             conn.execute(
                 insert(sources).values(
                     key=key,
@@ -279,50 +314,60 @@ class Store:
                     ingested_at=dt.datetime.now(dt.timezone.utc),
                 )
             )
-            for record, segs in episodes_and_segments:
-                conn.execute(insert(episodes).values(**_episode_row(record)))
-                conn.execute(insert(source_episodes).values(source_key=key, episode_id=record.id))
-                if segs:
-                    conn.execute(
-                        insert(segments),
-                        [
-                            dict(
-                                episode_id=record.id,
-                                source_key=key,
-                                seq=s.seq,
-                                start_s=s.start_s,
-                                end_s=s.end_s,
-                                speaker=s.speaker,
-                                text=s.text,
-                                translation=s.translation,
-                                chapter=s.chapter,
-                                url=s.url,
-                            )
-                            for s in segs
-                        ],
-                    )
+            for idx, (episode_id, transcript) in enumerate(parts):
+                conn.execute(insert(transcripts).values(
+                    source_key=key, idx=idx, episode_id=episode_id, title=transcript.title,
+                    podcast=transcript.podcast, url=transcript.url, payload=transcript.to_json(),
+                ))
+                touched.append(episode_id)
+            for episode_id in dict.fromkeys(touched):
+                self._rebuild(conn, episode_id, build)
             self._bump(conn)
 
-    def remove_source(self, key: str) -> None:
+    def remove_source(
+        self, key: str, build: Callable[[str, list[tuple[str, Transcript]]], tuple[Episode, list[Segment]]]
+    ) -> None:
+        """Forget a source; the episodes it touched are rebuilt from what is left."""
         with self.engine.begin() as conn:
-            self._drop_source(conn, key)
+            for episode_id in dict.fromkeys(self._drop_source(conn, key)):
+                self._rebuild(conn, episode_id, build)
             self._bump(conn)
 
-    def _drop_source(self, conn: Connection, key: str) -> None:
-        owned = [
-            r[0]
-            for r in conn.execute(select(source_episodes.c.episode_id).where(source_episodes.c.source_key == key))
+    def _drop_source(self, conn: Connection, key: str) -> list[str]:
+        """Delete a source and its transcripts; the episode ids they were assigned to."""
+        touched = [
+            r[0] for r in conn.execute(select(transcripts.c.episode_id).where(transcripts.c.source_key == key))
         ]
-        conn.execute(delete(segments).where(segments.c.source_key == key))
-        conn.execute(delete(source_episodes).where(source_episodes.c.source_key == key))
+        conn.execute(delete(transcripts).where(transcripts.c.source_key == key))
         conn.execute(delete(sources).where(sources.c.key == key))
-        for episode_id in owned:
-            still = conn.execute(
-                select(func.count()).select_from(source_episodes).where(source_episodes.c.episode_id == episode_id)
-            ).scalar_one()
-            if not still:
-                conn.execute(delete(segments).where(segments.c.episode_id == episode_id))
-                conn.execute(delete(episodes).where(episodes.c.id == episode_id))
+        return touched
+
+    def _rebuild(self, conn: Connection, episode_id: str, build) -> None:
+        conn.execute(delete(segments).where(segments.c.episode_id == episode_id))
+        conn.execute(delete(episodes).where(episodes.c.id == episode_id))
+        parts = self.episode_parts(episode_id, conn)
+        if not parts:
+            return
+        record, segs = build(episode_id, parts)
+        conn.execute(insert(episodes).values(**_episode_row(record)))
+        if segs:
+            conn.execute(
+                insert(segments),
+                [
+                    dict(
+                        episode_id=episode_id,
+                        seq=s.seq,
+                        start_s=s.start_s,
+                        end_s=s.end_s,
+                        speaker=s.speaker,
+                        text=s.text,
+                        translation=s.translation,
+                        chapter=s.chapter,
+                        url=s.url,
+                    )
+                    for s in segs
+                ],
+            )
 
     def _bump(self, conn: Connection) -> None:
         conn.execute(update(library).values(version=library.c.version + 1))
@@ -340,6 +385,7 @@ def _episode_row(r: Episode) -> dict:
         speakers=json.dumps(r.speakers, ensure_ascii=False),
         hosts=json.dumps(r.hosts, ensure_ascii=False),
         guests=json.dumps(r.guests, ensure_ascii=False),
+        stats=json.dumps(r.stats, ensure_ascii=False),
     )
 
 

@@ -64,22 +64,37 @@ def test_excluded_words_and_phrases(library):
 
 
 def test_published_date_filters(library):
-    after = library.search("chips after:2025-02-02", limit=20)
-    assert after and all(h.published == "2025-02-03" for h in after)  # 003 only: 000 is the 2nd itself
+    # Only Lex Fridman #459 has a date (2025-02-02); episodes without one never pass a date filter.
+    after = library.search("chips after:2025-02-01", limit=20)
+    assert after and all(h.published == "2025-02-02" for h in after)
+    assert library.search("chips after:2025-02-02") == []
     before = library.search("chips before:2025-02-03", limit=20)
     assert before and all(h.published == "2025-02-02" for h in before)
+    assert library.search("chips before:2025-02-02") == []
 
 
 def test_stemming_accents_and_model_names(library):
     assert any("export" in h.text.lower() for h in library.search("exporting", limit=5))
-    assert any("Tülu" in h.text for h in library.search("tulu", limit=5))
-    # 003's "cliché" and 000's "cliche" are one passage: it shows once, either way it is spelt
-    [cliche] = [h for h in library.search("cliche", limit=5) if "intelligence" in h.text]
-    assert library.search("cliché", limit=5)[0].segment_id == cliche.segment_id
-    assert any("o3-mini" in h.text.lower() for h in library.search("o3-mini", limit=5))
+    assert any({"o3", "mini"} <= set(tokenize(h.text)) for h in library.search("o3-mini", limit=5))
     assert any("H100s" in h.text for h in library.search("H100", limit=10))
     assert any("GPT-4" in h.text for h in library.search("gpt-4", limit=5))
     assert library.search("don't", limit=3)
+
+
+def test_accents_are_folded(tmp_path):
+    vtt = tmp_path / "cafe.vtt"
+    vtt.write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:05.000\n"
+        "We met at the café on the corner to talk about the Tülu models and résumés.\n\n"
+        "00:00:20.000 --> 00:00:25.000\n<v Bob>Then the weather turned and everybody went home early that day.\n\n"
+        "00:00:40.000 --> 00:00:45.000\n<v Ann>Trains were late, so the whole town walked along the river instead.\n"
+    )
+    store = Store(f"sqlite:///{tmp_path / 'lib.db'}")
+    ingest([str(vtt)], store)
+    lib = Library.open(store, tmp_path / "index")
+    for query in ["cafe", "café", "tulu", "TÜLU", "resume"]:
+        [hit] = lib.search(query)
+        assert "café" in hit.text
 
 
 def test_a_chinese_query_finds_the_quote_through_its_translation(library):

@@ -31,6 +31,22 @@ def episode_of(store: Store, prefix: str) -> str:
     return episode_id
 
 
+@pytest.fixture(scope="module")
+def alone(tmp_path_factory):
+    """A store holding one seed only (000, 003 and 004 merge when together)."""
+    stores: dict[str, Store] = {}
+
+    def get(prefix: str) -> Store:
+        if prefix not in stores:
+            store = Store(f"sqlite:///{tmp_path_factory.mktemp('seed' + prefix) / 'one.db'}")
+            [result] = ingest([str(seed(prefix))], store)
+            assert result.ok, result.error
+            stores[prefix] = store
+        return stores[prefix]
+
+    return get
+
+
 def words(text: str) -> list[str]:
     return [w for w in (norm_word(x) for x in text.split()) if w]
 
@@ -47,9 +63,9 @@ def test_every_seed_is_detected_as_its_own_format(library):
     assert [r.status for r in again] == ["unchanged"] * 5
 
 
-def test_segments_are_quote_sized_and_monotonic(library):
+def test_segments_are_quote_sized_and_monotonic(alone):
     for prefix in ["000", "001", "002", "003", "004"]:
-        segs = library.segments_of(episode_of(library, prefix))
+        segs = alone(prefix).segments_of(episode_of(alone(prefix), prefix))
         sizes = [len(s.text.split()) for s in segs]
         assert max(sizes) <= 75, prefix
         # Short segments only where a turn or passage is itself short.
@@ -58,7 +74,8 @@ def test_segments_are_quote_sized_and_monotonic(library):
         assert starts == sorted(starts), prefix
 
 
-def test_000_links_land_on_the_right_second(library):
+def test_000_links_land_on_the_right_second(alone):
+    library = alone("000")
     raw = seed("000").read_text(encoding="utf-8")
     line_time = {}
     for text, t in re.findall(r"^\*  (.+?) \[\[\d\d:\d\d:\d\d\]\(https://www\.youtube\.com/watch\?v=_1f-o0nqpEI&t=([\d.]+)s\)\]$", raw, re.M):
@@ -80,7 +97,8 @@ def test_000_links_land_on_the_right_second(library):
     assert export and min(s.start_s for s in export) >= 3537
 
 
-def test_000_metadata_and_no_garbage(library):
+def test_000_metadata_and_no_garbage(alone):
+    library = alone("000")
     ep = library.episode(episode_of(library, "000"))
     assert ep.id == "lex-fridman-podcast-459"
     assert ep.published.isoformat() == "2025-02-02" and ep.duration_s == 18378
@@ -124,7 +142,8 @@ def test_002_noise_is_gone_and_sidecar_applies(library):
     assert any(s.text == "And today we have Dylan Patel in the new pod, in the new studios, welcome." for s in segs)
 
 
-def test_003_speakers(library):
+def test_003_speakers(alone):
+    library = alone("003")
     segs = library.segments_of(episode_of(library, "003"))
     assert Counter(s.speaker for s in segs).keys() == {"Lex Fridman", "Dylan Patel", "Nathan Lambert"}
     assert segs[0].speaker == "Lex Fridman" and segs[0].text.startswith("The following is a conversation")
@@ -133,7 +152,8 @@ def test_003_speakers(library):
     assert rejoined.speaker in {"Nathan Lambert", "Dylan Patel", "Lex Fridman"}
 
 
-def test_004_is_collapsed_to_one_copy_per_snippet(library):
+def test_004_is_collapsed_to_one_copy_per_snippet(alone):
+    library = alone("004")
     episode_id = episode_of(library, "004")
     ep = library.episode(episode_id)
     assert ep.podcast == "Lex Fridman Podcast" and ep.title.startswith("#459")
