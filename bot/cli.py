@@ -67,7 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--speaker", help="only quotes by this speaker (substring)")
     p.add_argument("--episode", help="only quotes from episodes whose id or title contains this")
 
-    p = sub.add_parser("run", help="ingest the bundled samples on first run, then search at a prompt")
+    p = sub.add_parser("serve", help="run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP)")
+    p.add_argument("--port", type=int, help="HTTP port (default: PORT, or 3000)")
+    p.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on (default 0.0.0.0)")
+
+    p = sub.add_parser("run", help="ingest the bundled samples on first run, then serve, or without Slack tokens "
+                                   "open a local console")
     return parser
 
 
@@ -217,4 +222,31 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-COMMANDS = {"ingest": cmd_ingest, "episodes": cmd_episodes, "search": cmd_search, "run": cmd_run}
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from .app import build_app
+    from .events import EventLog
+    from .serve import http_server, socket_mode
+
+    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
+        print("quotebot: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must be set to serve Slack; see the README's "
+              "'Install in your workspace', or run 'quotebot run' for the local console.", file=sys.stderr)
+        return 2
+    store = _store(settings)
+    library = _library(settings, store)
+    app = build_app(settings, library, EventLog(store.engine).first_time)
+    if settings.slack_app_token is not None:
+        print(f"Quotebot: Socket Mode, {library.size} segments.", file=sys.stderr)
+        socket_mode(app, settings.slack_app_token.get_secret_value())
+        return 0
+    server = http_server(app, library, args.host, args.port or settings.port)
+    print(f"Quotebot: HTTP on {args.host}:{server.server_port} (POST /slack/events, GET /healthz), "
+          f"{library.size} segments.", file=sys.stderr)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
+COMMANDS = {"ingest": cmd_ingest, "episodes": cmd_episodes, "search": cmd_search, "run": cmd_run,
+            "serve": cmd_serve}

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
     )
 
+    slack_api_url: str | None = Field(None, validation_alias=AliasChoices("SLACK_API_URL"))
+    port: int = Field(3000, validation_alias=AliasChoices("PORT", "QUOTEBOT_PORT"), ge=1, le=65535)
+
     data_dir: Path = Path("./data")
     database_url: str | None = None  # default: SQLite in data_dir
     max_file_mb: float = Field(50.0, gt=0)
@@ -34,6 +37,13 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)
+
+    @property
+    def api_url(self) -> str | None:
+        """The Web API base URL, ending in "/" as slack_sdk needs (it joins with urljoin)."""
+        if not self.slack_api_url:
+            return None
+        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
 
     @property
     def max_bytes(self) -> int:

@@ -17,9 +17,9 @@ Layout (N documents):
 * Terms with more than ``GRID_MIN_DF`` postings have a table of 64 impact levels
   ``g_j = max_impact * RATIOS[j]``: for each layer, the length of its prefix at each level, and for
   the term, the number of postings at or above each level.
-* The frequent terms (df >= N / 16) also have their tf (4 bits; 15 = look in a small exception
-  table) in a doc-major byte matrix ``rows``: one gather fetches a candidate's tf for all of them.
-  Their layers are kept only down to the level holding about ``DENSE_PREFIX`` postings.
+* The frequent terms (df >= N / 32) also have their tf in a dense column (4 bits per document,
+  two terms to a byte column; 15 = look in a small exception table), so that a candidate's tf
+  is one gather.  Their layers are kept only down to the level holding ``DENSE_PREFIX`` postings.
 
 A query chooses an impact level for each term.  The documents at or above some term's level are
 the candidates, scored with all query terms; a document that is not a candidate scores below the
@@ -46,8 +46,8 @@ B = 0.75
 EPSILON = 0.25
 
 GRID_MIN_DF = 512  # terms with more postings get impact-level tables
-DENSE_FRACTION = 32  # terms in >= N/32 documents go into the doc-major tf rows
-DENSE_MIN_DOCS = 4096  # no rows in smaller corpora
+DENSE_FRACTION = 32  # terms in >= N/32 documents get a dense 4-bit tf column
+DENSE_MIN_DOCS = 4096  # no dense columns in smaller corpora
 DENSE_PREFIX = 1 << 16  # postings kept in a dense term's layers (its best, by impact)
 NIBBLE = 15  # a dense tf of 15 or more is stored as 15; the exact value is in the exception table
 LEVELS = 64
@@ -58,12 +58,15 @@ CHUNK = 100_000  # documents per build chunk (and progress report)
 MAX_BUFS = 4  # per-thread N-entry tf buffers for looking up mid-frequency terms
 MERGE = 8192  # a round's parts smaller than this in total are scored as one batch
 TABLE_MAX_LENGTHS = 4096  # impact lookup tables when there are at most this many distinct doc lengths
-ROW_DL_MAX = 65536  # the length index goes into the rows when there are at most this many lengths
 FAST_MAX = 16384  # queries with at most this many postings are scored exhaustively
 DENSE_ACC_MAX = 1 << 16  # corpora up to this size score exhaustive queries in a fresh dense array
+DEEPEN_WEIGHTED = True
+REQUIRED_FIRST = True
 CACHE_TERMS = 1 << 14  # tokens and terms whose lookups are cached (the cache is cleared when full)
-_FORMAT = 2
+_FORMAT = 3
 
+_SPLIT_LEVELS = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 19, 22, 26, 30, 35, 40, 46, 52, 58, LEVELS - 1])
+_BUDGET = np.arange(256)
 _TRACE: list | None = None  # debugging: when a list, the query path appends what it does
 
 _I32 = np.int32
@@ -145,7 +148,7 @@ class BM25Index:
     _ARRAYS = (
         "int2ext", "ext2int", "dl_idx", "dl_vals", "dl_start", "kvals",
         "df_", "idf_", "umax", "term_layer", "layer_off", "layer_tf", "post",
-        "dense_of", "rows", "esc_key", "esc_tf",
+        "dense_of", "dense", "esc_key", "esc_tf",
         "grid_of", "grid_cnt", "grid_row0", "grid_cut", "grid_jmax", "grid_whole",
     )
 
@@ -158,7 +161,6 @@ class BM25Index:
         self.avgdl = float(meta["avgdl"])
         self.average_idf = float(meta["average_idf"])
         self.max_tf = int(meta["max_tf"])
-        self.dl_bytes = int(meta["dl_bytes"])
         self.ratios = np.asarray(meta["ratios"], np.float64)
         self._ndl = len(self.kvals)
         # impact of tf 0..15 at each length: the dense terms' lookup table
@@ -213,7 +215,7 @@ class BM25Index:
         meta = {
             "format": _FORMAT, "doc_count": self.doc_count, "total_tokens": self.total_tokens,
             "avgdl": self.avgdl, "average_idf": self.average_idf, "max_tf": self.max_tf,
-            "dl_bytes": self.dl_bytes, "ratios": self.ratios.tolist(), "k1": K1, "b": B, "epsilon": EPSILON,
+            "ratios": self.ratios.tolist(), "k1": K1, "b": B, "epsilon": EPSILON,
         }
         (directory / "meta.json").write_text(json.dumps(meta))
 
@@ -277,10 +279,9 @@ class BM25Index:
         t = self._tid(token)
         return float(self.idf_[t]) if t >= 0 else 0.0
 
-    def _dense_tf(self, slot: int, docs: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """tf of dense term `slot` in internal docs (rows: their gathered rows, if already at hand)."""
-        byte = self.dl_bytes + slot // 2
-        col = rows[:, byte] if rows is not None else self.rows[docs, byte]
+    def _dense_tf(self, slot: int, docs: np.ndarray) -> np.ndarray:
+        """tf of dense term `slot` in internal docs."""
+        col = np.take(self.dense[slot // 2], docs)
         nib = (col >> 4) if slot & 1 else (col & NIBBLE)
         if slot in self._esc_slots:
             nib = nib.astype(_I64)
@@ -327,7 +328,7 @@ class BM25Index:
         """(internal doc ids, tf) of every posting of term t."""
         slot = int(self.dense_of[t])
         if slot >= 0:
-            col = self.rows[:, self.dl_bytes + slot // 2]
+            col = self.dense[slot // 2]
             nib = (col >> 4) if slot & 1 else (col & NIBBLE)
             docs = np.flatnonzero(nib)
             return docs, self._fix_esc(slot, docs, nib[docs])
@@ -580,7 +581,7 @@ class BM25Index:
             g = int(self.grid_of[t])
             lo, hi = int(self.term_layer[t]), int(self.term_layer[t + 1])
             info = (
-                slot, self.dl_bytes + slot // 2, 4 if slot & 1 else 0, slot in self._esc_slots, g,
+                slot, slot // 2, 4 if slot & 1 else 0, slot in self._esc_slots, g,
                 float(self.umax[t]), lo, hi, int(self.grid_jmax[g]) if g >= 0 else -1,
                 g < 0 or bool(self.grid_whole[g]), int(self.df_[t]), int(self.layer_tf[lo]),
             )
@@ -594,25 +595,15 @@ class BM25Index:
         q.looked = 0
         q.tab = None
 
-    def _score_part(self, qterms: list[_QTerm], src: _QTerm | None, docs: np.ndarray, tf, floor: float | None):
+    def _score_part(self, qterms: list[_QTerm], src: _QTerm | None, docs: np.ndarray, tf, floor: float | None, rest=None):
         """Scores (float-close to exact) of docs; if src is given, they came from it with tf known.
 
-        floor: documents that cannot reach it (their src contribution plus every other term's
-        largest) are dropped.  Returns (docs, scores).
+        floor: documents that cannot reach it -- their src contribution plus `rest` (a bound on
+        the other terms' contributions, per doc or one for all; default: their largest) -- are
+        dropped.  Returns (docs, scores).
         """
         others = [q for q in qterms if q is not src]
-        need_rows = any(q.slot >= 0 for q in others)
-        if need_rows:
-            rows = np.take(self.rows, docs, axis=0)
-            if self.dl_bytes == 1:
-                dl = rows[:, 0].astype(np.intp)
-            elif self.dl_bytes == 2:
-                dl = rows[:, 0].astype(np.intp) | (rows[:, 1].astype(np.intp) << 8)
-            else:
-                dl = np.take(self.dl_idx, docs).astype(np.intp)
-        else:
-            rows = None
-            dl = np.take(self.dl_idx, docs).astype(np.intp)
+        dl = np.take(self.dl_idx, docs).astype(np.intp)
         tables = self._ndl <= TABLE_MAX_LENGTHS
         if tables:
             dl16 = dl << 4  # index into the [length, tf < 16] impact tables
@@ -625,18 +616,17 @@ class BM25Index:
                 score = _impact(tf.astype(np.float64), self.kvals[dl])
                 score *= src.w
             if floor is not None:
-                rest = sum(q.w * q.umax for q in others)
-                if floor - rest > 0:
-                    keep = np.flatnonzero(score >= floor - rest)
+                if rest is None:
+                    rest = sum(q.w * q.umax for q in others)
+                if np.ndim(rest) or floor - rest > 0:
+                    keep = np.flatnonzero(score + rest >= floor) if np.ndim(rest) else np.flatnonzero(score >= floor - rest)
                     if len(keep) < len(docs):
                         docs, score, dl = docs[keep], score[keep], dl[keep]
                         if tables:
                             dl16 = dl16[keep]
-                        if rows is not None:
-                            rows = rows[keep]
         for q in others:
             if q.slot >= 0:
-                col = rows[:, q.byte]
+                col = np.take(self.dense[q.byte], docs)
                 nib = (col >> 4) if q.shift else (col & NIBBLE)
                 if tables:
                     v = np.take(q.tab, dl16 + nib)
@@ -668,7 +658,7 @@ class BM25Index:
         if level is None and not q.whole:
             # the rest of a cut dense term: scan its tf column for what is below the current level
             q.full = True
-            col = self.rows[:, q.byte]
+            col = self.dense[q.byte]
             nib = (col >> 4) if q.shift else (col & NIBBLE)
             docs = np.flatnonzero(nib)
             tf = self._fix_esc(q.slot, docs, nib[docs])
@@ -717,46 +707,49 @@ class BM25Index:
                     q.buf = None
 
     def _threshold_run(self, order, qterms, k, allowed):
+        """Deepen the terms' impact levels until the candidates provably hold the top-k.
+
+        Each round lists more postings of some terms (every doc at or above a term's level);
+        listed docs are scored with all query terms.  A doc is listed at most once per term (the
+        levels only deepen), so it is at most m times in the pool, always with the same score;
+        the pool keeps what can still reach the threshold (the k-th best distinct score).  While
+        the levels' bounds sum above the threshold, rounds deepen (heavier terms more) to raise
+        it; once a split of the threshold over the terms is cheap enough, one last round lists
+        what that split needs.
+        """
         m = len(qterms)
-        pool_docs, pool_score = _EMPTY, np.zeros(0)
+        pool = [(_EMPTY, np.zeros(0))]
         theta = None
 
         def add(parts: list) -> None:
-            """Score a round's postings, (term, docs, tf) parts, into the pool; update theta.
-
-            A document comes at most once from each term (levels only deepen), so at most m
-            times, always with the same score.  The pool keeps what can still reach theta.
-            """
-            nonlocal pool_docs, pool_score, theta
+            nonlocal theta
             if _TRACE is not None:
-                _TRACE.append([(self.vocab.token(q.t), len(d), q.cur, q.full) for q, d, _ in parts])
+                import time as _t
+                _TRACE.append((round(_t.perf_counter() * 1e3, 2), [(self.vocab.token(q.t), len(d), q.cur, q.full) for q, d, _ in parts]))
             if allowed is not None:
                 kept = []
                 for q, docs, tf in parts:
-                    keep = np.flatnonzero(allowed[self.int2ext[docs]])
-                    kept.append((q, docs[keep], tf[keep]))
+                    keep = np.flatnonzero(np.take(allowed, np.take(self.int2ext, docs)))
+                    kept.append((q, np.take(docs, keep), np.take(tf, keep)))
                 parts = kept
             parts = [p for p in parts if len(p[1])]
-            total = sum(len(p[1]) for p in parts)
-            if total == 0:
+            if not parts:
                 return
-            floor = theta - _tol(theta) if theta is not None else None
-            got_d, got_s = [pool_docs], [pool_score]
+            total = sum(len(p[1]) for p in parts)
             if total <= MERGE and len(parts) > 1:
                 docs = np.concatenate([p[1] for p in parts])
-                got_d.append(docs)
-                got_s.append(self._score_part(qterms, None, docs, None, None)[1])
+                pool.append((docs, self._score_part(qterms, None, docs, None, None)[1]))
             else:
+                floor = theta - _tol(theta) if theta is not None else None
                 for q, docs, tf in parts:
-                    docs, sc = self._score_part(qterms, q, docs, tf, floor)
-                    got_d.append(docs)
-                    got_s.append(sc)
-            docs, score = np.concatenate(got_d), np.concatenate(got_s)
-            theta = _kth_distinct(docs, score, k, m)
+                    pool.append(self._score_part(qterms, q, docs, tf, floor))
+            docs = np.concatenate([d for d, _ in pool])
+            sc = np.concatenate([s for _, s in pool])
+            theta = _kth_distinct(docs, sc, k, m)
             if theta is not None:
-                keep = np.flatnonzero(score >= theta - _tol(theta))
-                docs, score = docs[keep], score[keep]
-            pool_docs, pool_score = docs, score
+                keep = np.flatnonzero(sc >= theta - _tol(theta))
+                docs, sc = np.take(docs, keep), np.take(sc, keep)
+            pool[:] = [(docs, sc)]
 
         # round 1: rare terms whole, the best few postings of the others
         parts = []
@@ -781,7 +774,7 @@ class BM25Index:
                 levels, cost = self._split(open_terms, target)
                 if cost > budget:
                     # too dear for this threshold: first raise it with a cheaper, deeper look
-                    deeper = self._deepen(open_terms, budget)
+                    deeper = self._deepen(open_terms, budget, qterms, theta)
                     if deeper is not None:
                         levels = deeper
                     budget *= 4
@@ -790,71 +783,76 @@ class BM25Index:
                 budget *= 4
             add([(q, *self._enumerate(q, lev)) for q, lev in zip(open_terms, levels)])
 
-        return self._finish(order, np.unique(pool_docs), k)
-
-    def _options(self, q: _QTerm):
-        """(contribution bound, postings, level) per choice for an open term: its current level,
-        deeper levels (every other one far down), or all of it (level -2)."""
-        last = q.jmax
-        start = max(q.cur, 0)
-        lev = np.arange(start, last + 1)
-        if len(lev) > 24:
-            lev = np.concatenate((lev[:16], lev[16::3], [last]))
-        cnt = self.grid_cnt[q.g]
-        have = int(cnt[q.cur]) if q.cur >= 0 else 0
-        rest = q.df - have + (0 if q.whole else self.doc_count)
-        n = len(lev)
-        tau = np.empty(n + 2)
-        cost = np.empty(n + 2)
-        levs = np.empty(n + 2, _I64)
-        tau[0], cost[0], levs[0] = (q.w * q.umax, 0.0, -1) if q.cur < 0 else (q.w * q.umax * self.ratios[q.cur], 0.0, q.cur)
-        tau[1 : n + 1] = self.ratios[lev] * (q.w * q.umax)
-        cost[1 : n + 1] = cnt[lev] - have
-        levs[1 : n + 1] = lev
-        tau[n + 1], cost[n + 1], levs[n + 1] = 0.0, rest, -2
-        return tau, cost, levs
+        return self._finish(order, np.unique(pool[0][0]), k)
 
     def _split(self, open_terms, target):
         """Levels whose contribution bounds sum below target, with the fewest postings.
 
-        A small knapsack over the terms: each bound is rounded up to a 63rd of the target.
+        A small knapsack over the terms.  A term's choices: stay, a deeper stored level (from a
+        subset of them), or all of its postings.  Each contribution bound is rounded up to a
+        47th of the target.
         """
         if not target > 0:
             return [None] * len(open_terms), math.inf
-        nb = 64
+        nb = 48
+        m = len(open_terms)
         delta = target / (nb - 1)
-        budget = np.arange(nb)
-        best = np.zeros(nb)
+        heft = np.array([q.w * q.umax for q in open_terms])
+        cur = np.array([q.cur for q in open_terms])
+        last = np.array([q.jmax for q in open_terms])
+        nl = len(_SPLIT_LEVELS)
+        cnt = self.grid_cnt[[q.g for q in open_terms]][:, _SPLIT_LEVELS].astype(np.float64)  # (m, nl)
+        have = np.array([float(self.grid_cnt[q.g, q.cur]) if q.cur >= 0 else 0.0 for q in open_terms])
+        # columns: the level subset, then "stay", then "all"
+        tau = np.empty((m, nl + 2))
+        cost = np.empty((m, nl + 2))
+        np.multiply(heft[:, None], self.ratios[_SPLIT_LEVELS][None, :], out=tau[:, :nl])
+        np.subtract(cnt, have[:, None], out=cost[:, :nl])
+        cost[:, :nl][(_SPLIT_LEVELS[None, :] <= cur[:, None]) | (_SPLIT_LEVELS[None, :] > last[:, None])] = np.inf
+        tau[:, nl] = np.where(cur >= 0, heft * self.ratios[np.maximum(cur, 0)], heft)
+        cost[:, nl] = 0.0
+        tau[:, nl + 1] = 0.0
+        cost[:, nl + 1] = [q.df - h + (0 if q.whole else self.doc_count) for q, h in zip(open_terms, have.tolist())]
+        units = np.minimum(np.ceil(tau / delta), nb).astype(np.intp)
+        idx = _BUDGET[:nb][None, None, :] - units[:, :, None]  # (m, options, budget)
+        np.maximum(idx, -1, out=idx)
+        budget = _BUDGET[:nb]
+        best = np.zeros(nb + 1)
+        best[nb] = np.inf  # index -1: infeasible
         choices = []
-        opts = []
-        for q in open_terms:
-            tau, cost, lev = self._options(q)
-            units = np.ceil(tau / delta).astype(_I64)
-            idx = budget[None, :] - units[:, None]
-            np.maximum(idx, -1, out=idx)
-            padded = np.append(best, np.inf)  # idx -1 -> inf
-            mat = padded[idx]
-            mat += cost[:, None]
+        for i in range(m):
+            mat = best[idx[i]]
+            mat += cost[i][:, None]
             ch = mat.argmin(axis=0)
-            best = mat[ch, budget]
+            best[:nb] = mat[ch, budget]
             choices.append(ch)
-            opts.append((units, lev))
         b = nb - 1
         total = float(best[b])
-        out: list[int | None] = [None] * len(open_terms)
-        for i in range(len(open_terms) - 1, -1, -1):
-            units, lev = opts[i]
+        out: list[int | None] = [None] * m
+        for i in range(m - 1, -1, -1):
             o = int(choices[i][b])
-            b -= int(units[o])
-            out[i] = None if lev[o] == -2 else int(lev[o])
+            b -= int(units[i, o])
+            out[i] = None if o == nl + 1 else (open_terms[i].cur if o == nl else int(_SPLIT_LEVELS[o]))
         return out, total
 
-    def _deepen(self, open_terms, budget):
-        """Each open term about budget/len postings deeper (within its stored levels); None if none can move."""
+    def _deepen(self, open_terms, budget, qterms=None, theta=None):
+        """Levels about `budget` postings deeper in all, shared by the terms' largest contributions
+        (only among the terms every top document must hold, if there are such); None if no term
+        can go deeper within its stored levels."""
+        weight = {id(q): q.w * q.umax for q in open_terms}
+        if theta is not None and REQUIRED_FIRST:
+            total = sum(q.w * q.umax for q in qterms)
+            needed = [q for q in open_terms if total - q.w * q.umax < theta]
+            if needed:
+                weight = {id(q): (q.w * q.umax if q in needed else 0.0) for q in open_terms}
+        heft = sum(weight.values())
         out = []
         moved = False
-        share = max(1, budget // len(open_terms))
         for q in open_terms:
+            share = int(budget * weight[id(q)] / heft) if DEEPEN_WEIGHTED else budget // len(open_terms)
+            if share <= 0:
+                out.append(q.cur)
+                continue
             cnt = self.grid_cnt[q.g]
             have = int(cnt[q.cur]) if q.cur >= 0 else 0
             j = min(int(np.searchsorted(cnt, have + share)), q.jmax)
@@ -992,7 +990,7 @@ def _build_arrays(terms: np.ndarray, lens: np.ndarray, V: int) -> tuple[dict, di
             row += 1
         grid_cnt[g] = grid_cut[grid_row0[g] : row].sum(axis=0)
 
-    # doc-major 4-bit tf rows for the frequent terms; their layers keep only their best postings
+    # 4-bit tf columns for the frequent terms; their layers keep only their best postings
     if N >= DENSE_MIN_DOCS:
         dense_terms = np.flatnonzero(df >= max(N // DENSE_FRACTION, GRID_MIN_DF + 1))
     else:
@@ -1000,13 +998,7 @@ def _build_arrays(terms: np.ndarray, lens: np.ndarray, V: int) -> tuple[dict, di
     F = len(dense_terms)
     dense_of = np.full(V, -1, _I32)
     dense_of[dense_terms] = np.arange(F, dtype=_I32)
-    dl_bytes = (1 if ndl <= 256 else 2 if ndl <= 65536 else 0) if F and ndl <= ROW_DL_MAX else 0
-    rows = np.zeros((N, dl_bytes + (F + 1) // 2), np.uint8)
-    if dl_bytes:
-        d = dl_idx.astype(np.uint16)
-        rows[:, 0] = d & 0xFF
-        if dl_bytes == 2:
-            rows[:, 1] = d >> 8
+    dense = np.zeros(((F + 1) // 2, N), np.uint8)
     keep = np.ones(len(pdoc), bool)
     esc_keys, esc_tfs = [], []
     col = np.zeros(N, np.uint8)
@@ -1030,11 +1022,10 @@ def _build_arrays(terms: np.ndarray, lens: np.ndarray, V: int) -> tuple[dict, di
                 esc_tfs.append(np.full(b - a, tfv, _I64))
             if jmax >= 0:
                 keep[a + int(grid_cut[r0 + li - lo, jmax]) : b] = False
-        byte = dl_bytes + i // 2
         if i & 1:
-            rows[:, byte] |= col << 4
+            dense[i // 2] |= col << 4
         else:
-            rows[:, byte] |= col
+            dense[i // 2] |= col
     if esc_keys:
         esc_key = np.concatenate(esc_keys)
         o = np.argsort(esc_key)
@@ -1055,12 +1046,12 @@ def _build_arrays(terms: np.ndarray, lens: np.ndarray, V: int) -> tuple[dict, di
         "term_layer": term_layer.astype(_I32 if NL < 2**31 else _I64),
         "layer_off": layer_off.astype(_I32 if len(pdoc) < 2**31 else _I64),
         "layer_tf": layer_tf.astype(_I32), "post": pdoc,
-        "dense_of": dense_of, "rows": rows, "esc_key": esc_key, "esc_tf": esc_tf,
+        "dense_of": dense_of, "dense": dense, "esc_key": esc_key, "esc_tf": esc_tf,
         "grid_of": grid_of, "grid_cnt": grid_cnt.astype(_I32 if N < 2**31 else _I64),
         "grid_row0": grid_row0, "grid_cut": grid_cut, "grid_jmax": grid_jmax, "grid_whole": grid_whole,
     }
     meta = {
         "doc_count": N, "total_tokens": tot, "avgdl": avgdl, "average_idf": average_idf,
-        "max_tf": max_tf, "dl_bytes": dl_bytes, "ratios": RATIOS.tolist(),
+        "max_tf": max_tf, "ratios": RATIOS.tolist(),
     }
     return arrays, meta

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import re
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 _YOUTUBE_HOSTS = {"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com", "youtu.be"}
 
@@ -26,3 +27,33 @@ def deep_link(url: str | None, start_s: float | None) -> str | None:
         query.append(("t", f"{second}s"))
         return urlunsplit(parts._replace(query=urlencode(query)))
     return urlunsplit(parts._replace(fragment=f"t={second}"))
+
+
+def video_id(url: str | None) -> str | None:
+    """The YouTube video a link points to, or None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.hostname == "youtu.be":
+        return parts.path.strip("/") or None
+    if parts.hostname in _YOUTUBE_HOSTS:
+        return (parse_qs(parts.query).get("v") or [None])[0]
+    return None
+
+
+_T_VALUE = re.compile(r"^(?:(\d{1,6})h)?(?:(\d{1,6})m)?(?:(\d{1,9})(?:\.\d+)?s?)?$")
+
+
+def link_time(url: str | None) -> float | None:
+    """The second a link opens at (``t=123``, ``t=123s``, ``t=1h2m3s``, ``#t=123``), or None."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    value = (parse_qs(parts.query).get("t") or parse_qs(parts.fragment).get("t") or [None])[0]
+    if not value:
+        return None
+    m = _T_VALUE.match(value.strip())
+    if not m or not any(m.groups()):
+        return None
+    h, mi, s = (int(g) if g else 0 for g in m.groups())
+    return float(h * 3600 + mi * 60 + s)

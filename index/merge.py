@@ -14,11 +14,11 @@ speaker-labelled source lends it speakers, a page of snippets is located in it
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from urllib.parse import parse_qs, urlsplit
 
 from rapidfuzz import fuzz
 
 from .align import align_speakers, locate_passages, name_turns, overlap, words
+from .links import video_id
 from .model import Segment, Transcript
 from .segment import segment
 from .text import split_title
@@ -52,17 +52,6 @@ class EpisodeBuild:
     @property
     def time_share(self) -> float:
         return sum(1 for s in self.segments if s.start_s is not None) / len(self.segments) if self.segments else 0.0
-
-
-def video_id(url: str | None) -> str | None:
-    if not url:
-        return None
-    parts = urlsplit(url)
-    if parts.hostname in ("youtu.be",):
-        return parts.path.strip("/") or None
-    if parts.hostname and parts.hostname.endswith("youtube.com"):
-        return (parse_qs(parts.query).get("v") or [None])[0]
-    return None
 
 
 def _identity(t: Transcript) -> tuple[str | None, str | None, int | None]:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .engine import BM25Index
+from .links import link_time, video_id
 from .model import Segment
 from .query import Query, parse_query
 from .store import Store
@@ -264,14 +265,8 @@ class Library:
             grams = _shingles(seg.text)
             if any(_same_passage(seg, grams, other, other_grams) for _, other_grams, other in kept):
                 continue
-            ep = snap.episodes[int(snap.doc_episode[doc])]
-            hit = Hit(
-                text=seg.text, speaker=seg.speaker, start_s=seg.start_s, end_s=seg.end_s,
-                episode=ep.title, podcast=ep.podcast, url=seg.url, score=float(score),
-                matched=sorted(present), translation=seg.translation, episode_id=seg.episode_id,
-                segment_id=int(seg.id), chapter=seg.chapter,
-                published=ep.published.isoformat() if ep.published else None, episode_url=ep.url,
-            )
+            hit = self._as_hit(seg, snap.episodes[int(snap.doc_episode[doc])])
+            hit.score, hit.matched = float(score), sorted(present)
             kept.append((hit, grams, seg))
             if len(kept) >= limit * 2:
                 break
@@ -281,17 +276,31 @@ class Library:
         """The segments around a hit, for "Show context"."""
         return self.store.neighbours(segment_id, before, after)
 
+    def moment(self, url: str) -> Hit | None:
+        """The quote said at a link's ``t=`` in an indexed episode (a YouTube link), or None."""
+        snap = self._snapshot
+        video, second = video_id(url), link_time(url)
+        if snap is None or video is None or second is None:
+            return None
+        for ep in snap.episodes:
+            if video_id(ep.url) == video:
+                seg = self.store.segment_at(ep.id, second)
+                return self._as_hit(seg, ep) if seg else None
+        return None
+
     def hit(self, segment_id: int) -> Hit | None:
-        """One segment as a hit (no score, nothing matched), e.g. for a link unfurl."""
+        """One segment as a hit (no score, nothing matched)."""
         snap = self._snapshot
         seg = self.store.segments_by_id([segment_id]).get(segment_id)
         if seg is None or snap is None:
             return None
-        ep = next((e for e in snap.episodes if e.id == seg.episode_id), None)
+        return self._as_hit(seg, next((e for e in snap.episodes if e.id == seg.episode_id), None))
+
+    def _as_hit(self, seg: Segment, ep: "EpisodeInfo | None") -> Hit:
         return Hit(
             text=seg.text, speaker=seg.speaker, start_s=seg.start_s, end_s=seg.end_s,
             episode=ep.title if ep else None, podcast=ep.podcast if ep else None, url=seg.url, score=0.0,
-            matched=[], translation=seg.translation, episode_id=seg.episode_id, segment_id=segment_id,
+            matched=[], translation=seg.translation, episode_id=seg.episode_id, segment_id=int(seg.id),
             chapter=seg.chapter, published=ep.published.isoformat() if ep and ep.published else None,
             episode_url=ep.url if ep else None,
         )

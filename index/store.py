@@ -280,6 +280,17 @@ class Store:
             )
             return [_segment(r) for r in rows]
 
+    def segment_at(self, episode_id: str, second: float) -> Segment | None:
+        """The episode's segment being said at ``second`` (the last one to start by then)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(segments)
+                .where(segments.c.episode_id == episode_id, segments.c.start_s <= second)
+                .order_by(segments.c.start_s.desc(), segments.c.seq.desc())
+                .limit(1)
+            ).first()
+            return _segment(row) if row else None
+
     def segments_of(self, episode_id: str) -> list[Segment]:
         with self.engine.connect() as conn:
             rows = conn.execute(

@@ -1,0 +1,39 @@
+"""The Bolt app: a Web API client with retry handlers, request verification, and every handler."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+import handlers
+
+from .settings import Settings
+
+
+def web_client(settings: Settings, token: str | None = None) -> WebClient:
+    """A Web API client that waits out rate limits (429 + Retry-After) and retries dropped connections."""
+    token = token or (settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None)
+    kwargs = {"base_url": settings.api_url} if settings.api_url else {}
+    client = WebClient(token=token, **kwargs)
+    client.retry_handlers = [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=5)]
+    return client
+
+
+def build_app(settings: Settings, quotes: handlers.Quotes, first_time, *, client: WebClient | None = None) -> App:
+    """The Bolt app. The signing secret is required: Bolt answers a forged or stale request with 401."""
+    if settings.slack_signing_secret is None:
+        raise ValueError("SLACK_SIGNING_SECRET is not set; copy it from your Slack app's Basic Information page")
+    app = App(
+        client=client or web_client(settings),
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        token_verification_enabled=False,
+        logger=logging.getLogger("quotebot.bolt"),
+    )
+    handlers.register(app, quotes, first_time)
+    return app

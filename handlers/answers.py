@@ -1,0 +1,40 @@
+"""Answering a query with a card: shared by the slash command and the buttons."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from index.query import QueryError
+
+from . import cards
+
+PAGE_LIMIT = 50  # the hits a search pages through
+APOLOGY = "Sorry, something went wrong on my side while answering. Please try again in a moment."
+
+log = logging.getLogger("quotebot.handlers")
+
+
+def answer(quotes, respond: Callable, query: str, index: int = 0, *, replace: bool = False) -> None:
+    """Respond with the ``index``-th hit for ``query`` as an ephemeral card, or say why not."""
+    try:
+        hits = quotes.search(query, limit=PAGE_LIMIT)
+    except QueryError as exc:
+        respond(response_type="ephemeral", replace_original=replace,
+                **cards.message(f"Cannot search that: {cards.escape(str(exc))}"))
+        return
+    if not hits:
+        respond(response_type="ephemeral", replace_original=replace, **cards.no_match(query))
+        return
+    index = max(0, min(index, len(hits) - 1))
+    respond(response_type="ephemeral", replace_original=replace,
+            **cards.search_card(hits[index], query, index, len(hits)))
+
+
+def apologise(say: Callable, where: str) -> None:
+    """Log the failure (never the payload: it may carry tokens) and tell the user."""
+    log.exception("handler failed: %s", where)
+    try:
+        say(text=APOLOGY)
+    except Exception:  # noqa: BLE001 - the apology is best effort
+        log.exception("could not send the apology: %s", where)

@@ -1,0 +1,239 @@
+"""Block Kit quote cards, and the mrkdwn escaping that keeps transcript text inert.
+
+Transcript text is untrusted: ``&``, ``<`` and ``>`` are escaped everywhere it
+appears, so ``<!channel>`` in a transcript never pings anyone, and links are
+only built from http(s) URLs with their control characters encoded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from urllib.parse import quote, urlsplit
+
+from index.search import Hit
+from index.text import format_clock
+from index.tokens import term_spans
+
+SECTION_LIMIT = 3000  # Slack's limit for a section's text
+QUOTE_LIMIT = 2600  # the quote's own share of it, before markup
+VALUE_LIMIT = 2000  # a button value
+
+# Actions: one home for their ids.
+POST = "quote_post"
+NEXT = "quote_next"
+PREVIOUS = "quote_previous"
+CONTEXT = "quote_context"
+OPEN = "quote_open"
+MORE = "quote_more"
+
+
+def escape(text: str) -> str:
+    """Text made inert for mrkdwn: only &, < and > are special (Slack's own rule)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) URL fit for ``<url|label>`` and button URLs, or None."""
+    if not url or len(url) > 3000:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return quote(url.strip(), safe=":/?&=#%+@,;~*'()!$[]-._")
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary with "…" when it is longer than ``limit``."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head:
+        head = head[: head.rfind(" ")]
+    return head.rstrip(" ,;:") + "…"
+
+
+def highlighted(text: str, matched: list[str]) -> str:
+    """Escaped mrkdwn with the matched words in bold."""
+    spans = term_spans(text, set(matched))
+    out, last = [], 0
+    for start, end in spans:
+        out.append(escape(text[last:start]))
+        out.append(f"*{escape(text[start:end])}*")
+        last = end
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class State:
+    """What a button needs to redo its search: the query and the hit's place."""
+
+    query: str
+    index: int
+    segment_id: int | None = None
+
+    def encode(self) -> str:
+        value = json.dumps({"q": self.query, "i": self.index, "s": self.segment_id}, separators=(",", ":"))
+        if len(value) > VALUE_LIMIT:  # the query parser caps queries far below this
+            raise ValueError("button state over Slack's 2,000-character limit")
+        return value
+
+    @classmethod
+    def decode(cls, value: str) -> "State":
+        data = json.loads(value)
+        return cls(query=str(data["q"]), index=int(data["i"]), segment_id=data.get("s"))
+
+
+def attribution(hit: Hit) -> str:
+    """The context line: speaker, linked timestamp, episode, podcast, date, chapter."""
+    parts = [f"*{escape(hit.speaker)}*" if hit.speaker else "Unknown speaker"]
+    if hit.start_s is not None:
+        clock = format_clock(hit.start_s)
+        link = safe_url(hit.url)
+        parts.append(f"<{link}|{clock}>" if link else clock)
+    for value in (hit.episode, hit.podcast, hit.published, hit.chapter):
+        if value:
+            parts.append(escape(cut(str(value), 200)))
+    return " · ".join(parts)
+
+
+def quoted(text: str, matched: list[str]) -> str:
+    """``> text`` with matches in bold, cut at a word so that markup and all fit a section."""
+    limit = QUOTE_LIMIT
+    while True:
+        out = "> " + highlighted(cut(text, limit), matched)
+        if len(out) <= SECTION_LIMIT:
+            return out
+        limit -= len(out) - SECTION_LIMIT + 10
+
+
+def quote_blocks(hit: Hit) -> list[dict]:
+    """The quote itself, its translation when the match came through it, and the context line."""
+    blocks: list[dict] = [{
+        "type": "section",
+        "block_id": "quote_text",
+        "text": {"type": "mrkdwn", "text": quoted(hit.text, hit.matched), "verbatim": True},
+    }]
+    if hit.translation and _matched_through(hit.translation, hit.matched) and not _matched_through(hit.text, hit.matched):
+        blocks.append({
+            "type": "section",
+            "block_id": "quote_translation",
+            "text": {"type": "mrkdwn", "text": quoted(hit.translation, hit.matched), "verbatim": True},
+        })
+    blocks.append({
+        "type": "context",
+        "block_id": "quote_source",
+        "elements": [{"type": "mrkdwn", "text": attribution(hit), "verbatim": True}],
+    })
+    return blocks
+
+
+def _matched_through(text: str, matched: list[str]) -> bool:
+    return bool(term_spans(text, set(matched)))
+
+
+def fallback(hit: Hit) -> str:
+    """The plain-text version, for notifications and screen readers."""
+    who = hit.speaker or "Unknown speaker"
+    when = f" at {format_clock(hit.start_s)}" if hit.start_s is not None else ""
+    where = f", {hit.episode}" if hit.episode else ""
+    # the fallback is mrkdwn too: escaped like every other transcript string
+    return escape(cut(f"“{hit.text}” — {who}{where}{when}", 2900))
+
+
+def button(text: str, action_id: str, value: str | None = None, url: str | None = None, style: str | None = None) -> dict:
+    element: dict = {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text[:75]}}
+    if value is not None:
+        element["value"] = value
+    if url is not None:
+        element["url"] = url
+    if style:
+        element["style"] = style
+    return element
+
+
+def search_card(hit: Hit, query: str, index: int, total: int, *, shareable: bool = True) -> dict:
+    """The ephemeral answer to /quote: the card, its buttons and "n of N"."""
+    state = State(query, index, hit.segment_id)
+    buttons = []
+    if shareable:
+        buttons.append(button("Post to channel", POST, state.encode(), style="primary"))
+    if index > 0:
+        buttons.append(button("Previous", PREVIOUS, State(query, index - 1).encode()))
+    if index + 1 < total:
+        buttons.append(button("Next", NEXT, State(query, index + 1).encode()))
+    buttons.append(button("Show context", CONTEXT, state.encode()))
+    link = safe_url(hit.url)
+    if link and hit.start_s is not None:
+        buttons.append(button(f"Open at {format_clock(hit.start_s)}", OPEN, url=link))
+    blocks = quote_blocks(hit) + [
+        {"type": "actions", "block_id": "quote_buttons", "elements": buttons},
+        {"type": "context", "block_id": "quote_count",
+         "elements": [{"type": "mrkdwn", "text": f"{index + 1} of {total} · {escape(cut(query, 200))}", "verbatim": True}]},
+    ]
+    return {"text": fallback(hit), "blocks": blocks}
+
+
+def shared_card(hit: Hit, user_id: str) -> dict:
+    """The card as posted to the channel, saying who shared it."""
+    user = "".join(ch for ch in user_id if ch.isalnum())
+    blocks = quote_blocks(hit) + [{
+        "type": "context", "block_id": "quote_shared",
+        "elements": [{"type": "mrkdwn", "text": f"Shared by <@{user}> with /quote"}],
+    }]
+    link = safe_url(hit.url)
+    if link and hit.start_s is not None:
+        blocks.insert(-1, {"type": "actions", "block_id": "quote_buttons",
+                           "elements": [button(f"Open at {format_clock(hit.start_s)}", OPEN, url=link)]})
+    return {"text": fallback(hit), "blocks": blocks}
+
+
+def thread_card(hit: Hit, query: str, total: int) -> dict:
+    """The reply to a mention: the best card and a More button."""
+    blocks = quote_blocks(hit)
+    elements = []
+    if total > 1:
+        elements.append(button(f"More ({total - 1})", MORE, State(query, 1).encode()))
+    link = safe_url(hit.url)
+    if link and hit.start_s is not None:
+        elements.append(button(f"Open at {format_clock(hit.start_s)}", OPEN, url=link))
+    if elements:
+        blocks.append({"type": "actions", "block_id": "quote_buttons", "elements": elements})
+    return {"text": fallback(hit), "blocks": blocks}
+
+
+def context_blocks(segments: list, hit_id: int) -> list[dict]:
+    """The segments around a hit, the hit itself marked."""
+    lines = []
+    for seg in segments:
+        clock = format_clock(seg.start_s) if seg.start_s is not None else ""
+        who = escape(seg.speaker) if seg.speaker else "Unknown speaker"
+        text = escape(cut(seg.text, 900))
+        mark = "▶ " if seg.id == hit_id else ""
+        lines.append(f"{mark}*{who}* {clock}\n{text}")
+    return [{"type": "section", "block_id": "quote_context",
+             "text": {"type": "mrkdwn", "text": cut("\n\n".join(lines), SECTION_LIMIT), "verbatim": True}}]
+
+
+def message(text: str) -> dict:
+    """A short plain message (help, no match, errors), escaped."""
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+HELP = (
+    "*Quote the podcasts your team cares about.*\n"
+    "• `/quote export controls`: the best quote about it\n"
+    "• `/quote \"export controls\"`: that exact phrase\n"
+    "• `/quote chips speaker:dylan`, `speaker:\"Dylan Patel\"`: by a speaker\n"
+    "• `/quote chips episode:459`, `podcast:\"latent space\"`: from an episode or podcast\n"
+    "• `/quote chips -china`, `after:2025-01-01`: leave words out, newer episodes only\n"
+    "Mention me in a thread (`@quotebot export controls`) to answer there."
+)
+
+
+def no_match(query: str) -> dict:
+    return message(
+        f"No quote matched `{escape(cut(query, 200))}`. "
+        "Tip: try fewer words, drop a filter, or check the spelling of a name."
+    )

@@ -1,0 +1,60 @@
+"""@quotebot in a channel or thread: the best card, replied in the thread.
+
+A bare mention inside a thread searches with the thread's root message.
+Slack retries an event it did not see answered in time; ``first_time``
+drops the retry, so nobody gets two replies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from index.query import QueryError
+
+from . import cards
+from .answers import PAGE_LIMIT, apologise
+
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def query_of(text: str) -> str:
+    """The message without user mentions (the bot's own included)."""
+    return " ".join(_MENTION.sub(" ", text or "").split())
+
+
+def register(app: App, quotes, first_time: Callable[[str], bool]) -> None:
+    @app.event("app_mention")
+    def mention(body: dict, event: dict, client: WebClient) -> None:
+        if not first_time(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"):
+            return
+        channel = event["channel"]
+        thread_ts = event.get("thread_ts") or event["ts"]
+
+        def say(**message) -> None:
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
+                                    **message)
+
+        try:
+            query = query_of(event.get("text", ""))
+            if not query and event.get("thread_ts"):
+                replies = client.conversations_replies(channel=channel, ts=event["thread_ts"], limit=1)
+                root = (replies.get("messages") or [{}])[0]
+                query = query_of(root.get("text", ""))[:400]
+            if not query:
+                say(**cards.message(cards.HELP))
+                return
+            try:
+                hits = quotes.search(query, limit=PAGE_LIMIT)
+            except QueryError as exc:
+                say(**cards.message(f"Cannot search that: {cards.escape(str(exc))}"))
+                return
+            if not hits:
+                say(**cards.no_match(query))
+                return
+            say(**cards.thread_card(hits[0], query, len(hits)))
+        except Exception:  # noqa: BLE001 - logged, and the thread hears about it
+            apologise(lambda **kw: say(**kw), "app_mention")
