@@ -200,25 +200,20 @@ def sample_dir() -> Path:
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """The main job: first-run ingest of the samples, then Slack if configured, else the local console."""
     store = _store(settings)
     if not store.episodes():
         print(f"First run: ingesting the bundled sample transcripts into {settings.data_dir} …", file=sys.stderr)
         _report(ingest([str(sample_dir())], store, max_bytes=settings.max_bytes, progress=_progress))
-    episodes = store.episodes()
+    if settings.slack_bot_token is not None and settings.slack_signing_secret is not None:
+        return cmd_serve(argparse.Namespace(port=None, host="0.0.0.0"), settings)
+    from . import console
+    from .events import EventLog
+
     library = _library(settings, store)
-    print(f"Library: {len(episodes)} episodes, {library.size} segments.")
-    print("Type a search (for example: export controls), or an empty line to quit.")
-    for line in sys.stdin:
-        query = line.strip()
-        if not query:
-            break
-        try:
-            hits = library.search(query, limit=3)
-        except QueryError as exc:
-            print(f"Cannot search that: {exc}\n")
-            continue
-        print("\n\n".join(render_hit(h) for h in hits) if hits else "No quotes matched.")
-        print()
+    print(f"Library: {len(store.episodes())} episodes, {library.size} segments. No Slack tokens are set, "
+          "so this is the local console.", file=sys.stderr)
+    console.run(settings, library, EventLog(store.engine).first_time)
     return 0
 
 

@@ -38,9 +38,21 @@ def test_first_run_ingests_the_bundled_samples_and_answers(library):
     data, run = library
     assert "First run" in run.stderr
     assert "[5/" in run.stderr or "[6/" in run.stderr  # progress, one line per source
-    assert "Library: 3 episodes" in run.stdout
-    assert "export" in run.stdout.lower() and "controls" in run.stdout.lower()
+    assert "Library: 3 episodes" in run.stderr and "local console" in run.stderr
+    assert "quotebot serve" in run.stdout  # says how to connect a real workspace
+    assert "export controls" in run.stdout.lower() and "1 of " in run.stdout
     assert (data / "quotebot.db").is_file()
+
+
+def test_console_goes_through_the_app_and_its_buttons(library):
+    data, _ = library
+    run = quotebot(data, stdin="/quote export controls\n1\n@quotebot tsmc taiwan\n/quote help\n\n")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "only you can see this" in out and "[1] Post to channel" in out
+    assert "posted to the channel" in out and "Shared by @U0YOU" in out
+    assert "in the thread" in out and "More (" in out
+    assert "speaker:" in out  # the help
 
 
 def test_second_run_does_not_ingest_again(library):

@@ -295,3 +295,17 @@ def test_unsafe_urls_are_not_linked():
     assert cards.safe_url("https://x.test/a|b>c") == "https://x.test/a%7Cb%3Ec"
     line = cards.attribution(hit("x", start_s=5.0, url="javascript:alert(1)", speaker="<!channel>"))
     assert "<" not in line.replace("&lt;", "") and "00:00:05" in line
+
+
+def test_manifest_declares_what_the_app_handles():
+    from .conftest import ROOT
+
+    manifest = json.loads((ROOT / "manifest.json").read_text())
+    [command] = manifest["features"]["slash_commands"]
+    assert command["command"] == "/quote" and command["url"].endswith("/slack/events")
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "link_shared"}
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    # what the handlers call: chat.postMessage, chat.unfurl, conversations.replies; and what they receive
+    assert scopes == {"commands", "chat:write", "app_mentions:read", "channels:history", "groups:history",
+                      "links:read", "links:write"}
