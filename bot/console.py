@@ -71,13 +71,13 @@ class Console:
 
     def _arrived(self, call: Call) -> None:
         if call.method in ("response_url", "chat.postMessage", "chat.unfurl"):
+            if call.body.get("delete_original") and "blocks" not in call.body:
+                return  # the ephemeral card goes away; the shared one follows
             self._draw(call)
             self.arrived.set()
 
     def _draw(self, call: Call) -> None:
         body = call.body
-        if body.get("delete_original") and "blocks" not in body:
-            return
         where = {"response_url": "only you can see this" if body.get("response_type") != "in_channel"
                  else "posted to the channel", "chat.postMessage": "in the thread"}.get(call.method, call.method)
         lines = [f"── {where} " + "─" * max(0, 60 - len(where))]

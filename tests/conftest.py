@@ -7,9 +7,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 
-from index.store import Store, metadata
+from index.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "bot" / "samples"
@@ -32,7 +32,9 @@ def _database_url(kind: str, tmp_path: Path) -> str:
             pytest.fail("QUOTEBOT_TEST_DATABASE_URL is not set in CI; .ci/postgres.sh should set it")
         pytest.skip("no PostgreSQL: set QUOTEBOT_TEST_DATABASE_URL=$(bash .ci/postgres.sh)")
     engine = create_engine(POSTGRES_URL)
-    metadata.drop_all(engine)  # each test starts from an empty database
+    with engine.begin() as conn:  # each test starts from an empty database
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return POSTGRES_URL
 
