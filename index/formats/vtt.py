@@ -178,17 +178,22 @@ def _plain_cues(captions: list, numbers: list[int | None]) -> list[Cue]:
                 cues[-1].end_s = max(cues[-1].end_s or end, end)
                 continue
             previous_key = key
-            for turn_mark, part in split_turns(text):
-                if turn_mark:
-                    # '>>' says the speaker changes, without a name.
-                    voice = None
-                changed = bool(cues) and cues[-1].speaker != voice
-                first_named = not cues and voice is not None
-                cues.append(Cue(
-                    text=part, start_s=start, end_s=end, speaker=voice,
-                    turn=turn_mark or changed or first_named, line=number,
-                ))
+            voice = _append(cues, text, start, end, voice, number)
     return cues
+
+
+def _append(cues: list[Cue], text: str, start: float, end: float, voice: str | None, number: int | None) -> str | None:
+    """Append ``text`` as cues, split at ``>>`` marks; the voice that carries on after it."""
+    for turn_mark, part in split_turns(text):
+        if turn_mark:
+            voice = None  # '>>' says the speaker changes, without a name
+        changed = bool(cues) and cues[-1].speaker != voice
+        first_named = not cues and voice is not None
+        cues.append(Cue(
+            text=part, start_s=start, end_s=end, speaker=voice,
+            turn=turn_mark or changed or first_named, line=number,
+        ))
+    return voice
 
 
 def _rolling_cues(captions: list, numbers: list[int | None]) -> list[Cue]:
@@ -212,13 +217,5 @@ def _rolling_cues(captions: list, numbers: list[int | None]) -> list[Cue]:
                     cues[-1].end_s = max(cues[-1].end_s or end, end)
                 continue
             tail = (tail + new)[-40:]
-            for turn_mark, part in split_turns(" ".join(new)):
-                if turn_mark:
-                    voice = None
-                changed = bool(cues) and cues[-1].speaker != voice
-                first_named = not cues and voice is not None
-                cues.append(Cue(
-                    text=part, start_s=start, end_s=end, speaker=voice,
-                    turn=turn_mark or changed or first_named, line=number,
-                ))
+            voice = _append(cues, " ".join(new), start, end, voice, number)
     return cues
