@@ -9,7 +9,7 @@ from index.query import QueryError
 
 from . import cards
 
-PAGE_LIMIT = 50  # the hits a search pages through
+PAGE_LIMIT = 20  # the hits a search pages through
 APOLOGY = "Sorry, something went wrong on my side while answering. Please try again in a moment."
 
 log = logging.getLogger("quotebot.handlers")

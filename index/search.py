@@ -205,12 +205,17 @@ class Library:
         if allowed is not None and not allowed.any():
             return []
         need = _required(snap.engine, terms)
-        k = min(max(limit * 4, 40), MAX_CANDIDATES)
+        if not need({t for t in terms if snap.engine.df(t)}):
+            return []  # even a segment holding every known word would not be relevant
+        vetting = _Vetting(limit)
+        done, k = 0, min(max(limit * 4, 40), MAX_CANDIDATES)
         while True:
             docs, scores = snap.engine.top_k(terms, k, allowed=allowed)
-            hits = self._vet(snap, query, terms, need, docs, scores, limit)
-            if len(hits) >= limit or len(docs) < k or k >= MAX_CANDIDATES:
-                return _diversify(hits)[:limit]
+            # top_k is exact and deterministic: a larger k keeps the same first ``done`` docs
+            self._vet(snap, query, terms, need, docs[done:], scores[done:], vetting)
+            done = len(docs)
+            if vetting.full or len(docs) < k or k >= MAX_CANDIDATES:
+                return _diversify(vetting.hits)[:limit]
             k = min(k * 4, MAX_CANDIDATES)
 
     def _allowed(self, snap: _Snapshot, query: Query) -> np.ndarray | None:
@@ -246,31 +251,28 @@ class Library:
                 narrow(~_has(snap, term))
         return mask
 
-    def _vet(self, snap, query, terms, need, docs, scores, limit) -> list[Hit]:
+    def _vet(self, snap, query, terms, need, docs, scores, vetting: "_Vetting") -> None:
+        """Keep the candidates that pass: phrases, exclusions, the honesty rule, no duplicates."""
         rows = self.store.segments_by_id([int(snap.segment_ids[d]) for d in docs])
         wanted = set(terms)
-        kept: list[tuple[Hit, set, Segment]] = []
+        phrases = [_phrase_form(p) for p in query.phrases]
+        excluded = [_phrase_form(p) for p in query.excluded_phrases]
         for doc, score in zip(docs, scores):
+            if vetting.full:
+                return
             seg = rows.get(int(snap.segment_ids[doc]))
             if seg is None or score <= 0:
                 continue
-            folded = _phrase_form(seg.text + " " + (seg.translation or ""))
-            if any(_phrase_form(p) not in folded for p in query.phrases):
-                continue
-            if any(_phrase_form(p) in folded for p in query.excluded_phrases):
-                continue
+            if phrases or excluded:
+                folded = _phrase_form(seg.text + " " + (seg.translation or ""))
+                if any(p not in folded for p in phrases) or any(p in folded for p in excluded):
+                    continue
             present = wanted.intersection(document_terms(seg))
             if not need(present):
                 continue
-            grams = _shingles(seg.text)
-            if any(_same_passage(seg, grams, other, other_grams) for _, other_grams, other in kept):
-                continue
             hit = self._as_hit(seg, snap.episodes[int(snap.doc_episode[doc])])
             hit.score, hit.matched = float(score), sorted(present)
-            kept.append((hit, grams, seg))
-            if len(kept) >= limit * 2:
-                break
-        return [h for h, _, _ in kept]
+            vetting.offer(hit, seg)
 
     def context(self, segment_id: int, before: int = 1, after: int = 1) -> list[Segment]:
         """The segments around a hit, for "Show context"."""
@@ -366,13 +368,44 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + 3]) for i in range(len(words) - 2)}
 
 
-def _same_passage(seg: Segment, grams: set, other: Segment, other_grams: set) -> bool:
-    """Near-identical words (two sources of one episode), or one passage's overlapping pieces."""
-    if grams and other_grams and len(grams & other_grams) >= DUPLICATE_SHARE * min(len(grams), len(other_grams)):
+class _Vetting:
+    """The hits kept so far, with an index of their word 3-grams for the duplicate test."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.hits: list[Hit] = []
+        self._kept: list[tuple[Segment, int]] = []  # segment, number of its 3-grams
+        self._holders: dict[tuple[str, ...], list[int]] = {}  # 3-gram -> kept hits holding it
+
+    @property
+    def full(self) -> bool:
+        return len(self.hits) >= self.limit
+
+    def offer(self, hit: Hit, seg: Segment) -> bool:
+        """Keep the hit unless it repeats one kept already; True when kept."""
+        grams = _shingles(seg.text)
+        shared: dict[int, int] = {}
+        for gram in grams:
+            for n in self._holders.get(gram, ()):
+                shared[n] = shared.get(n, 0) + 1
+        for n, count in shared.items():
+            if count >= DUPLICATE_SHARE * min(len(grams), self._kept[n][1]):
+                return False  # near-identical words: two sources of one passage
+        for other, _ in self._kept:
+            if _overlapping(seg, other):
+                return False  # overlapping pieces of one passage
+        n = len(self._kept)
+        self._kept.append((seg, len(grams)))
+        for gram in grams:
+            self._holders.setdefault(gram, []).append(n)
+        self.hits.append(hit)
         return True
-    if seg.episode_id == other.episode_id and None not in (seg.start_s, seg.end_s, other.start_s, other.end_s):
-        return seg.start_s < other.end_s and other.start_s < seg.end_s
-    return False
+
+
+def _overlapping(seg: Segment, other: Segment) -> bool:
+    if seg.episode_id != other.episode_id or None in (seg.start_s, seg.end_s, other.start_s, other.end_s):
+        return False
+    return seg.start_s < other.end_s and other.start_s < seg.end_s
 
 
 def _diversify(hits: list[Hit]) -> list[Hit]:

@@ -30,6 +30,8 @@ _STEMMER = Stemmer.Stemmer("english")
 
 def fold(text: str) -> str:
     """Lowercase with accents removed (café → cafe) and curly apostrophes made straight."""
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
     return "".join(ch for ch in text if not unicodedata.combining(ch))
 

@@ -76,8 +76,13 @@ def command(url: str, slack: LocalSlack, text: str) -> dict:
     started = time.monotonic()
     response = send(url, slash_command_body(text, response_url=reply))
     assert response.status_code == 200 and time.monotonic() - started < 3  # acked at once
-    [call] = [c for c in slack.wait_for("response_url", 1) if c.path == urlsplit(reply).path][-1:]
-    return call.body
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        mine = [c for c in slack.calls("response_url") if c.path == urlsplit(reply).path]
+        if mine:
+            return mine[-1].body
+        time.sleep(0.01)
+    raise AssertionError(f"nothing arrived at the response_url of /quote {text}")
 
 
 def click(url: str, slack: LocalSlack, button: dict, user: str = "U123") -> list[dict]:
