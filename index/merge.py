@@ -13,11 +13,20 @@ speaker-labelled source lends it speakers, a page of snippets is located in it
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
-from .align import align_speakers, locate_passages, name_turns, overlap, words
+from .align import (
+    SpeakerAlignment,
+    align_speakers,
+    locate_passages,
+    name_turns,
+    overlap,
+    words,
+)
 from .links import video_id
 from .model import Segment, Transcript
 from .segment import segment
@@ -120,7 +129,7 @@ def build_episode(episode_id: str, parts: list[tuple[str, Transcript]]) -> Episo
             if rest:
                 extra.append(replace(part, cues=rest))
         elif any(c.speaker for c in part.cues) and not any(c.speaker for c in primary.cues):
-            aligned = align_speakers(primary, part)
+            aligned = _aligned(primary, part)
             primary = aligned.transcript
             matched = round(aligned.matched_share * len(part.cues))
             stats[name] = SourceStats(part.format, "speakers", len(part.cues), matched)
@@ -144,6 +153,23 @@ def build_episode(episode_id: str, parts: list[tuple[str, Transcript]]) -> Episo
     ))
     meta.warnings = primary.warnings
     return EpisodeBuild(segments=segments, meta=meta, speakers=speakers, sources=stats, notes=notes)
+
+
+_ALIGNED: OrderedDict[str, SpeakerAlignment] = OrderedDict()
+
+
+def _aligned(timed: Transcript, labelled: Transcript) -> SpeakerAlignment:
+    """align_speakers, remembered for the last few pairs: ingesting a third source of an
+    episode rebuilds it, and the first two need not be aligned again."""
+    key = hashlib.sha256((timed.to_json() + "\0" + labelled.to_json()).encode()).hexdigest()
+    if key in _ALIGNED:
+        _ALIGNED.move_to_end(key)
+        return _ALIGNED[key]
+    result = align_speakers(timed, labelled)
+    _ALIGNED[key] = result
+    while len(_ALIGNED) > 4:
+        _ALIGNED.popitem(last=False)
+    return result
 
 
 def _fill_metadata(meta: Transcript, other: Transcript) -> None:
