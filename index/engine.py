@@ -3,7 +3,8 @@
 Scores are exactly those of ``rank_bm25.BM25Okapi(corpus, k1=1.5, b=0.75, epsilon=0.25)``: the
 same idf (with its floor, epsilon * average idf, for terms in more than half of the documents),
 the same ``tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))`` computed in the same order,
-and a query token repeated n times counts n times.  The engine takes token lists and does not
+and a query token repeated n times counts n times.  The top-k are the exact k best documents
+holding a query token, ties broken by lower doc id.  The engine takes token lists and does not
 care how they were made.
 
 Layout (N documents):
@@ -14,19 +15,32 @@ Layout (N documents):
   a layer is a sorted int32 array of internal doc ids (its tf is the layer's, not stored per
   posting).  Along a layer the impact ``tf * (k1 + 1) / (tf + K)`` never increases, so "the
   postings with impact >= g" is a prefix of every layer.
-* Terms with more than ``GRID_MIN_DF`` postings have a table of 64 impact levels
-  ``g_j = max_impact * RATIOS[j]``: for each layer, the length of its prefix at each level, and for
-  the term, the number of postings at or above each level.
-* The frequent terms (df >= N / 32) also have their tf in a dense column (4 bits per document,
-  two terms to a byte column; 15 = look in a small exception table), so that a candidate's tf
-  is one gather.  Their layers are kept only down to the level holding ``DENSE_PREFIX`` postings.
+* Terms with more than GRID_MIN_DF postings have 64 impact levels ``g_j = max_impact * RATIOS[j]``:
+  for each layer, the length of its prefix at each level; for the term, the postings above each.
+* The frequent terms (in >= N/64 documents) also have their tf in a dense column (4 bits per
+  document, two terms to a byte column; 15 = look in a small exception table), so that looking
+  up a candidate is one gather.  Their layers are kept only down to about DENSE_PREFIX postings.
+* Pair lists: for every two of the 64 most frequent terms, the docs with the best sum of the two
+  contributions (up to 4096 of them, one per 256 documents), best first, with a bound on that sum
+  for every doc past 16, 32, 64, ... of them.  Queries of common words mostly need these: a doc
+  can be fairly high on several common words without being high on any, and single-term bounds
+  cannot rule that out without listing tens of thousands of postings.
+* Small corpora (up to SMALL_CORPUS documents) also keep each posting's impact (float32).
 
-A query chooses an impact level for each term.  The documents at or above some term's level are
-the candidates, scored with all query terms; a document that is not a candidate scores below the
-sum of the levels' contributions.  Once that sum is below the k-th best candidate score, the
-candidates hold the exact top-k.  Levels start shallow and deepen (a small knapsack picks, for a
-threshold, the levels with the fewest postings); the best candidates are then rescored exactly,
-in query order, and sorted by (score desc, doc id asc).
+A query:
+
+* with few postings in all is scored exhaustively, contributions added in query order;
+* of one term lists its best postings, level by level, until the level's bound is below the k-th;
+* else runs a threshold algorithm over *sources*, pair lists and single terms.  Listed docs are
+  scored with every query term (dense gathers; binary searches or a scatter buffer for the
+  others); a doc no source has listed scores below the sum of the sources' current bounds.
+  Rounds deepen the sources (heavier ones more) to raise the k-th score; then a small knapsack
+  picks the levels whose bounds sum below it with the fewest postings.  Pair lists that run out
+  hand over to their two terms.
+
+The candidates that can still reach the k-th score are rescored exactly, in query order, and
+sorted by (score desc, doc id asc).  With an ``allowed`` mask, listed docs outside it are dropped
+(the bounds still hold); a mask that lets few docs through is scored doc by doc.
 """
 
 from __future__ import annotations
@@ -36,7 +50,8 @@ import math
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from itertools import chain, islice
+from collections import defaultdict
+from itertools import chain, count, islice
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +61,7 @@ B = 0.75
 EPSILON = 0.25
 
 GRID_MIN_DF = 512  # terms with more postings get impact-level tables
-DENSE_FRACTION = 32  # terms in >= N/32 documents get a dense 4-bit tf column
+DENSE_FRACTION = 64  # terms in >= N/64 documents get a dense 4-bit tf column
 DENSE_MIN_DOCS = 4096  # no dense columns in smaller corpora
 DENSE_PREFIX = 1 << 16  # postings kept in a dense term's layers (its best, by impact)
 NIBBLE = 15  # a dense tf of 15 or more is stored as 15; the exact value is in the exception table
@@ -55,15 +70,23 @@ RATIOS = np.exp(-0.04 * np.arange(LEVELS))
 SEED_COUNT = 32  # postings per term in the first round
 DEEPEN_BUDGET = 2048  # postings in the first deepening round (x4 each round)
 CHUNK = 100_000  # documents per build chunk (and progress report)
-MAX_BUFS = 4  # per-thread N-entry tf buffers for looking up mid-frequency terms
+MAX_BUFS = 2  # per-thread N-entry tf buffers for looking up mid-frequency terms
 MERGE = 8192  # a round's parts smaller than this in total are scored as one batch
 TABLE_MAX_LENGTHS = 4096  # impact lookup tables when there are at most this many distinct doc lengths
 FAST_MAX = 16384  # queries with at most this many postings are scored exhaustively
+SMALL_CORPUS = 1 << 16  # corpora up to this size store each posting's contribution (float64)
 DENSE_ACC_MAX = 1 << 16  # corpora up to this size score exhaustive queries in a fresh dense array
 DEEPEN_WEIGHTED = True
-REQUIRED_FIRST = True
+DEEPEN_GROWTH = 4
+PAIR_TERMS = 64  # pair lists for every two of the most frequent dense terms
+PAIR_DEPTH = 4096  # docs kept per pair list (at most)
+PAIR_DOCS = 256  # ... and at most one per this many documents of the corpus
+PAIR_MIN_DEPTH = 64  # no pair lists if they would be shorter
+PAIR_HEAD = 8  # a pair list is chosen among each term's PAIR_HEAD * depth best postings
+PAIR_FIRST = 16  # pair list levels: the first 16, 32, 64, ... docs
+OVER_ALLOWED_MIN = 4096  # a mask letting through at most max(this, N/16) docs is scored doc by doc
 CACHE_TERMS = 1 << 14  # tokens and terms whose lookups are cached (the cache is cleared when full)
-_FORMAT = 3
+_FORMAT = 7
 
 _SPLIT_LEVELS = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 19, 22, 26, 30, 35, 40, 46, 52, 58, LEVELS - 1])
 _BUDGET = np.arange(256)
@@ -72,6 +95,10 @@ _TRACE: list | None = None  # debugging: when a list, the query path appends wha
 _I32 = np.int32
 _I64 = np.int64
 _EMPTY = np.zeros(0, _I32)
+_NO_PAIRS = {
+    "pair_terms": np.zeros(0, np.int32), "pair_index": np.zeros((0, 0), np.int32), "pair_off": np.zeros(1, np.int64),
+    "pair_docs": np.zeros(0, np.int32), "pair_b0": np.zeros(0), "pair_bound": np.zeros((0, 0)), "pair_depths": np.zeros(0, np.int64),
+}
 
 
 def _impact(tf, K):
@@ -104,6 +131,8 @@ class _Vocab:
         bids = np.argsort(h, kind="stable").astype(_I32)
         bstart = np.zeros(size + 1, _I64)
         np.cumsum(np.bincount(h, minlength=size), out=bstart[1:])
+        if off[-1] < 2**31:
+            off, bstart = off.astype(_I32), bstart.astype(_I32)
         return cls(blob, off, bstart, bids)
 
     def get(self, token: str) -> int:
@@ -138,8 +167,20 @@ class _QTerm:
 
     __slots__ = ("t", "w", "slot", "byte", "shift", "esc", "g", "cur", "full", "umax", "lo", "hi", "jmax", "df", "buf", "whole", "tab", "maxtf", "looked")
 
+    pair = False
+
     def __repr__(self) -> str:
         return f"<t={self.t} w={self.w:.3f} slot={self.slot} level={self.cur} full={self.full}>"
+
+
+class _QPair:
+    """A pair list standing in for two query terms, and how far the query has read it."""
+
+    __slots__ = ("a", "b", "off", "n", "cur", "full", "dead", "b0", "bounds", "heft", "t", "jmax")
+    pair = True
+
+    def __repr__(self) -> str:
+        return f"<pair {self.a.t},{self.b.t} n={self.n} level={self.cur} dead={self.dead}>"
 
 
 class BM25Index:
@@ -147,9 +188,10 @@ class BM25Index:
 
     _ARRAYS = (
         "int2ext", "ext2int", "dl_idx", "dl_vals", "dl_start", "kvals",
-        "df_", "idf_", "umax", "term_layer", "layer_off", "layer_tf", "post",
+        "df_", "umax", "term_layer", "layer_off", "layer_tf", "post", "post_w",
         "dense_of", "dense", "esc_key", "esc_tf",
         "grid_of", "grid_cnt", "grid_row0", "grid_cut", "grid_jmax", "grid_whole",
+        "pair_terms", "pair_index", "pair_off", "pair_docs", "pair_b0", "pair_bound", "pair_depths",
     )
 
     def __init__(self, arrays: dict, meta: dict):
@@ -163,6 +205,7 @@ class BM25Index:
         self.max_tf = int(meta["max_tf"])
         self.ratios = np.asarray(meta["ratios"], np.float64)
         self._ndl = len(self.kvals)
+        self._klist = np.asarray(self.kvals).tolist()
         # impact of tf 0..15 at each length: the dense terms' lookup table
         with np.errstate(divide="ignore", invalid="ignore"):
             # impact of tf 0..15 at each length, laid out [length, tf]
@@ -171,8 +214,10 @@ class BM25Index:
         self._scratch = _Scratch()
         # impact of tf = 0..15 at each length index, one array per tf
         self._fcol = [self._f16t[tf :: NIBBLE + 1].copy() for tf in range(NIBBLE + 1)] if self._ndl <= TABLE_MAX_LENGTHS else []
+        self._pair_rank = {t: i for i, t in enumerate(np.asarray(self.pair_terms).tolist())}
         self._terms: dict[int, tuple] = {}  # term id -> what a query needs to know of it
         self._tokens: dict[str, int] = {}  # token -> term id (-1: not in the corpus)
+        self._idfs: dict[int, float] = {}  # term id -> idf
         self._tfbuf_dtype = np.uint8 if self.max_tf <= 255 else _I32
 
     # ------------------------------------------------------------------ build
@@ -181,7 +226,8 @@ class BM25Index:
         cls, docs: Iterable[Sequence[str]], *, progress: Callable[[int], None] | None = None
     ) -> "BM25Index":
         """Index token lists; ``progress(docs_done)`` is called after every chunk of 100k documents."""
-        vocab: dict[str, int] = {}
+        # token -> id, ids given in order of first appearance (as BM25Okapi meets them)
+        vocab: dict[str, int] = defaultdict(count().__next__)
         term_chunks: list[np.ndarray] = []
         len_chunks: list[np.ndarray] = []
         done = 0
@@ -190,11 +236,10 @@ class BM25Index:
             chunk = list(islice(it, CHUNK))
             if not chunk:
                 break
-            flat = list(chain.from_iterable(chunk))
-            new = [t for t in dict.fromkeys(flat) if t not in vocab]
-            vocab.update(zip(new, range(len(vocab), len(vocab) + len(new))))
-            term_chunks.append(np.fromiter(map(vocab.__getitem__, flat), _I32, len(flat)))
-            len_chunks.append(np.fromiter(map(len, chunk), _I64, len(chunk)))
+            lens = np.fromiter(map(len, chunk), _I64, len(chunk))
+            n = int(lens.sum())
+            term_chunks.append(np.fromiter(map(vocab.__getitem__, chain.from_iterable(chunk)), _I32, n))
+            len_chunks.append(lens)
             done += len(chunk)
             if progress is not None:
                 progress(done)
@@ -203,7 +248,115 @@ class BM25Index:
         del term_chunks, len_chunks
         arrays, meta = _build_arrays(terms, lens, len(vocab))
         arrays.update(_Vocab.build(list(vocab)).arrays())
-        return cls(arrays, meta)
+        arrays.update(_NO_PAIRS)
+        index = cls(arrays, meta)
+        index._add_pairs()
+        return index
+
+    def _add_pairs(self) -> None:
+        """Pair lists: for every two of the PAIR_TERMS most frequent dense terms a and b, the docs
+        with the best idf_a * impact_a + idf_b * impact_b, best first, and the bound of that sum
+        for every doc past each level (16, 32, 64, ... docs) of the list."""
+        N = self.doc_count
+        depth = min(PAIR_DEPTH, N // PAIR_DOCS)
+        dense_terms = np.flatnonzero(np.asarray(self.dense_of) >= 0)
+        P = min(PAIR_TERMS, len(dense_terms))
+        if depth < PAIR_MIN_DEPTH or P < 2:
+            return
+        depths = []
+        d = PAIR_FIRST
+        while d < depth:
+            depths.append(d)
+            d *= 2
+        depths.append(depth)
+        df = np.asarray(self.df_)
+        top = dense_terms[np.argsort(-df[dense_terms], kind="stable")][:P].tolist()
+        L = PAIR_HEAD * depth
+        heads = []
+        for t in top:
+            q = _QTerm()
+            q.t, q.w = t, self._idf(t)
+            self._prepare(q)
+            cnt = self.grid_cnt[q.g]
+            j = min(int(np.searchsorted(cnt, L + 1)), q.jmax)
+            docs, vals = self._contrib(q, q.w, j)
+            o = np.lexsort((docs, -vals))
+            docs, vals = docs[o], vals[o]
+            if len(vals) > L:
+                bound = float(vals[L])
+            else:
+                bound = 0.0 if int(cnt[j]) >= q.df else q.w * q.umax * float(self.ratios[j])
+            docs, vals = docs[:L], vals[:L]
+            d16 = np.take(self.dl_idx, docs).astype(np.intp) << 4
+            cols = self.dense[:, docs]  # every dense column at the head's docs
+            heads.append((q, docs, vals, d16, bound, cols))
+        index = np.full((P, P), -1, _I32)
+        lists, b0, bounds = [], [], []
+        last = np.zeros(N, _I32)  # scratch: position of a doc's last copy among a pair's candidates
+        seq = np.arange(2 * depth, dtype=_I32)
+        for i in range(P):
+            qa, da, va, d16a, ba, cols_a = heads[i]
+            for j in range(i + 1, P):
+                qb, db, vb, d16b, bb, cols_b = heads[j]
+                beta = ba + bb  # any doc outside both heads sums at most this
+                halves = []
+                for (qx, dx, vx, d16x, cols_x), qy in (((qa, da, va, d16a, cols_a), qb), ((qb, db, vb, d16b, cols_b), qa)):
+                    sx = self._nib_impacts(qy, dx, d16x, cols_x[qy.byte])
+                    sx += vx
+                    if len(sx) > 2 * depth:  # only the best 2*depth of each half can make the list
+                        part = np.argpartition(sx, len(sx) - 2 * depth)[len(sx) - 2 * depth :]
+                        dx, sx = dx[part], sx[part]
+                        beta = max(beta, float(sx.min()))  # the rest sum at most this
+                    halves.append((dx, sx))
+                cand = np.concatenate((halves[0][0], halves[1][0]))
+                sc = np.concatenate((halves[0][1], halves[1][1]))
+                n = len(sc)
+                if n > 2 * depth:
+                    cut = n - 2 * depth
+                    part = np.argpartition(sc, cut)[cut:]
+                    cand, sc = cand[part], sc[part]
+                    beta = max(beta, float(sc.min()))  # ... or outside the best 2*depth (at most this)
+                # a doc in both heads is there twice, with the same sum: keep one
+                pos = seq[: len(cand)]
+                last[cand] = pos
+                once = np.flatnonzero(last[cand] == pos)
+                cand, sc = cand[once], sc[once]
+                o = np.argsort(-sc)
+                cand, sc = cand[o], sc[o]
+                keep = int(np.count_nonzero(sc > beta))
+                tail = max(beta, float(sc[depth])) if keep > depth else beta
+                keep = min(keep, depth)
+                cand, sc = cand[:keep], sc[:keep]
+                index[i, j] = index[j, i] = len(lists)
+                lists.append(cand.astype(_I32))
+                b0.append(float(sc[0]) if keep else tail)
+                bounds.append([float(sc[d]) if d < keep else tail for d in depths])
+        off = np.zeros(len(lists) + 1, _I64)
+        np.cumsum([len(x) for x in lists], out=off[1:])
+        self.pair_terms = np.array(top, _I32)
+        self.pair_index = index
+        self.pair_off = off
+        self.pair_docs = np.concatenate(lists) if lists else np.zeros(0, _I32)
+        self.pair_b0 = np.array(b0, np.float64)
+        self.pair_bound = np.array(bounds, np.float64).reshape(len(lists), len(depths))
+        self.pair_depths = np.array(depths, _I64)
+        self._pair_rank = {t: i for i, t in enumerate(top)}
+
+    def _nib_impacts(self, q: _QTerm, docs: np.ndarray, dl16: np.ndarray, col: np.ndarray) -> np.ndarray:
+        """w * impact of dense term q in docs (dl16: their length index << 4; col: q's byte column
+        at the docs)."""
+        nib = (col >> 4) if q.shift else (col & NIBBLE)
+        if self._ndl <= TABLE_MAX_LENGTHS:
+            v = np.take(self._f16t, dl16 + nib)
+        else:
+            v = _impact(nib.astype(np.float64), self.kvals[dl16 >> 4])
+        if q.esc:
+            pos = np.flatnonzero(nib == NIBBLE)
+            if len(pos):
+                etf = self.esc_tf[np.searchsorted(self.esc_key, q.slot * self.doc_count + docs[pos].astype(_I64))]
+                v[pos] = _impact(etf, self.kvals[dl16[pos] >> 4])
+        v *= q.w
+        return v
 
     # ------------------------------------------------------------------ save / load
     def save(self, directory: Path) -> None:
@@ -228,6 +381,8 @@ class BM25Index:
         names = cls._ARRAYS + ("vocab_blob", "vocab_off", "vocab_bstart", "vocab_bids")
         mode = "r" if mmap else None
         arrays = {name: np.load(directory / f"{name}.npy", mmap_mode=mode, allow_pickle=False) for name in names}
+        # plain ndarray views of the maps: np.memmap's Python-level subclass hooks cost on every op
+        arrays = {name: a.view(np.ndarray) if isinstance(a, np.memmap) else a for name, a in arrays.items()}
         return cls(arrays, meta)
 
     def _all_arrays(self) -> dict:
@@ -274,10 +429,23 @@ class BM25Index:
         t = self._tid(token)
         return int(self.df_[t]) if t >= 0 else 0
 
+    def _idf(self, t: int) -> float:
+        """BM25Okapi's idf of term t, as rank_bm25 computes it (floored at epsilon * average idf)."""
+        v = self._idfs.get(t)
+        if v is None:
+            d = int(self.df_[t])
+            v = math.log(self.doc_count - d + 0.5) - math.log(d + 0.5)
+            if v < 0:
+                v = EPSILON * self.average_idf
+            if len(self._idfs) >= CACHE_TERMS:
+                self._idfs.clear()
+            self._idfs[t] = v
+        return v
+
     def idf(self, token: str) -> float:
         """BM25Okapi's idf (after the epsilon floor); 0.0 for a token not in the corpus."""
         t = self._tid(token)
-        return float(self.idf_[t]) if t >= 0 else 0.0
+        return self._idf(t) if t >= 0 else 0.0
 
     def _dense_tf(self, slot: int, docs: np.ndarray) -> np.ndarray:
         """tf of dense term `slot` in internal docs."""
@@ -356,11 +524,25 @@ class BM25Index:
     # ------------------------------------------------------------------ exact scores
     def _exact(self, order: list[int], docs: np.ndarray) -> np.ndarray:
         """Exact scores of internal docs for the query's known term ids, in query order."""
+        if len(docs) <= 32:
+            # a few docs: the same double arithmetic, in Python (no numpy call per step)
+            K = [self._klist[d] for d in np.take(self.dl_idx, docs).tolist()]
+            score = [0.0] * len(docs)
+            tfs: dict[int, list] = {}
+            for t in order:
+                tfl = tfs.get(t)
+                if tfl is None:
+                    tfl = tfs[t] = self._tf(t, docs).tolist()
+                idf = self._idf(t)
+                for i, tf in enumerate(tfl):
+                    if tf:
+                        score[i] += idf * (tf * (K1 + 1) / (tf + K[i]))
+            return np.array(score)
         K = self.kvals[self.dl_idx[docs]]
         score = np.zeros(len(docs))
         for t in order:
             tf = self._tf(t, docs).astype(_I64)
-            score += float(self.idf_[t]) * (tf * (K1 + 1) / (tf + K))
+            score += self._idf(t) * (tf * (K1 + 1) / (tf + K))
         return score
 
     def _resolve(self, tokens: Sequence[str]) -> tuple[list[int], dict[int, int]]:
@@ -388,7 +570,7 @@ class BM25Index:
         for t in order:
             docs, tf = self._all_postings(t)
             ext = self.int2ext[docs]
-            score[ext] += float(self.idf_[t]) * (tf * (K1 + 1) / (tf + kext[ext]))
+            score[ext] += self._idf(t) * (tf * (K1 + 1) / (tf + kext[ext]))
         return score
 
     # ------------------------------------------------------------------ top-k
@@ -410,7 +592,7 @@ class BM25Index:
         small = 0
         for t, m in mult.items():
             q = _QTerm()
-            q.t, q.w = t, m * float(self.idf_[t])
+            q.t, q.w = t, m * self._idf(t)
             self._prepare(q)
             qterms.append(q)
             small += q.df * m if q.whole else self.doc_count
@@ -421,7 +603,7 @@ class BM25Index:
             n_allowed = int(np.count_nonzero(allowed))
             if n_allowed == 0:
                 return np.zeros(0, _I64), np.zeros(0)
-            if n_allowed * len(qterms) <= max(4096, self.doc_count // 16):
+            if n_allowed * len(qterms) <= max(OVER_ALLOWED_MIN, self.doc_count // 16):
                 return self._over_allowed(order, qterms, k, allowed)
         if len(qterms) == 1:
             if qterms[0].g < 0:
@@ -478,14 +660,25 @@ class BM25Index:
         order, as BM25Okapi.get_scores adds them, into an accumulator."""
         N = self.doc_count
         by_t = {q.t: q for q in qterms}
+        if len(self.post_w) and len(qterms) > 1 and min(q.w for q in qterms) > 0 and all(q.whole for q in qterms):
+            # small corpus with stored contributions: add them up, in query order
+            acc = np.zeros(N)
+            for t in order:
+                q = by_t[t]
+                a, b = int(self.layer_off[q.lo]), int(self.layer_off[q.hi])
+                np.add.at(acc, self.post[a:b], self.post_w[a:b])
+            if allowed is not None:
+                acc[~allowed[self.int2ext]] = 0.0
+            docs = (acc > 0.0).nonzero()[0]  # every doc holding a query term, once
+            return self._select(docs, np.take(acc, docs), k, 1, exact=True)
         parts: dict[int, tuple] = {}
         for t in dict.fromkeys(order):
             q = by_t[t]
             if q.whole:
-                parts[t] = self._contrib(q, float(self.idf_[t]))
+                parts[t] = self._contrib(q, self._idf(t))
             else:
                 docs, tf = self._all_postings(t)
-                parts[t] = (docs, float(self.idf_[t]) * _impact(tf.astype(np.float64), self.kvals[self.dl_idx[docs]]))
+                parts[t] = (docs, self._idf(t) * _impact(tf.astype(np.float64), self.kvals[self.dl_idx[docs]]))
         positive = min(q.w for q in qterms) > 0
         if len(parts) == 1:
             docs, vals = parts[order[0]]
@@ -543,7 +736,7 @@ class BM25Index:
         """One distinct term: its best postings, by impact level, scored exactly."""
         cnt = self.grid_cnt[q.g]
         j = min(int(np.searchsorted(cnt, 2 * k)), q.jmax)
-        idf = float(self.idf_[q.t])
+        idf = self._idf(q.t)
         w = q.w
         while True:
             docs, vals = self._contrib(q, idf, j)
@@ -651,10 +844,15 @@ class BM25Index:
                     score[hit] += q.w * _impact(qtf[hit].astype(np.float64), self.kvals[dl[hit]])
         return docs, score
 
-    def _enumerate(self, q: _QTerm, level: int | None) -> tuple[np.ndarray, np.ndarray]:
-        """(docs, tf) of q's postings from its current level down to `level` (None: all the rest)."""
+    def _enumerate(self, q, level: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(docs, tf) of q's postings from its current level down to `level` (None: all the rest);
+        for a pair list, (docs, None) down to that level."""
         if q.full or (level is not None and level <= q.cur):
-            return _EMPTY, _EMPTY
+            return _EMPTY, (None if q.pair else _EMPTY)
+        if q.pair:
+            a, b = self._pair_depth(q, q.cur), self._pair_depth(q, level)
+            q.cur = level
+            return self.pair_docs[q.off + a : q.off + b], None
         if level is None and not q.whole:
             # the rest of a cut dense term: scan its tf column for what is below the current level
             q.full = True
@@ -706,18 +904,56 @@ class BM25Index:
                     self._scratch.bufs.append(q.buf)
                     q.buf = None
 
+    def _pair_up(self, qterms: list[_QTerm]) -> list[_QPair]:
+        """Pair lists for the query: the heaviest eligible terms two by two (a term repeated in
+        the query is not eligible: its weight is not the one the lists were made with)."""
+        if not self._pair_rank:
+            return []
+        elig = [q for q in qterms if q.t in self._pair_rank and q.w == self._idf(q.t)]
+        elig.sort(key=lambda q: -q.w * q.umax)
+        pairs = []
+        for a, b in zip(elig[0::2], elig[1::2]):
+            i = int(self.pair_index[self._pair_rank[a.t], self._pair_rank[b.t]])
+            lo, hi = int(self.pair_off[i]), int(self.pair_off[i + 1])
+            if hi == lo:
+                continue
+            p = _QPair()
+            p.a, p.b, p.off, p.n, p.cur, p.full, p.dead = a, b, lo, hi - lo, -1, False, False
+            p.b0 = float(self.pair_b0[i])
+            p.bounds = self.pair_bound[i]
+            p.heft = p.b0
+            p.t = -1
+            p.jmax = len(self.pair_depths) - 1
+            pairs.append(p)
+        return pairs
+
+    def _tau(self, src) -> float:
+        """The bound on src's contribution for every doc it has not listed yet."""
+        if src.full:
+            return 0.0
+        if src.pair:
+            return src.b0 if src.cur < 0 else float(src.bounds[src.cur])
+        return src.w * src.umax * (float(self.ratios[src.cur]) if src.cur >= 0 else 1.0)
+
+    def _pair_depth(self, p: _QPair, level: int) -> int:
+        return 0 if level < 0 else min(int(self.pair_depths[level]), p.n)
+
     def _threshold_run(self, order, qterms, k, allowed):
         """Deepen the terms' impact levels until the candidates provably hold the top-k.
 
-        Each round lists more postings of some terms (every doc at or above a term's level);
-        listed docs are scored with all query terms.  A doc is listed at most once per term (the
-        levels only deepen), so it is at most m times in the pool, always with the same score;
-        the pool keeps what can still reach the threshold (the k-th best distinct score).  While
-        the levels' bounds sum above the threshold, rounds deepen (heavier terms more) to raise
-        it; once a split of the threshold over the terms is cheap enough, one last round lists
-        what that split needs.
+        The sources of candidates are single terms (listed by impact level) and pair lists
+        (listed by depth).  Listed docs are scored with all query terms.  A doc is listed at
+        most once per source (levels only deepen), so it is at most `ever` times in the pool,
+        always with the same score; the pool keeps what can still reach the threshold (the k-th
+        best distinct score).  While the sources' bounds sum above the threshold, rounds deepen
+        (heavier sources more) to raise it; once a split of the threshold over the sources is
+        cheap enough, one last round lists what that split needs.  If the pair lists run out
+        before proving anything, their terms take over as single sources.
         """
-        m = len(qterms)
+        pairs = self._pair_up(qterms)
+        paired = {id(x) for p in pairs for x in (p.a, p.b)}
+        sources: list = pairs + [q for q in qterms if id(q) not in paired]
+        ever = len(sources)
         pool = [(_EMPTY, np.zeros(0))]
         theta = None
 
@@ -725,12 +961,12 @@ class BM25Index:
             nonlocal theta
             if _TRACE is not None:
                 import time as _t
-                _TRACE.append((round(_t.perf_counter() * 1e3, 2), [(self.vocab.token(q.t), len(d), q.cur, q.full) for q, d, _ in parts]))
+                _TRACE.append((round(_t.perf_counter() * 1e3, 2), [(src.t, len(d), src.cur, src.full) for src, d, _ in parts]))
             if allowed is not None:
                 kept = []
-                for q, docs, tf in parts:
+                for src, docs, tf in parts:
                     keep = np.flatnonzero(np.take(allowed, np.take(self.int2ext, docs)))
-                    kept.append((q, np.take(docs, keep), np.take(tf, keep)))
+                    kept.append((src, np.take(docs, keep), None if tf is None else np.take(tf, keep)))
                 parts = kept
             parts = [p for p in parts if len(p[1])]
             if not parts:
@@ -741,78 +977,118 @@ class BM25Index:
                 pool.append((docs, self._score_part(qterms, None, docs, None, None)[1]))
             else:
                 floor = theta - _tol(theta) if theta is not None else None
-                for q, docs, tf in parts:
-                    pool.append(self._score_part(qterms, q, docs, tf, floor))
+                for src, docs, tf in parts:
+                    if src.pair:
+                        pool.append((docs, self._score_part(qterms, None, docs, None, None)[1]))
+                    else:
+                        pool.append(self._score_part(qterms, src, docs, tf, floor))
             docs = np.concatenate([d for d, _ in pool])
             sc = np.concatenate([s for _, s in pool])
-            theta = _kth_distinct(docs, sc, k, m)
+            theta = _kth_distinct(docs, sc, k, ever)
             if theta is not None:
                 keep = np.flatnonzero(sc >= theta - _tol(theta))
                 docs, sc = np.take(docs, keep), np.take(sc, keep)
             pool[:] = [(docs, sc)]
 
-        # round 1: rare terms whole, the best few postings of the others
+        def dissolve() -> bool:
+            """The pair lists are spent: their terms become sources of their own."""
+            nonlocal ever
+            live = [p for p in sources if p.pair and not p.dead]
+            for p in live:
+                p.dead = True
+                sources.extend((p.a, p.b))
+                ever += 2
+            return bool(live)
+
+        # round 1: rare terms whole, the best few postings of the other sources
         parts = []
-        for q in qterms:
-            if q.g < 0:
-                parts.append((q, *self._enumerate(q, None)))
+        for src in sources:
+            if src.pair:
+                j = min(int(np.searchsorted(self.pair_depths, SEED_COUNT)), src.jmax)
+                parts.append((src, *self._enumerate(src, j)))
+            elif src.g < 0:
+                parts.append((src, *self._enumerate(src, None)))
             else:
-                j = min(int(np.searchsorted(self.grid_cnt[q.g], SEED_COUNT)), q.jmax)
-                parts.append((q, *self._enumerate(q, j)))
+                j = min(int(np.searchsorted(self.grid_cnt[src.g], SEED_COUNT)), src.jmax)
+                parts.append((src, *self._enumerate(src, j)))
         add(parts)
 
         budget = DEEPEN_BUDGET
         while True:
-            open_terms = [q for q in qterms if not q.full]
-            if not open_terms:
+            open_src = [x for x in sources if not x.full and not (x.pair and x.dead)]
+            if not open_src:
                 break
             if theta is not None:
                 target = theta - _tol(theta)
-                bound = sum(q.w * q.umax * (self.ratios[q.cur] if q.cur >= 0 else 1.0) for q in open_terms)
-                if bound < target:
+                if sum(self._tau(x) for x in open_src) < target:
                     break
-                levels, cost = self._split(open_terms, target)
-                if cost > budget:
+                levels, cost = self._split(open_src, target)
+                if cost == math.inf:
+                    # no split proves the top-k at this threshold: if the pair lists are spent,
+                    # their terms take over; else raise the threshold first
+                    if all(x.cur == x.jmax for x in open_src if x.pair) and dissolve():
+                        continue
+                    levels = self._deepen(open_src, budget, theta) or [None] * len(open_src)
+                    budget *= DEEPEN_GROWTH
+                elif cost > budget:
                     # too dear for this threshold: first raise it with a cheaper, deeper look
-                    deeper = self._deepen(open_terms, budget, qterms, theta)
+                    deeper = self._deepen(open_src, budget, theta)
                     if deeper is not None:
                         levels = deeper
-                    budget *= 4
+                    budget *= DEEPEN_GROWTH
             else:
-                levels = self._deepen(open_terms, budget) or [None] * len(open_terms)
-                budget *= 4
-            add([(q, *self._enumerate(q, lev)) for q, lev in zip(open_terms, levels)])
+                levels = self._deepen(open_src, budget)
+                budget *= DEEPEN_GROWTH
+                if levels is None:
+                    if dissolve():
+                        continue
+                    levels = [None] * len(open_src)
+            add([(x, *self._enumerate(x, lev)) for x, lev in zip(open_src, levels)])
 
         return self._finish(order, np.unique(pool[0][0]), k)
 
-    def _split(self, open_terms, target):
+    def _split(self, open_src, target):
         """Levels whose contribution bounds sum below target, with the fewest postings.
 
-        A small knapsack over the terms.  A term's choices: stay, a deeper stored level (from a
-        subset of them), or all of its postings.  Each contribution bound is rounded up to a
-        47th of the target.
+        A small knapsack over the sources.  A term's choices: stay, a deeper stored level (from a
+        subset of them), or all of its postings; a pair list's: stay or a deeper level.  Each
+        bound is rounded up to a 47th of the target.  (levels, postings); inf if impossible.
         """
         if not target > 0:
-            return [None] * len(open_terms), math.inf
+            return [None] * len(open_src), math.inf
         nb = 48
-        m = len(open_terms)
+        m = len(open_src)
         delta = target / (nb - 1)
-        heft = np.array([q.w * q.umax for q in open_terms])
-        cur = np.array([q.cur for q in open_terms])
-        last = np.array([q.jmax for q in open_terms])
         nl = len(_SPLIT_LEVELS)
-        cnt = self.grid_cnt[[q.g for q in open_terms]][:, _SPLIT_LEVELS].astype(np.float64)  # (m, nl)
-        have = np.array([float(self.grid_cnt[q.g, q.cur]) if q.cur >= 0 else 0.0 for q in open_terms])
-        # columns: the level subset, then "stay", then "all"
         tau = np.empty((m, nl + 2))
         cost = np.empty((m, nl + 2))
-        np.multiply(heft[:, None], self.ratios[_SPLIT_LEVELS][None, :], out=tau[:, :nl])
-        np.subtract(cnt, have[:, None], out=cost[:, :nl])
-        cost[:, :nl][(_SPLIT_LEVELS[None, :] <= cur[:, None]) | (_SPLIT_LEVELS[None, :] > last[:, None])] = np.inf
-        tau[:, nl] = np.where(cur >= 0, heft * self.ratios[np.maximum(cur, 0)], heft)
+        singles = [i for i, x in enumerate(open_src) if not x.pair]
+        if singles:
+            qs = [open_src[i] for i in singles]
+            heft = np.array([q.w * q.umax for q in qs])
+            cur = np.array([q.cur for q in qs])
+            last = np.array([q.jmax for q in qs])
+            cnt = self.grid_cnt[[q.g for q in qs]][:, _SPLIT_LEVELS].astype(np.float64)
+            have = np.array([float(self.grid_cnt[q.g, q.cur]) if q.cur >= 0 else 0.0 for q in qs])
+            t_s = heft[:, None] * self.ratios[_SPLIT_LEVELS][None, :]
+            c_s = cnt - have[:, None]
+            c_s[(_SPLIT_LEVELS[None, :] <= cur[:, None]) | (_SPLIT_LEVELS[None, :] > last[:, None])] = np.inf
+            tau[singles, :nl] = t_s
+            cost[singles, :nl] = c_s
+            tau[singles, nl] = [self._tau(q) for q in qs]
+            tau[singles, nl + 1] = 0.0
+            cost[singles, nl + 1] = [q.df - h + (0 if q.whole else self.doc_count) for q, h in zip(qs, have.tolist())]
+        for i, x in enumerate(open_src):
+            if x.pair:
+                lp = len(self.pair_depths)
+                have = self._pair_depth(x, x.cur)
+                tau[i, :] = 0.0
+                cost[i, :] = np.inf
+                tau[i, :lp] = x.bounds
+                cost[i, :lp] = np.minimum(self.pair_depths, x.n) - have
+                cost[i, : x.cur + 1] = np.inf
+                tau[i, nl] = self._tau(x)
         cost[:, nl] = 0.0
-        tau[:, nl + 1] = 0.0
-        cost[:, nl + 1] = [q.df - h + (0 if q.whole else self.doc_count) for q, h in zip(open_terms, have.tolist())]
         units = np.minimum(np.ceil(tau / delta), nb).astype(np.intp)
         idx = _BUDGET[:nb][None, None, :] - units[:, :, None]  # (m, options, budget)
         np.maximum(idx, -1, out=idx)
@@ -828,36 +1104,42 @@ class BM25Index:
             choices.append(ch)
         b = nb - 1
         total = float(best[b])
+        if total == math.inf:
+            return [x.cur for x in open_src], total
         out: list[int | None] = [None] * m
         for i in range(m - 1, -1, -1):
             o = int(choices[i][b])
             b -= int(units[i, o])
-            out[i] = None if o == nl + 1 else (open_terms[i].cur if o == nl else int(_SPLIT_LEVELS[o]))
+            x = open_src[i]
+            if o == nl:
+                out[i] = x.cur
+            elif o == nl + 1:
+                out[i] = None
+            else:
+                out[i] = o if x.pair else int(_SPLIT_LEVELS[o])
         return out, total
 
-    def _deepen(self, open_terms, budget, qterms=None, theta=None):
-        """Levels about `budget` postings deeper in all, shared by the terms' largest contributions
-        (only among the terms every top document must hold, if there are such); None if no term
-        can go deeper within its stored levels."""
-        weight = {id(q): q.w * q.umax for q in open_terms}
-        if theta is not None and REQUIRED_FIRST:
-            total = sum(q.w * q.umax for q in qterms)
-            needed = [q for q in open_terms if total - q.w * q.umax < theta]
-            if needed:
-                weight = {id(q): (q.w * q.umax if q in needed else 0.0) for q in open_terms}
-        heft = sum(weight.values())
+    def _deepen(self, open_src, budget, theta=None):
+        """Levels about `budget` postings deeper in all, shared by the sources' largest
+        contributions; None if no source can go deeper within what is stored."""
+        heft = {id(x): (x.heft if x.pair else x.w * x.umax) for x in open_src}
+        total = sum(heft.values())
         out = []
         moved = False
-        for q in open_terms:
-            share = int(budget * weight[id(q)] / heft) if DEEPEN_WEIGHTED else budget // len(open_terms)
+        for x in open_src:
+            share = int(budget * heft[id(x)] / total) if DEEPEN_WEIGHTED else budget // len(open_src)
             if share <= 0:
-                out.append(q.cur)
+                out.append(x.cur)
                 continue
-            cnt = self.grid_cnt[q.g]
-            have = int(cnt[q.cur]) if q.cur >= 0 else 0
-            j = min(int(np.searchsorted(cnt, have + share)), q.jmax)
-            moved |= j > q.cur
-            out.append(max(j, q.cur))
+            if x.pair:
+                have = self._pair_depth(x, x.cur)
+                j = min(int(np.searchsorted(np.minimum(self.pair_depths, x.n), have + share)), x.jmax)
+            else:
+                cnt = self.grid_cnt[x.g]
+                have = int(cnt[x.cur]) if x.cur >= 0 else 0
+                j = min(int(np.searchsorted(cnt, have + share)), x.jmax)
+            moved |= j > x.cur
+            out.append(max(j, x.cur))
         return out if moved else None
 
 
@@ -876,6 +1158,11 @@ def _kth_distinct(docs: np.ndarray, score: np.ndarray, k: int, m: int) -> float 
     if len(best) < k:
         return None
     return sorted(best.values(), reverse=True)[k - 1]
+
+
+def _small(a: np.ndarray) -> np.ndarray:
+    """int16 if the values fit."""
+    return a.astype(np.int16) if len(a) == 0 or (a.min() >= -(1 << 15) and a.max() < (1 << 15)) else a
 
 
 def _build_arrays(terms: np.ndarray, lens: np.ndarray, V: int) -> tuple[dict, dict]:
@@ -949,20 +1236,25 @@ def _build_arrays(terms: np.ndarray, lens: np.ndarray, V: int) -> tuple[dict, di
     NL = len(layer_tf)
 
     # idf exactly as rank_bm25 computes it (math.log; summed in first-appearance order)
-    raw = [math.log(N - d + 0.5) - math.log(d + 0.5) for d in df.tolist()]
-    idf_sum = 0
-    for v in raw:
-        idf_sum += v
-    average_idf = idf_sum / V if V else 0.0
-    idf = np.array(raw, np.float64) if V else np.zeros(0)
-    idf[idf < 0] = EPSILON * average_idf
+    # the average idf exactly as rank_bm25 sums it: math.log, in first-appearance order
+    if V:
+        dfs, inv = np.unique(df, return_inverse=True)
+        per_df = np.array([math.log(N - d + 0.5) - math.log(d + 0.5) for d in dfs.tolist()])
+        average_idf = float(np.add.accumulate(per_df[inv.ravel()])[-1]) / V  # accumulate: left to right
+    else:
+        average_idf = 0.0
 
-    # each term's largest impact: the first (shortest) doc of one of its layers
+    # each term's largest impact: the first (shortest) doc of one of its layers; kept as float32,
+    # rounded up (a bound), and used as such everywhere
     if NL:
         lay_imp = _impact(layer_tf.astype(np.float64), kvals[dl_idx[pdoc[layer_off[:-1]]]])
         umax = np.maximum.reduceat(lay_imp, term_layer[:-1])
     else:
         umax = np.zeros(V)
+    umax32 = umax.astype(np.float32)
+    low = umax32.astype(np.float64) < umax
+    umax32[low] = np.nextafter(umax32[low], np.float32(np.inf))
+    umax = umax32.astype(np.float64)
 
     # impact-level tables
     grid_terms = np.flatnonzero(df > GRID_MIN_DF)
@@ -1039,15 +1331,26 @@ def _build_arrays(terms: np.ndarray, lens: np.ndarray, V: int) -> tuple[dict, di
         pdoc = pdoc[keep]
     del keep
 
+    # small corpora also keep each posting's contribution, idf * impact, exactly as rank_bm25
+    # computes it: exhaustive queries just add them up
+    if N <= SMALL_CORPUS and len(pdoc):
+        sizes = np.diff(layer_off)
+        tf_each = np.repeat(layer_tf.astype(_I64), sizes)
+        idfs = np.array([math.log(N - d + 0.5) - math.log(d + 0.5) for d in df.tolist()])
+        idfs[idfs < 0] = EPSILON * average_idf
+        post_w = np.repeat(idfs[layer_term], sizes) * (tf_each * (K1 + 1) / (tf_each + kvals[dl_idx[pdoc]]))
+    else:
+        post_w = np.zeros(0)
+
     arrays = {
         "int2ext": int2ext, "ext2int": ext2int, "dl_idx": dl_idx, "dl_vals": dl_vals.astype(_I64),
         "dl_start": dl_start, "kvals": np.asarray(kvals, np.float64),
-        "df_": df.astype(_I32 if N < 2**31 else _I64), "idf_": idf, "umax": umax,
+        "df_": df.astype(_I32 if N < 2**31 else _I64), "umax": umax32,
         "term_layer": term_layer.astype(_I32 if NL < 2**31 else _I64),
         "layer_off": layer_off.astype(_I32 if len(pdoc) < 2**31 else _I64),
-        "layer_tf": layer_tf.astype(_I32), "post": pdoc,
-        "dense_of": dense_of, "dense": dense, "esc_key": esc_key, "esc_tf": esc_tf,
-        "grid_of": grid_of, "grid_cnt": grid_cnt.astype(_I32 if N < 2**31 else _I64),
+        "layer_tf": layer_tf.astype(np.uint16 if max_tf < 65536 else _I32), "post": pdoc, "post_w": post_w,
+        "dense_of": _small(dense_of), "dense": dense, "esc_key": esc_key, "esc_tf": esc_tf,
+        "grid_of": _small(grid_of), "grid_cnt": grid_cnt.astype(_I32 if N < 2**31 else _I64),
         "grid_row0": grid_row0, "grid_cut": grid_cut, "grid_jmax": grid_jmax, "grid_whole": grid_whole,
     }
     meta = {

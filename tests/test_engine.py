@@ -35,7 +35,11 @@ SAMPLES = ROOT / "bot" / "samples"
 SMALL = dict(
     GRID_MIN_DF=1, DENSE_MIN_DOCS=1, DENSE_FRACTION=4, DENSE_PREFIX=3, SEED_COUNT=1,
     DEEPEN_BUDGET=2, MERGE=4, MAX_BUFS=2,
+    PAIR_TERMS=6, PAIR_DEPTH=6, PAIR_DOCS=1, PAIR_MIN_DEPTH=1, PAIR_HEAD=2, PAIR_FIRST=1,
+    FAST_MAX=0, DENSE_ACC_MAX=0, SMALL_CORPUS=0,
 )
+# Query-time settings that send small queries down the paths big corpora take.
+PRUNING = dict(FAST_MAX=0, DENSE_ACC_MAX=0, SEED_COUNT=4, DEEPEN_BUDGET=16, MERGE=32, OVER_ALLOWED_MIN=0)
 
 
 def _patched(params: dict):
@@ -66,7 +70,7 @@ def _seed_texts() -> list[str]:
             store = Store(f"sqlite:///{tmp}/seeds.db")
             try:
                 ingest([str(SAMPLES)], store)
-                texts = [seg.text for _, seg in store.iter_segments()]
+                texts = [seg.text for seg in store.iter_segments()]
             finally:
                 store.close()
         if len(texts) > 1000:
@@ -83,7 +87,11 @@ def _seed_texts() -> list[str]:
 @pytest.fixture(scope="module")
 def seed():
     corpus = [tokenize(t) for t in _seed_texts()]
-    return corpus, _bm25(corpus), BM25Index.build(corpus)
+    # dense columns and pair lists are made for bigger corpora; the seed corpus gets them too
+    with mock.patch.multiple(engine, DENSE_MIN_DOCS=1000, PAIR_DOCS=16, PAIR_MIN_DEPTH=16):
+        index = BM25Index.build(corpus)
+    assert len(index.pair_b0) > 0 and len(index.dense) > 0
+    return corpus, _bm25(corpus), index
 
 
 def _seed_queries(corpus) -> list[list[str]]:
@@ -114,31 +122,58 @@ def test_seed_scores_equal_bm25okapi(seed):
         assert np.abs(idx.scores(q, some) - ref[some]).max() <= 1e-6, q
 
 
-def test_seed_top_k_is_exact(seed):
+@pytest.mark.parametrize("params", [{}, PRUNING], ids=["default", "pruning"])
+def test_seed_top_k_is_exact(seed, params):
     corpus, bm, idx = seed
-    for q in _seed_queries(corpus):
-        for k in (1, 10, 37):
-            ids, scores = idx.top_k(q, k)
-            want_ids, want_scores = _brute_top_k(bm, corpus, q, k)
-            assert ids.dtype == np.int64 and scores.dtype == np.float64
-            np.testing.assert_array_equal(ids, want_ids, err_msg=str(q))
-            assert np.abs(scores - want_scores).max(initial=0) <= 1e-6, q
+    with _patched(params):
+        for q in _seed_queries(corpus):
+            for k in (1, 10, 37):
+                ids, scores = idx.top_k(q, k)
+                want_ids, want_scores = _brute_top_k(bm, corpus, q, k)
+                assert ids.dtype == np.int64 and scores.dtype == np.float64
+                np.testing.assert_array_equal(ids, want_ids, err_msg=str(q))
+                assert np.abs(scores - want_scores).max(initial=0) <= 1e-6, q
 
 
-def test_seed_top_k_with_allowed_mask(seed):
+@pytest.mark.parametrize("params", [{}, PRUNING], ids=["default", "pruning"])
+def test_seed_top_k_with_allowed_mask(seed, params):
     corpus, bm, idx = seed
     rng = np.random.default_rng(11)
     queries = _seed_queries(corpus)[:40]
-    for density in (0.002, 0.05, 0.3, 0.9):
-        allowed = rng.random(len(corpus)) < density
-        for q in queries:
-            ids, scores = idx.top_k(q, 10, allowed=allowed)
-            want_ids, want_scores = _brute_top_k(bm, corpus, q, 10, allowed)
-            np.testing.assert_array_equal(ids, want_ids, err_msg=f"{q} {density}")
-            assert np.abs(scores - want_scores).max(initial=0) <= 1e-6
+    with _patched(params):
+        for density in (0.002, 0.05, 0.3, 0.9):
+            allowed = rng.random(len(corpus)) < density
+            for q in queries:
+                ids, scores = idx.top_k(q, 10, allowed=allowed)
+                want_ids, want_scores = _brute_top_k(bm, corpus, q, 10, allowed)
+                np.testing.assert_array_equal(ids, want_ids, err_msg=f"{q} {density}")
+                assert np.abs(scores - want_scores).max(initial=0) <= 1e-6
     with pytest.raises(ValueError):
         idx.top_k(["the"], 10, allowed=np.ones(3, bool))
     assert len(idx.top_k(["the"], 10, allowed=np.zeros(len(corpus), bool))[0]) == 0
+
+
+def test_seed_pair_lists_bound_what_they_leave_out(seed):
+    """Each pair list's level bounds hold for every document past that level (or not listed)."""
+    corpus, _, idx = seed
+    names = [idx.vocab.token(int(t)) for t in idx.pair_terms]
+    depths = idx.pair_depths.tolist()
+    checked = 0
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            p = int(idx.pair_index[i, j])
+            docs = idx.int2ext[idx.pair_docs[idx.pair_off[p] : idx.pair_off[p + 1]]]
+            pair = idx.score_all([names[i], names[j]])
+            listed = pair[docs]
+            assert np.all(np.diff(listed) <= 1e-9)  # best first
+            rest = np.delete(pair, docs)
+            assert len(docs) == 0 or listed[0] <= idx.pair_b0[p] + 1e-9
+            for level, d in enumerate(depths):
+                beyond = np.concatenate((listed[d:], rest))
+                assert beyond.max(initial=0) <= idx.pair_bound[p, level] + 1e-9, (names[i], names[j], d)
+            checked += 1
+            if checked >= 150:
+                return
 
 
 def test_seed_term_statistics(seed):
@@ -180,6 +215,30 @@ def test_progress_and_edge_cases():
         assert idx.score_all(["a"]).shape == (len(corpus),)
     idx = BM25Index.build([["a", "b"], ["b"], ["c"]])
     assert len(idx.top_k([], 10)[0]) == 0 and len(idx.top_k(["a"], 0)[0]) == 0
+
+
+def test_short_pair_lists_hand_over_to_their_terms():
+    """Pair lists too short to prove the top-k: their terms take over."""
+    rng = np.random.default_rng(8)
+    p = 1.0 / np.arange(1, 41) ** 0.9
+    corpus = [[f"w{x}" for x in rng.choice(40, int(n), p=p / p.sum())] for n in rng.integers(1, 12, 400)]
+    bm = _bm25(corpus)
+    with _patched({**SMALL, "PAIR_DEPTH": 2, "PAIR_FIRST": 1, "PAIR_HEAD": 100, "DENSE_PREFIX": 1000, "SEED_COUNT": 1}):
+        idx = BM25Index.build(corpus)
+        assert len(idx.pair_b0) > 0
+        engine._TRACE = trace = []
+        try:
+            for q in (["w0", "w1"], ["w0", "w1", "w2"], ["w2", "w3", "w0", "w1"], ["w4", "w5"]):
+                for k in (1, 5, 30):
+                    ids, scores = idx.top_k(q, k)
+                    want_ids, want_scores = _brute_top_k(bm, corpus, q, k)
+                    np.testing.assert_array_equal(ids, want_ids)
+                    assert np.abs(scores - want_scores).max(initial=0) <= 1e-6
+        finally:
+            engine._TRACE = None
+        # single terms listed in a later round than some pair list
+        rounds = [{src for src, *_ in parts} for _, parts in trace]
+        assert any(-1 in a and (b - {-1}) - a for a, b in zip(rounds, rounds[1:]))
 
 
 def test_huge_term_frequencies():
@@ -250,7 +309,7 @@ def test_random_zipf_corpora_exact(seed_value, n_docs):
     vocab_size = int(rng.integers(5, 300))
     p = 1.0 / np.arange(1, vocab_size + 1) ** rng.uniform(0.6, 1.4)
     p /= p.sum()
-    lens = rng.integers(0, 40, n_docs)
+    lens = rng.integers(0, int(rng.choice([40, 600])), n_docs)  # > 256 lengths: 2-byte length index
     flat = rng.choice(vocab_size, int(lens.sum()), p=p)
     bounds = np.concatenate(([0], np.cumsum(lens)))
     corpus = [[f"t{x}" for x in flat[bounds[i] : bounds[i + 1]]] for i in range(n_docs)]
@@ -259,7 +318,12 @@ def test_random_zipf_corpora_exact(seed_value, n_docs):
     bm = _bm25(corpus)
     params = dict(GRID_MIN_DF=int(rng.integers(1, 40)), DENSE_MIN_DOCS=1, DENSE_FRACTION=int(rng.integers(2, 30)),
                   DENSE_PREFIX=int(rng.integers(2, 200)), SEED_COUNT=int(rng.integers(1, 40)),
-                  DEEPEN_BUDGET=int(rng.integers(2, 300)), MERGE=int(rng.integers(1, 500)))
+                  DEEPEN_BUDGET=int(rng.integers(2, 300)), MERGE=int(rng.integers(1, 500)),
+                  MAX_BUFS=int(rng.integers(0, 3)), TABLE_MAX_LENGTHS=int(rng.choice([0, 4096])),
+                  PAIR_TERMS=int(rng.integers(0, 12)), PAIR_DEPTH=int(rng.integers(1, 100)), PAIR_DOCS=1,
+                  PAIR_MIN_DEPTH=1, PAIR_HEAD=int(rng.integers(1, 5)), PAIR_FIRST=int(rng.integers(1, 8)),
+                  FAST_MAX=int(rng.choice([0, 0, 16384])), DENSE_ACC_MAX=int(rng.choice([0, 65536])),
+                  SMALL_CORPUS=int(rng.choice([0, 65536])))
     with mock.patch.multiple(engine, **params):
         idx = BM25Index.build(corpus)
         allowed = rng.random(n_docs) < rng.uniform(0.05, 1.0)
