@@ -37,24 +37,24 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS"):
     os.environ[_var] = "1"
 if hasattr(os, "sched_setaffinity"):
-    os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
-import argparse  # noqa: E402
-import gc  # noqa: E402
-import json  # noqa: E402
-import re  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import gc
+import json
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index.engine import BM25Index  # noqa: E402
-from index.tokens import tokenize  # noqa: E402
+from index.engine import BM25Index
+from index.tokens import tokenize
 
 SAMPLES = ROOT / "bot" / "samples"
 SEGMENTS_PER_EPISODE = 400
@@ -62,20 +62,25 @@ QUERY_MIX = {"span": 0.70, "common": 0.20, "oov": 0.10}
 TARGETS = {"p50_ms": 0.5, "p99_ms": 1.5, "bytes_per_segment": 250, "build_s": 10.0, "load_s": 1.0}
 
 # Words every podcast shares; everything else gets episode-dependent variants.
-FUNCTION_WORDS = set(
-    """a about actually after again all also am an and any are aren't around as at back be because
-    been before being but by can can't could did didn't do does doesn't doing don't down even every
-    for from get gets getting go goes going gonna got had has have having he he's her here here's him
-    his how i i'd i'll i'm i've if in into is isn't it it's its just kind know let's like lot made
-    make makes many maybe me mean more most much my no not now of oh okay on one only or other our
-    out over people pretty probably really right said say says see so some something sort still such
-    sure than that that's the their them then there there's these they they're thing things think
-    this those though through to too um uh up us very want was wasn't way we we're we've well were
-    what what's when where whether which while who why will with would wouldn't yeah yes you you'd
-    you're you've your""".split()
-)
+FUNCTION_WORDS = {
+    "a", "about", "actually", "after", "again", "all", "also", "am", "an", "and", "any", "are",
+    "aren't", "around", "as", "at", "back", "be", "because", "been", "before", "being", "but", "by",
+    "can", "can't", "could", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "even",
+    "every", "for", "from", "get", "gets", "getting", "go", "goes", "going", "gonna", "got", "had",
+    "has", "have", "having", "he", "he's", "her", "here", "here's", "him", "his", "how", "i", "i'd",
+    "i'll", "i'm", "i've", "if", "in", "into", "is", "isn't", "it", "it's", "its", "just", "kind",
+    "know", "let's", "like", "lot", "made", "make", "makes", "many", "maybe", "me", "mean", "more",
+    "most", "much", "my", "no", "not", "now", "of", "oh", "okay", "on", "one", "only", "or", "other",
+    "our", "out", "over", "people", "pretty", "probably", "really", "right", "said", "say", "says",
+    "see", "so", "some", "something", "sort", "still", "such", "sure", "than", "that", "that's", "the",
+    "their", "them", "then", "there", "there's", "these", "they", "they're", "thing", "things", "think",
+    "this", "those", "though", "through", "to", "too", "um", "uh", "up", "us", "very", "want", "was",
+    "wasn't", "way", "we", "we're", "we've", "well", "were", "what", "what's", "when", "where",
+    "whether", "which", "while", "who", "why", "will", "with", "would", "wouldn't", "yeah", "yes",
+    "you", "you'd", "you're", "you've", "your"
+}
 FUNCTION_TERMS = {t for w in FUNCTION_WORDS for t in tokenize(w)}  # as the tokenizer writes them (stemmed)
-_MARKUP = [re.compile(p, re.M) for p in (r"\[[0-9:.,\s>\-]+\]", r"-->", r"https?://\S+", r"<[^>]+>", r"^\s*\d+\s*$")]
+_MARKUP = [re.compile(p, re.MULTILINE) for p in (r"\[[0-9:.,\s>\-]+\]", r"-->", r"https?://\S+", r"<[^>]+>", r"^\s*\d+\s*$")]
 
 
 def seed_tokens() -> list[str]:

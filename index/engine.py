@@ -49,9 +49,9 @@ import json
 import math
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Sequence
 from collections import defaultdict
-from itertools import chain, count, islice
+from collections.abc import Callable, Iterable, Sequence
+from itertools import chain, count, islice, pairwise
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +68,8 @@ NIBBLE = 15  # a dense tf of 15 or more is stored as 15; the exact value is in t
 LEVELS = 64
 RATIOS = np.exp(-0.04 * np.arange(LEVELS))
 SEED_COUNT = 32  # postings per term in the first round
-DEEPEN_BUDGET = 2048  # postings in the first deepening round (x4 each round)
+DEEPEN_BUDGET = 2048  # postings in the first deepening round
+DEEPEN_GROWTH = 4  # ... and this many times more in each next one
 CHUNK = 100_000  # documents per build chunk (and progress report)
 MAX_BUFS = 2  # per-thread N-entry tf buffers for looking up mid-frequency terms
 MERGE = 8192  # a round's parts smaller than this in total are scored as one batch
@@ -76,8 +77,6 @@ TABLE_MAX_LENGTHS = 4096  # impact lookup tables when there are at most this man
 FAST_MAX = 16384  # queries with at most this many postings are scored exhaustively
 SMALL_CORPUS = 1 << 16  # corpora up to this size store each posting's contribution (float64)
 DENSE_ACC_MAX = 1 << 16  # corpora up to this size score exhaustive queries in a fresh dense array
-DEEPEN_WEIGHTED = True
-DEEPEN_GROWTH = 4
 PAIR_TERMS = 64  # pair lists for every two of the most frequent dense terms
 PAIR_DEPTH = 4096  # docs kept per pair list (at most)
 PAIR_DOCS = 256  # ... and at most one per this many documents of the corpus
@@ -114,14 +113,14 @@ def _tol(theta: float) -> float:
 class _Vocab:
     """Token -> term id in numpy arrays: the tokens' utf-8 bytes and a crc32-bucketed table."""
 
-    __slots__ = ("blob", "off", "bstart", "bids", "mask")
+    __slots__ = ("bids", "blob", "bstart", "mask", "off")
 
     def __init__(self, blob, off, bstart, bids):
         self.blob, self.off, self.bstart, self.bids = blob, off, bstart, bids
         self.mask = len(bstart) - 2
 
     @classmethod
-    def build(cls, tokens: list[str]) -> "_Vocab":
+    def build(cls, tokens: list[str]) -> _Vocab:
         raw = [t.encode("utf-8", "surrogatepass") for t in tokens]
         off = np.zeros(len(raw) + 1, _I64)
         np.cumsum(np.fromiter(map(len, raw), _I64, len(raw)), out=off[1:])
@@ -165,7 +164,7 @@ class _Scratch(threading.local):
 class _QTerm:
     """A query term and where the query has got to in its postings."""
 
-    __slots__ = ("t", "w", "slot", "byte", "shift", "esc", "g", "cur", "full", "umax", "lo", "hi", "jmax", "df", "buf", "whole", "tab", "maxtf", "looked")
+    __slots__ = ("buf", "byte", "cur", "df", "esc", "full", "g", "hi", "jmax", "lo", "looked", "maxtf", "shift", "slot", "t", "tab", "umax", "w", "whole")
 
     pair = False
 
@@ -176,7 +175,7 @@ class _QTerm:
 class _QPair:
     """A pair list standing in for two query terms, and how far the query has read it."""
 
-    __slots__ = ("a", "b", "off", "n", "cur", "full", "dead", "b0", "bounds", "heft", "t", "jmax")
+    __slots__ = ("a", "b", "b0", "bounds", "cur", "dead", "full", "heft", "jmax", "n", "off", "t")
     pair = True
 
     def __repr__(self) -> str:
@@ -224,7 +223,7 @@ class BM25Index:
     @classmethod
     def build(
         cls, docs: Iterable[Sequence[str]], *, progress: Callable[[int], None] | None = None
-    ) -> "BM25Index":
+    ) -> BM25Index:
         """Index token lists; ``progress(docs_done)`` is called after every chunk of 100k documents."""
         # token -> id, ids given in order of first appearance (as BM25Okapi meets them)
         vocab: dict[str, int] = defaultdict(count().__next__)
@@ -373,7 +372,7 @@ class BM25Index:
         (directory / "meta.json").write_text(json.dumps(meta))
 
     @classmethod
-    def load(cls, directory: Path, *, mmap: bool = True) -> "BM25Index":
+    def load(cls, directory: Path, *, mmap: bool = True) -> BM25Index:
         directory = Path(directory)
         meta = json.loads((directory / "meta.json").read_text())
         if meta.get("format") != _FORMAT:
@@ -408,7 +407,7 @@ class BM25Index:
             return np.zeros(self.doc_count, self._tfbuf_dtype)
         return None
 
-    def _fill_buf(self, q: "_QTerm", buf: np.ndarray, value: bool) -> None:
+    def _fill_buf(self, q: _QTerm, buf: np.ndarray, value: bool) -> None:
         offs = self.layer_off[q.lo : q.hi + 1].tolist()
         tfs = self.layer_tf[q.lo : q.hi].tolist() if value else [0] * (q.hi - q.lo)
         post = self.post
@@ -626,7 +625,7 @@ class BM25Index:
         offs = self.layer_off[lo : hi + 1].tolist()
         if upto is None:
             docs = self.post[offs[0] : offs[-1]]
-            cuts = [b - a for a, b in zip(offs, offs[1:])]
+            cuts = [b - a for a, b in pairwise(offs)]
         else:
             r0 = int(self.grid_row0[q.g])
             cuts = self.grid_cut[r0 : r0 + hi - lo, upto].tolist()
@@ -670,7 +669,7 @@ class BM25Index:
             if allowed is not None:
                 acc[~allowed[self.int2ext]] = 0.0
             docs = (acc > 0.0).nonzero()[0]  # every doc holding a query term, once
-            return self._select(docs, np.take(acc, docs), k, 1, exact=True)
+            return self._select(docs, np.take(acc, docs), k, 1)
         parts: dict[int, tuple] = {}
         for t in dict.fromkeys(order):
             q = by_t[t]
@@ -688,7 +687,7 @@ class BM25Index:
             if allowed is not None:
                 keep = np.flatnonzero(allowed[self.int2ext[docs]])
                 docs, score = docs[keep], score[keep]
-            return self._select(docs, score, k, 1, exact=True)
+            return self._select(docs, score, k, 1)
         if N <= DENSE_ACC_MAX and positive:
             # small corpus: a fresh dense accumulator, the k-th best read off it directly
             acc = np.zeros(N)
@@ -697,7 +696,7 @@ class BM25Index:
             if allowed is not None:
                 acc[~allowed[self.int2ext]] = 0.0
             docs = (acc > 0.0).nonzero()[0]  # every doc holding a query term, once
-            return self._select(docs, np.take(acc, docs), k, 1, exact=True)
+            return self._select(docs, np.take(acc, docs), k, 1)
         s = self._scratch
         if s.acc is None or len(s.acc) != N:
             s.acc = np.zeros(N)
@@ -712,11 +711,11 @@ class BM25Index:
         finally:
             for pv in parts.values():
                 acc[pv[0]] = 0.0
-        return self._select(docs, score, k, len(parts), exact=True)
+        return self._select(docs, score, k, len(parts))
 
-    def _select(self, docs, score, k, m, exact):
-        """The k best distinct docs (each at most m times, same score): exact scores -> (ids, scores);
-        approximate -> rescored exactly by the caller, so here only the candidates that may tie."""
+    def _select(self, docs, score, k, m):
+        """(ids, scores) of the k best of internal docs with their exact scores (a doc may be there
+        up to m times, always with the same score), ties by lower id."""
         theta = _kth_distinct(docs, score, k, m)
         if theta is not None:
             keep = np.flatnonzero(score >= theta)
@@ -749,7 +748,7 @@ class BM25Index:
                     score += vals
                 theta = _kth_distinct(docs, score, k, 1)
                 if w * q.umax * self.ratios[j] < theta - _tol(theta):
-                    return self._select(docs, score, k, 1, exact=True)
+                    return self._select(docs, score, k, 1)
             if j >= q.jmax:
                 break
             j = min(j + 4, q.jmax)
@@ -850,6 +849,8 @@ class BM25Index:
         if q.full or (level is not None and level <= q.cur):
             return _EMPTY, (None if q.pair else _EMPTY)
         if q.pair:
+            if level is None:
+                level = q.jmax
             a, b = self._pair_depth(q, q.cur), self._pair_depth(q, level)
             q.cur = level
             return self.pair_docs[q.off + a : q.off + b], None
@@ -960,8 +961,7 @@ class BM25Index:
         def add(parts: list) -> None:
             nonlocal theta
             if _TRACE is not None:
-                import time as _t
-                _TRACE.append((round(_t.perf_counter() * 1e3, 2), [(src.t, len(d), src.cur, src.full) for src, d, _ in parts]))
+                _TRACE.append(("round", [(src.t, len(d), src.cur, src.full) for src, d, _ in parts]))
             if allowed is not None:
                 kept = []
                 for src, docs, tf in parts:
@@ -1028,11 +1028,11 @@ class BM25Index:
                     # their terms take over; else raise the threshold first
                     if all(x.cur == x.jmax for x in open_src if x.pair) and dissolve():
                         continue
-                    levels = self._deepen(open_src, budget, theta) or [None] * len(open_src)
+                    levels = self._deepen(open_src, budget) or [None] * len(open_src)
                     budget *= DEEPEN_GROWTH
                 elif cost > budget:
                     # too dear for this threshold: first raise it with a cheaper, deeper look
-                    deeper = self._deepen(open_src, budget, theta)
+                    deeper = self._deepen(open_src, budget)
                     if deeper is not None:
                         levels = deeper
                     budget *= DEEPEN_GROWTH
@@ -1119,7 +1119,7 @@ class BM25Index:
                 out[i] = o if x.pair else int(_SPLIT_LEVELS[o])
         return out, total
 
-    def _deepen(self, open_src, budget, theta=None):
+    def _deepen(self, open_src, budget):
         """Levels about `budget` postings deeper in all, shared by the sources' largest
         contributions; None if no source can go deeper within what is stored."""
         heft = {id(x): (x.heft if x.pair else x.w * x.umax) for x in open_src}
@@ -1127,10 +1127,7 @@ class BM25Index:
         out = []
         moved = False
         for x in open_src:
-            share = int(budget * heft[id(x)] / total) if DEEPEN_WEIGHTED else budget // len(open_src)
-            if share <= 0:
-                out.append(x.cur)
-                continue
+            share = max(1, int(budget * heft[id(x)] / total))
             if x.pair:
                 have = self._pair_depth(x, x.cur)
                 j = min(int(np.searchsorted(np.minimum(self.pair_depths, x.n), have + share)), x.jmax)
