@@ -27,6 +27,11 @@ class Cue:
     line: int | None = None
 
 
+def speakers_in(cues: list[Cue]) -> list[str]:
+    """The named speakers of ``cues``, in order of first appearance."""
+    return list(dict.fromkeys(c.speaker for c in cues if c.speaker))
+
+
 @dataclass
 class Chapter:
     start_s: float

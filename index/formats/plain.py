@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from ..errors import TranscriptError
-from ..model import Cue, Transcript
+from ..model import Cue, Transcript, speakers_in
 from ..text import clean_text, parse_clock, squash
 from .srt_format import speaker_names, speaker_prefix
 
@@ -202,10 +202,7 @@ def parse(text: str) -> list[Transcript]:
         else:
             current.parts.append(ln.text)
     close()
-    speakers: list[str] = []
-    for cue in cues:
-        if cue.speaker and cue.speaker not in speakers:
-            speakers.append(cue.speaker)
+    speakers = speakers_in(cues)
     return [Transcript(format=NAME, cues=cues, speakers=speakers)]
 
 

@@ -27,7 +27,7 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, T
 from bs4.element import CData, Comment, Declaration, Doctype, ProcessingInstruction
 
 from ..errors import TranscriptError
-from ..model import Cue, Transcript
+from ..model import Cue, Transcript, speakers_in
 from ..text import clean_text, parse_clock, repair_mojibake, squash
 
 NAME = "podcast-html"
@@ -214,10 +214,7 @@ def parse(text: str) -> list[Transcript]:
         raise TranscriptError("HTML nested too deeply") from None
     except Exception as exc:  # the HTML parser on garbage: report it, never crash
         raise TranscriptError(f"unreadable HTML ({type(exc).__name__}: {exc})") from None
-    speakers: list[str] = []
-    for cue in cues:
-        if cue.speaker and cue.speaker not in speakers:
-            speakers.append(cue.speaker)
+    speakers = speakers_in(cues)
     if title and not title.isascii():
         title = repair_mojibake(title)
     return [Transcript(format=NAME, cues=cues, title=title or None, speakers=speakers)]

@@ -28,7 +28,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from ..errors import TranscriptError
-from ..model import Cue, Transcript
+from ..model import Cue, Transcript, speakers_in
 from ..text import clean_text, parse_clock, repair_mojibake, squash
 
 NAME = "podcast-json"
@@ -177,10 +177,7 @@ def parse(text: str) -> list[Transcript]:
             cues = _merge(_Document.model_validate(data).segments)
     except ValidationError as exc:
         raise _field_error(exc) from None
-    speakers: list[str] = []
-    for cue in cues:
-        if cue.speaker and cue.speaker not in speakers:
-            speakers.append(cue.speaker)
+    speakers = speakers_in(cues)
     if title and not title.isascii():
         title = repair_mojibake(title)
     return [Transcript(format=NAME, cues=cues, title=title, speakers=speakers)]

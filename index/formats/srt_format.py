@@ -27,7 +27,7 @@ from collections.abc import Iterable
 import srt
 
 from ..errors import TranscriptError
-from ..model import Cue, Transcript
+from ..model import Cue, Transcript, speakers_in
 from ..text import clean_text, repair_mojibake, split_turns, squash
 
 NAME = "srt"
@@ -219,8 +219,5 @@ def parse(text: str) -> list[Transcript]:
                     turn=turn_mark or changed or (named_turn and name is None), line=number,
                 ))
                 named_turn = False
-    speakers: list[str] = []
-    for cue in cues:
-        if cue.speaker and cue.speaker not in speakers:
-            speakers.append(cue.speaker)
+    speakers = speakers_in(cues)
     return [Transcript(format=NAME, cues=cues, speakers=speakers)]

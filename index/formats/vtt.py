@@ -28,7 +28,7 @@ import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
 from ..errors import TranscriptError
-from ..model import Cue, Transcript
+from ..model import Cue, Transcript, speakers_in
 from ..text import clean_text, repair_mojibake, rolling_overlap, split_turns, squash
 
 NAME = "vtt"
@@ -136,10 +136,7 @@ def parse(text: str) -> list[Transcript]:
     raws = [c.raw_text for c in captions]
     rolling = _is_rolling(raws)
     cues = _rolling_cues(captions, numbers) if rolling else _plain_cues(captions, numbers)
-    speakers: list[str] = []
-    for cue in cues:
-        if cue.speaker and cue.speaker not in speakers:
-            speakers.append(cue.speaker)
+    speakers = speakers_in(cues)
     return [Transcript(format=NAME, cues=cues, title=title, speakers=speakers)]
 
 
