@@ -13,6 +13,7 @@ import sys
 import threading
 from typing import TextIO
 
+from pydantic import SecretStr
 from slack_bolt.request import BoltRequest
 
 from .app import build_app
@@ -59,8 +60,8 @@ class Console:
         self.arrived = threading.Event()
         self.slack = LocalSlack(on_call=self._arrived)
         local = settings.model_copy(update={
-            "slack_bot_token": _secret("xoxb-local-console"),
-            "slack_signing_secret": _secret(SECRET),
+            "slack_bot_token": SecretStr("xoxb-local-console"),
+            "slack_signing_secret": SecretStr(SECRET),
             "slack_api_url": self.slack.base_url,
         })
         self.app = build_app(local, library, first_time)
@@ -134,12 +135,6 @@ class Console:
             form = slash_command_body(text, user_id="U0YOU", channel_id="C0CONSOLE",
                                       response_url=self.slack.response_url())
             self._dispatch(form, "application/x-www-form-urlencoded")
-
-
-def _secret(value: str):
-    from pydantic import SecretStr
-
-    return SecretStr(value)
 
 
 def run(settings: Settings, library, first_time, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:

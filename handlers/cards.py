@@ -71,10 +71,9 @@ class State:
 
     query: str
     index: int
-    segment_id: int | None = None
 
     def encode(self) -> str:
-        value = json.dumps({"q": self.query, "i": self.index, "s": self.segment_id}, separators=(",", ":"))
+        value = json.dumps({"q": self.query, "i": self.index}, separators=(",", ":"))
         if len(value) > VALUE_LIMIT:  # the query parser caps queries far below this
             raise ValueError("button state over Slack's 2,000-character limit")
         return value
@@ -82,7 +81,7 @@ class State:
     @classmethod
     def decode(cls, value: str) -> "State":
         data = json.loads(value)
-        return cls(query=str(data["q"]), index=int(data["i"]), segment_id=data.get("s"))
+        return cls(query=str(data["q"]), index=int(data["i"]))
 
 
 def attribution(hit: Hit) -> str:
@@ -155,7 +154,7 @@ def button(text: str, action_id: str, value: str | None = None, url: str | None 
 
 def search_card(hit: Hit, query: str, index: int, total: int, *, shareable: bool = True) -> dict:
     """The ephemeral answer to /quote: the card, its buttons and "n of N"."""
-    state = State(query, index, hit.segment_id)
+    state = State(query, index)
     buttons = []
     if shareable:
         buttons.append(button("Post to channel", POST, state.encode(), style="primary"))

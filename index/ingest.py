@@ -77,11 +77,12 @@ def ingest_source(source: Source, store: Store, *, format: str | None = None) ->
     for part in (source.data, source.meta_bytes, (format or source.format or "").encode()):
         digest.update(hashlib.sha256(part).digest())
     content_hash = digest.hexdigest()
-    if store.source_hash(source.key) == content_hash:
+    stored_hash = store.source_hash(source.key)
+    if stored_hash == content_hash:
         return IngestResult(
             name=source.name, status="unchanged", episodes=store.source_episode_ids(source.key)
         )
-    replacing = store.source_hash(source.key) is not None
+    replacing = stored_hash is not None
     try:
         text, warnings = decode(source.data)
         fmt, transcripts = _parse(text, format or source.format, source.fallback_format)

@@ -16,7 +16,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -80,10 +80,6 @@ class _Snapshot:
     doc_speaker: np.ndarray  # document -> index into speakers, -1 for none
     episodes: list[EpisodeInfo]
     speakers: list[str]
-    doc_of: dict[int, int] = field(default_factory=dict)  # segment row id -> document
-
-    def __post_init__(self) -> None:
-        self.doc_of = {int(s): i for i, s in enumerate(self.segment_ids)}
 
 
 def document_terms(segment: Segment) -> list[str]:
@@ -289,14 +285,6 @@ class Library:
                 seg = self.store.segment_at(ep.id, second)
                 return self._as_hit(seg, ep) if seg else None
         return None
-
-    def hit(self, segment_id: int) -> Hit | None:
-        """One segment as a hit (no score, nothing matched)."""
-        snap = self._snapshot
-        seg = self.store.segments_by_id([segment_id]).get(segment_id)
-        if seg is None or snap is None:
-            return None
-        return self._as_hit(seg, next((e for e in snap.episodes if e.id == seg.episode_id), None))
 
     def _as_hit(self, seg: Segment, ep: "EpisodeInfo | None") -> Hit:
         return Hit(
