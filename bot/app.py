@@ -25,7 +25,8 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
     return client
 
 
-def build_app(settings: Settings, quotes: handlers.Quotes, first_time, *, client: WebClient | None = None) -> App:
+def build_app(settings: Settings, quotes: handlers.Quotes, first_time, *, client: WebClient | None = None,
+              digests: handlers.Digests | None = None) -> App:
     """The Bolt app. The signing secret is required: Bolt answers a forged or stale request with 401."""
     if settings.slack_signing_secret is None:
         raise ValueError("SLACK_SIGNING_SECRET is not set; copy it from your Slack app's Basic Information page")
@@ -35,5 +36,5 @@ def build_app(settings: Settings, quotes: handlers.Quotes, first_time, *, client
         token_verification_enabled=False,
         logger=logging.getLogger("quotebot.bolt"),
     )
-    handlers.register(app, quotes, first_time)
+    handlers.register(app, quotes, first_time, digests)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -71,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="HTTP port (default: PORT, or 3000)")
     p.add_argument("--host", default="0.0.0.0", help="HTTP address to listen on (default 0.0.0.0)")
 
+    p = sub.add_parser("digest", help="daily digests: send one now, or list the subscriptions")
+    digest_sub = p.add_subparsers(dest="digest_command", metavar="ACTION", required=True)
+    d = digest_sub.add_parser("send", help="post a channel's digest for a date, once (the same claim as the scheduler)")
+    d.add_argument("--channel", required=True, help="the subscribed channel's id (C…)")
+    d.add_argument("--date", type=_date, help="its local date, YYYY-MM-DD (default: today there)")
+    d.add_argument("--team", help="the workspace id, when the channel id is subscribed in several")
+    digest_sub.add_parser("list", help="list the digest subscriptions")
+
     p = sub.add_parser("run", help="ingest the bundled samples on first run, then serve, or without Slack tokens "
                                    "open a local console")
     return parser
@@ -81,6 +90,13 @@ def _positive(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return number
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad date {value!r}: use YYYY-MM-DD, like 2026-11-24") from None
 
 
 def _store(settings: Settings) -> Store:
@@ -213,13 +229,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     library = _library(settings, store)
     print(f"Library: {len(store.episodes())} episodes, {library.size} segments. No Slack tokens are set, "
           "so this is the local console.", file=sys.stderr)
-    console.run(settings, library, EventLog(store.engine).first_time)
+    console.run(settings, library, EventLog(store.engine).first_time, digests=_digester(settings, store, library))
     return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from .app import build_app
+    from .app import build_app, web_client
     from .events import EventLog
+    from .schedule import Scheduler
     from .serve import http_server, socket_mode
 
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
@@ -228,20 +245,83 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     store = _store(settings)
     library = _library(settings, store)
-    app = build_app(settings, library, EventLog(store.engine).first_time)
-    if settings.slack_app_token is not None:
-        print(f"Quotebot: Socket Mode, {library.size} segments.", file=sys.stderr)
-        socket_mode(app, settings.slack_app_token.get_secret_value())
-        return 0
-    server = http_server(app, library, args.host, args.port or settings.port)
-    print(f"Quotebot: HTTP on {args.host}:{server.server_port} (POST /slack/events, GET /healthz), "
-          f"{library.size} segments.", file=sys.stderr)
+    client = web_client(settings)
+    digester = _digester(settings, store, library, client)
+    app = build_app(settings, library, EventLog(store.engine).first_time, client=client, digests=digester)
+    scheduler = Scheduler(digester, tick_s=settings.digest_tick_s)
+    scheduler.start()
     try:
-        server.serve_forever()
+        if settings.slack_app_token is not None:
+            print(f"Quotebot: Socket Mode, {library.size} segments.", file=sys.stderr)
+            socket_mode(app, settings.slack_app_token.get_secret_value())
+            return 0
+        server = http_server(app, library, args.host, args.port or settings.port)
+        print(f"Quotebot: HTTP on {args.host}:{server.server_port} (POST /slack/events, GET /healthz), "
+              f"{library.size} segments; digests every {settings.digest_tick_s:g} s.", file=sys.stderr)
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
+        return 0
     finally:
-        server.server_close()
-    return 0
+        scheduler.stop()
+
+
+def _digester(settings: Settings, store: Store, library: Library, client=None):
+    from .app import web_client
+    from .digests import DigestStore
+    from .schedule import Digester
+
+    client = client or (web_client(settings) if settings.slack_bot_token else None)
+    return Digester(DigestStore(store.engine), library, lambda team_id: client)
+
+
+def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
+    from .schedule import local_today, utcnow
+
+    store = _store(settings)
+    if args.digest_command == "list":
+        from .digests import DigestStore
+
+        subs = DigestStore(store.engine).subscriptions()
+        if not subs:
+            print("No channel has a digest. In Slack: /quote digest subscribe")
+        for s in subs:
+            print(f"{s.team_id} {s.channel_id}  {s.describe().replace('`', '')}")
+        return 0
+    if settings.slack_bot_token is None:
+        print("quotebot: SLACK_BOT_TOKEN must be set to post a digest.", file=sys.stderr)
+        return 2
+    digester = _digester(settings, store, _library(settings, store))
+    subs = [s for s in digester.subscriptions() if s.channel_id == args.channel and args.team in (None, s.team_id)]
+    if not subs:
+        print(f"quotebot: channel {args.channel} has no digest subscription; subscribe it in Slack with "
+              "/quote digest subscribe (quotebot digest list shows them).", file=sys.stderr)
+        return 2
+    if len(subs) > 1:
+        print(f"quotebot: channel {args.channel} is subscribed in several workspaces "
+              f"({', '.join(s.team_id for s in subs)}); choose one with --team.", file=sys.stderr)
+        return 2
+    sub = subs[0]
+    today = local_today(sub, utcnow())
+    day = args.date or today
+    if day > today:
+        print(f"quotebot: {day} has not begun in {sub.tz} (it is {today} there); a digest is sent on its day "
+              "or later.", file=sys.stderr)
+        return 2
+    outcome = digester.send(sub, day)
+    messages = {
+        "posted": f"posted the {day} digest to {sub.channel_id} (ts {outcome.message_ts})",
+        "empty": f"nothing to post to {sub.channel_id} for {day}: no new episodes and no unsent quote",
+        "already": f"the {day} digest of {sub.channel_id} was sent already (ts {outcome.message_ts}); "
+                   "it is sent once",
+        "busy": f"another process is sending the {day} digest of {sub.channel_id} right now",
+        "failed": f"the {day} digest of {sub.channel_id} failed: {outcome.error}; check the channel and the "
+                  "bot's scopes, then run this again",
+    }
+    print(messages[outcome.status], file=sys.stderr if outcome.status == "failed" else sys.stdout)
+    return 1 if outcome.status == "failed" else 0
 
 
 COMMANDS = {"ingest": cmd_ingest, "episodes": cmd_episodes, "search": cmd_search, "run": cmd_run,
-            "serve": cmd_serve}
+            "serve": cmd_serve, "digest": cmd_digest}

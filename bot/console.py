@@ -32,6 +32,7 @@ WAIT_S = 10.0
 
 INTRO = """Quotebot console: the real app, with Slack played locally.
   /quote export controls       search (/quote help shows the syntax)
+  /quote digest preview        today's digest (/quote digest help for subscriptions)
   @quotebot tsmc taiwan        mention the bot, as in a thread
   1, 2, …                      press a button of the last card
   an empty line or Ctrl-D      quit
@@ -53,7 +54,7 @@ def plain(mrkdwn: str, bold: bool) -> str:
 
 
 class Console:
-    def __init__(self, settings: Settings, library, first_time, out: TextIO = sys.stdout):
+    def __init__(self, settings: Settings, library, first_time, out: TextIO = sys.stdout, digests=None):
         self.out = out
         self.bold = out.isatty()
         self.buttons: list[dict] = []
@@ -64,7 +65,7 @@ class Console:
             "slack_signing_secret": SecretStr(SECRET),
             "slack_api_url": self.slack.base_url,
         })
-        self.app = build_app(local, library, first_time)
+        self.app = build_app(local, library, first_time, digests=digests)
         self.mentions = 0
 
     def close(self) -> None:
@@ -137,8 +138,9 @@ class Console:
             self._dispatch(form, "application/x-www-form-urlencoded")
 
 
-def run(settings: Settings, library, first_time, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
-    console = Console(settings, library, first_time, out)
+def run(settings: Settings, library, first_time, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
+        digests=None) -> None:
+    console = Console(settings, library, first_time, out, digests)
     out.write(INTRO + "\n")
     out.flush()
     try:

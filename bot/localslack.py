@@ -64,6 +64,7 @@ class LocalSlack:
         self.on_call = on_call
         self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.user_tz: dict[str, str] = {}
+        self.outside: set[str] = set()  # channels the bot is not in until conversations.join
         self._calls: list[Call] = []
         self._failures: dict[str, _Failure] = {}
         self._hooks: set[str] = set()
@@ -179,10 +180,22 @@ class LocalSlack:
             return {"ok": True, "url": "https://local.slack/", "team": "Local", "user": "quotebot",
                     "team_id": TEAM_ID, "user_id": USER_ID, "bot_id": BOT_ID}
         if method == "chat.postMessage":
+            if str(body.get("channel")) in self.outside:
+                return {"ok": False, "error": "not_in_channel"}
             ts = self._next_ts()
-            message = {k: body[k] for k in ("text", "blocks", "attachments", "thread_ts") if k in body}
+            message = {k: body[k] for k in ("text", "blocks", "attachments", "thread_ts", "metadata") if k in body}
             message.update(type="message", user=USER_ID, bot_id=BOT_ID, ts=ts)
             return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message}
+        if method == "conversations.join":
+            with self._lock:
+                self.outside.discard(str(body.get("channel")))
+            return {"ok": True, "channel": {"id": body.get("channel")}}
+        if method == "conversations.history":  # what the bot posted there, newest first
+            channel = str(body.get("channel"))
+            with self._lock:
+                posted = [c.response["message"] for c in self._calls if c.method == "chat.postMessage"
+                          and isinstance(c.response, dict) and c.response.get("ok") and c.body.get("channel") == channel]
+            return {"ok": True, "messages": posted[::-1][: int(body.get("limit") or 100)], "has_more": False}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
         if method == "chat.update":

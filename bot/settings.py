@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     database_url: str | None = None  # default: SQLite in data_dir
     max_file_mb: float = Field(50.0, gt=0)
     fetch_timeout_s: float = Field(20.0, gt=0)
+    digest_tick_s: float = Field(30.0, gt=0, le=3600)  # how often serve looks for due digests
 
     @property
     def db_url(self) -> str:

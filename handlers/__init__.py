@@ -1,9 +1,10 @@
 """Slack surfaces, one module each, on slack-bolt. They know nothing of storage.
 
-``register(app, quotes, first_time)`` wires every surface:
+``register(app, quotes, first_time, digests)`` wires every surface:
 - ``quotes``: what the handlers ask of the library (``Quotes``);
 - ``first_time(event_id) -> bool``: False for an event already handled, so a
-  retried delivery never answers twice.
+  retried delivery never answers twice;
+- ``digests``: subscriptions and previews for ``/quote digest`` (``Digests``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from index.model import Segment
 from index.search import Hit
 
 from . import buttons, command, mentions, unfurl
+from .digest import Digests
 
 
 class Quotes(Protocol):
@@ -27,8 +29,8 @@ class Quotes(Protocol):
     def moment(self, url: str) -> Hit | None: ...
 
 
-def register(app: App, quotes: Quotes, first_time: Callable[[str], bool]) -> None:
-    command.register(app, quotes)
+def register(app: App, quotes: Quotes, first_time: Callable[[str], bool], digests: Digests | None = None) -> None:
+    command.register(app, quotes, digests)
     buttons.register(app, quotes)
     mentions.register(app, quotes, first_time)
     unfurl.register(app, quotes, first_time)

@@ -74,6 +74,8 @@ def register(app: App, quotes) -> None:
 
         guarded("show context", respond, work)
 
-    @app.action(cards.OPEN)
     def open_link(ack: Ack) -> None:
         ack()  # a link button: Slack opens the URL; the click still needs an ack
+
+    app.action(cards.OPEN)(open_link)
+    app.action(cards.EPISODE)(open_link)

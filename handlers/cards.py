@@ -25,6 +25,7 @@ NEXT = "quote_next"
 PREVIOUS = "quote_previous"
 CONTEXT = "quote_context"
 OPEN = "quote_open"
+EPISODE = "quote_episode"
 MORE = "quote_more"
 
 
@@ -97,9 +98,8 @@ def attribution(hit: Hit) -> str:
     return " · ".join(parts)
 
 
-def quoted(text: str, matched: list[str]) -> str:
+def quoted(text: str, matched: list[str], limit: int = QUOTE_LIMIT) -> str:
     """``> text`` with matches in bold, cut at a word so that markup and all fit a section."""
-    limit = QUOTE_LIMIT
     while True:
         out = "> " + highlighted(cut(text, limit), matched)
         if len(out) <= SECTION_LIMIT:
@@ -107,18 +107,18 @@ def quoted(text: str, matched: list[str]) -> str:
         limit -= len(out) - SECTION_LIMIT + 10
 
 
-def quote_blocks(hit: Hit) -> list[dict]:
+def quote_blocks(hit: Hit, limit: int = QUOTE_LIMIT) -> list[dict]:
     """The quote itself, its translation when the match came through it, and the context line."""
     blocks: list[dict] = [{
         "type": "section",
         "block_id": "quote_text",
-        "text": {"type": "mrkdwn", "text": quoted(hit.text, hit.matched), "verbatim": True},
+        "text": {"type": "mrkdwn", "text": quoted(hit.text, hit.matched, limit), "verbatim": True},
     }]
     if hit.translation and _matched_through(hit.translation, hit.matched) and not _matched_through(hit.text, hit.matched):
         blocks.append({
             "type": "section",
             "block_id": "quote_translation",
-            "text": {"type": "mrkdwn", "text": quoted(hit.translation, hit.matched), "verbatim": True},
+            "text": {"type": "mrkdwn", "text": quoted(hit.translation, hit.matched, limit), "verbatim": True},
         })
     blocks.append({
         "type": "context",

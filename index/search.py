@@ -34,6 +34,7 @@ IDF_MASS_SHARE = 0.6
 # Two texts sharing this share of the shorter one's word 3-grams are one quote.
 DUPLICATE_SHARE = 0.5
 MAX_CANDIDATES = 4000
+OPENING_S = 180  # an episode's first minutes: introductions and sponsors
 
 Progress = Callable[[str, int, int], None]
 
@@ -270,6 +271,41 @@ class Library:
             hit.score, hit.matched = float(score), sorted(present)
             vetting.offer(hit, seg)
 
+    # --- browsing, for the digest ---------------------------------------------
+
+    def new_episodes(self, since: dt.datetime, until: dt.datetime) -> list[EpisodeInfo]:
+        """The searchable episodes first stored after ``since`` and by ``until``, newest first."""
+        snap = self._snapshot
+        if snap is None:
+            return []
+        known = {e.id: e for e in snap.episodes}
+        return [known[i] for i, _ in self.store.episodes_added(since, until) if i in known]
+
+    def episodes(self) -> list[EpisodeInfo]:
+        """The searchable episodes, newest first (by publication date, then id)."""
+        snap = self._snapshot
+        eps = list(snap.episodes) if snap else []
+        return sorted(eps, key=lambda e: (e.published or dt.date.min, e.id), reverse=True)
+
+    def strongest(self, episode_id: str, limit: int = 5) -> list[Hit]:
+        """An episode's most quotable segments, best first (see ``quotability``)."""
+        snap = self._snapshot
+        info = next((e for e in snap.episodes if e.id == episode_id), None) if snap else None
+        if info is None:
+            return []
+        ranked = sorted(
+            ((quotability(seg, snap.engine.idf), seg) for seg in self.store.segments_of(episode_id)),
+            key=lambda pair: (-pair[0], pair[1].seq),
+        )
+        hits = []
+        for score, seg in ranked[:limit]:
+            if score <= 0:
+                break
+            hit = self._as_hit(seg, info)
+            hit.score = score
+            hits.append(hit)
+        return hits
+
     def context(self, segment_id: int, before: int = 1, after: int = 1) -> list[Segment]:
         """The segments around a hit, for "Show context"."""
         return self.store.neighbours(segment_id, before, after)
@@ -294,6 +330,24 @@ class Library:
             chapter=seg.chapter, published=ep.published.isoformat() if ep and ep.published else None,
             episode_url=ep.url if ep else None,
         )
+
+
+def quotability(seg: Segment, idf: Callable[[str], float]) -> float:
+    """How well a segment stands alone as a quote: 0 for one that cannot, else higher is better.
+
+    A quote needs a time (so the card links the moment) and 20 to 80 words. Among those, the
+    denser in rare words the better (the idf of its distinct words over the square root of its
+    length), with bonuses for a named speaker, for ending on a full sentence, and for coming after
+    the episode's opening minutes.
+    """
+    words = len(seg.text.split())
+    if seg.start_s is None or not 20 <= words <= 80:
+        return 0.0
+    opening = 0.5 if seg.start_s < OPENING_S else 1.0  # greetings and sponsors, seldom quotable
+    substance = sum(max(idf(t), 0.0) for t in set(tokenize(seg.text)))
+    named = 1.0 if seg.speaker else 0.6
+    finished = 1.0 if seg.text.rstrip().endswith((".", "!", "?", "”", "\"")) else 0.8
+    return substance / math.sqrt(words) * named * finished * opening
 
 
 def _load(folder: Path) -> _Snapshot | None:

@@ -54,6 +54,7 @@ episodes = Table(
     Column("hosts", Text, nullable=False, default="[]"),
     Column("guests", Text, nullable=False, default="[]"),
     Column("stats", Text, nullable=False, default="{}"),  # JSON: how the sources merged
+    Column("added_at", DateTime(timezone=True)),  # first stored; kept when the episode is rebuilt
 )
 
 sources = Table(
@@ -121,6 +122,7 @@ class Episode:
     segments: int = 0
     sources: list[str] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
+    added_at: dt.datetime | None = None
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -138,8 +140,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - tr
 class Store:
     """Episodes, sources and segments in one SQL database."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, clock: Callable[[], dt.datetime] | None = None):
         self.url = url
+        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))  # when things were stored
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -240,9 +243,20 @@ class Store:
                     segments=int(counts.get(row.id, 0)),
                     sources=names.get(row.id, []),
                     stats=json.loads(row.stats),
+                    added_at=utc(row.added_at),
                 )
                 for row in conn.execute(query)
             ]
+
+    def episodes_added(self, since: dt.datetime, until: dt.datetime) -> list[tuple[str, dt.datetime]]:
+        """(episode id, when it was first stored) of the episodes added in (since, until], newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(episodes.c.id, episodes.c.added_at)
+                .where(episodes.c.added_at > since, episodes.c.added_at <= until)
+                .order_by(episodes.c.added_at.desc(), episodes.c.id)
+            )
+            return [(r.id, utc(r.added_at)) for r in rows]
 
     def iter_segments(self, batch: int = 10_000) -> Iterator[Segment]:
         """Every segment (with its row id), in episode order."""
@@ -322,7 +336,7 @@ class Store:
                     content_hash=content_hash,
                     format=format,
                     warnings=json.dumps(warnings),
-                    ingested_at=dt.datetime.now(dt.timezone.utc),
+                    ingested_at=self.clock(),
                 )
             )
             for idx, (episode_id, transcript) in enumerate(parts):
@@ -354,13 +368,16 @@ class Store:
         return touched
 
     def _rebuild(self, conn: Connection, episode_id: str, build) -> None:
+        added = conn.execute(select(episodes.c.added_at).where(episodes.c.id == episode_id)).scalar()
         conn.execute(delete(segments).where(segments.c.episode_id == episode_id))
         conn.execute(delete(episodes).where(episodes.c.id == episode_id))
         parts = self.episode_parts(episode_id, conn)
         if not parts:
             return
         record, segs = build(episode_id, parts)
-        conn.execute(insert(episodes).values(**_episode_row(record)))
+        row = _episode_row(record)
+        row["added_at"] = added or self.clock()
+        conn.execute(insert(episodes).values(**row))
         if segs:
             conn.execute(
                 insert(segments),
@@ -382,6 +399,13 @@ class Store:
 
     def _bump(self, conn: Connection) -> None:
         conn.execute(update(library).values(version=library.c.version + 1))
+
+
+def utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """A stored time as an aware UTC datetime (SQLite hands them back naive)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.timezone.utc)
 
 
 def _episode_row(r: Episode) -> dict:

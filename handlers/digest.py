@@ -1,0 +1,371 @@
+"""The daily digest's Slack side: ``/quote digest …``, what a digest holds, and its card.
+
+Storage and scheduling are the bot's (``Digests``); this module parses what users type, picks the
+quotes, and builds the message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import logging
+import re
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from rapidfuzz import process
+
+from index.query import QueryError, parse_query
+from index.search import EpisodeInfo, Hit
+from index.text import format_clock
+from index.tokens import fold
+
+from . import cards
+
+log = logging.getLogger("quotebot.digest")
+
+DEFAULT_TIME = dt.time(9, 0)
+NO_REPEAT_DAYS = 30
+NEW_LIMIT = 5  # new episodes shown; more are counted
+DIGEST_QUOTE_LIMIT = 700  # a digest quote is shorter than a /quote card's
+EVENT_TYPE = "quotebot_digest"  # the message metadata that marks a digest post
+
+USAGE = (
+    "*Daily digest*\n"
+    "• `/quote digest subscribe [HH:MM] [Area/City] [topics…] [--weekends]`: a digest in this channel, "
+    "by default at 09:00 in your time zone, on weekdays\n"
+    "   e.g. `/quote digest subscribe 08:30 Europe/Paris export controls`\n"
+    "• `/quote digest unsubscribe`: stop it\n"
+    "• `/quote digest list`: this workspace's digests\n"
+    "• `/quote digest preview`: today's digest for this channel, shown only to you"
+)
+
+
+class DigestInputError(ValueError):
+    """A bad subscribe line; the message shows the expected form."""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    team_id: str
+    channel_id: str
+    post_at: dt.time = DEFAULT_TIME
+    tz: str = "UTC"
+    topics: str = ""
+    weekends: bool = False
+    created_by: str = ""
+    created_at: dt.datetime | None = None
+
+    def describe(self) -> str:
+        """``09:00 Europe/Paris, weekdays, topics: `chips```, escaped for mrkdwn."""
+        days = "every day" if self.weekends else "weekdays"
+        about = f"topics: `{cards.escape(self.topics)}`" if self.topics else "no topics (a strong quote of the day)"
+        return f"{self.post_at:%H:%M} {self.tz}, {days}, {about}"
+
+
+@dataclass(frozen=True)
+class Request:
+    """A parsed ``subscribe`` line; None where the user left the default."""
+
+    post_at: dt.time | None = None
+    tz: str | None = None
+    topics: str = ""
+    weekends: bool = False
+
+
+@dataclass
+class Digest:
+    day: dt.date
+    topics: str
+    quote: Hit | None  # the quote of the day
+    new: list[tuple[EpisodeInfo, Hit | None]]  # new episodes, each with its best quote
+    more: int = 0  # new episodes not shown
+
+    @property
+    def keys(self) -> list[str]:
+        hits = [self.quote] + [hit for _, hit in self.new]
+        return [quote_key(h) for h in hits if h is not None]
+
+
+class DigestQuotes(Protocol):
+    """What a digest asks of the library."""
+
+    def search(self, query, limit: int = 10) -> list[Hit]: ...
+
+    def episodes(self) -> list[EpisodeInfo]: ...
+
+    def new_episodes(self, since: dt.datetime, until: dt.datetime) -> list[EpisodeInfo]: ...
+
+    def strongest(self, episode_id: str, limit: int = 5) -> list[Hit]: ...
+
+
+class Digests(Protocol):
+    """What ``/quote digest`` asks of the bot: subscriptions and a preview."""
+
+    def subscribe(self, sub: Subscription) -> bool: ...
+
+    def unsubscribe(self, team_id: str, channel_id: str) -> bool: ...
+
+    def subscription(self, team_id: str, channel_id: str) -> Subscription | None: ...
+
+    def subscriptions(self, team_id: str | None = None) -> list[Subscription]: ...
+
+    def preview(self, sub: Subscription) -> Digest | None:
+        """Today's digest for ``sub``, as it would be posted now (nothing is claimed or recorded)."""
+
+
+# --- parsing what users type ------------------------------------------------------------------
+
+_TOKEN = re.compile(r'\S*"[^"]*"\S*|\S+')
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+_CLOCKISH = re.compile(r"^\d{1,2}([:.h]\d{0,2})?\s*(am|pm|a\.m\.|p\.m\.)?$", re.I)
+_ZONEISH = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)+$|^(UTC|GMT|Z|Etc/UTC)$")
+
+
+def parse_time(text: str) -> dt.time:
+    match = _CLOCK.match(text)
+    if match:
+        hour, minute = int(match[1]), int(match[2])
+        if hour < 24 and minute < 60:
+            return dt.time(hour, minute)
+    raise DigestInputError(f"Bad time `{cards.escape(text)}`: use 24-hour HH:MM, like `09:00` or `17:30`.")
+
+
+def parse_zone(text: str) -> str:
+    """An IANA time zone name, checked against the time zone database."""
+    name = "UTC" if text.upper() in ("UTC", "GMT", "Z") else text
+    if name in _zones():
+        return name
+    guess = process.extractOne(name, _zones(), score_cutoff=80)
+    hint = f" Did you mean `{guess[0]}`?" if guess else ""
+    raise DigestInputError(
+        f"Unknown time zone `{cards.escape(text)}`: use an IANA name like `Europe/Paris`, "
+        f"`America/New_York` or `UTC`.{hint}"
+    )
+
+
+def _zones() -> set[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = zoneinfo.available_timezones() | {"UTC"}
+    return _ZONES
+
+
+_ZONES: set[str] | None = None
+
+
+def parse_subscribe(text: str) -> Request:
+    """``[HH:MM] [Area/City] [topics…] [--weekends]``, in any order; topics are a /quote query."""
+    post_at = tz = None
+    weekends = False
+    topics = []
+    for token in _TOKEN.findall(text):
+        if token.lower() == "--weekends":
+            weekends = True
+        elif token.startswith("--"):
+            raise DigestInputError(f"Unknown option `{cards.escape(token)}`: the only option is `--weekends`.")
+        elif post_at is None and _CLOCKISH.match(token):
+            post_at = parse_time(token)
+        elif tz is None and '"' not in token and ":" not in token and _ZONEISH.match(token):
+            tz = parse_zone(token)
+        else:
+            topics.append(token)
+    query = " ".join(topics)
+    if query:
+        try:
+            parse_query(query)
+        except QueryError as exc:
+            raise DigestInputError(f"Bad topics: {cards.escape(str(exc))}") from None
+    return Request(post_at=post_at, tz=tz, topics=query, weekends=weekends)
+
+
+# --- what a digest holds ----------------------------------------------------------------------
+
+def quote_key(hit: Hit) -> str:
+    """A quote's identity across index rebuilds: its episode and its folded words."""
+    digest = hashlib.sha1(" ".join(fold(hit.text).split()).encode()).hexdigest()[:20]
+    return f"{hit.episode_id[:90]}:{digest}"
+
+
+def compose(quotes: DigestQuotes, topics: str, day: dt.date, since: dt.datetime, now: dt.datetime,
+            seen: set[str]) -> Digest | None:
+    """The digest for ``day``, or None when there is nothing to post.
+
+    Quote of the day: the best match for ``topics`` (or, without topics, the strongest quote of
+    an episode picked by the date), never one in ``seen``. New this week: the episodes stored
+    after ``since`` (and by ``now``), each with its best quote for the topics, else its strongest.
+    """
+    query = parse_query(topics) if topics else None
+    used = set(seen)
+    quote = _first_unused(_topic_hits(quotes, query) if query else _library_hits(quotes, day), used)
+    if quote is not None:
+        used.add(quote_key(quote))
+    fresh = quotes.new_episodes(since, now)
+    new = []
+    for episode in fresh[:NEW_LIMIT]:
+        hit = _first_unused(_episode_hits(quotes, query, episode.id), used)
+        if hit is not None:
+            used.add(quote_key(hit))
+        new.append((episode, hit))
+    if quote is None and not new:
+        return None
+    return Digest(day=day, topics=topics, quote=quote, new=new, more=max(0, len(fresh) - NEW_LIMIT))
+
+
+def _first_unused(hits, used: set[str]) -> Hit | None:
+    return next((h for h in hits if quote_key(h) not in used), None)
+
+
+def _topic_hits(quotes: DigestQuotes, query) -> list[Hit]:
+    return quotes.search(query, limit=50)
+
+
+def _library_hits(quotes: DigestQuotes, day: dt.date):
+    """Strong quotes, starting from a different episode each day."""
+    episodes = quotes.episodes()
+    if not episodes:
+        return
+    start = day.toordinal() % len(episodes)
+    for episode in episodes[start:] + episodes[:start]:
+        yield from quotes.strongest(episode.id, limit=NO_REPEAT_DAYS + 5)
+
+
+def _episode_hits(quotes: DigestQuotes, query, episode_id: str):
+    if query is not None:
+        try:
+            narrowed = dataclasses.replace(query, episode=episode_id)
+            yield from (h for h in quotes.search(narrowed, limit=10) if h.episode_id == episode_id)
+        except QueryError:
+            pass
+    yield from quotes.strongest(episode_id, limit=10)
+
+
+# --- the card ---------------------------------------------------------------------------------
+
+def digest_message(d: Digest) -> dict:
+    """The digest as a message: header, quote of the day, new episodes; escaped, inside Slack's limits."""
+    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": f"Quotebot digest · {_date(d.day)}"}}]
+    if d.topics:
+        blocks.append(_context(f"Topics: `{cards.escape(cards.cut(d.topics, 200))}`"))
+    if d.quote is not None:
+        blocks.append(_heading("Quote of the day"))
+        blocks.extend(_quote(d.quote))
+    if d.new:
+        blocks.append({"type": "divider"})
+        blocks.append(_heading("New this week"))
+        for episode, hit in d.new:
+            blocks.append(_episode_line(episode))
+            if hit is not None:
+                blocks.extend(_quote(hit, with_episode=False))
+        if d.more:
+            blocks.append(_context(f"…and {d.more} more new episodes. `/quote episode:NAME` searches one."))
+    blocks.append(_context("This channel gets a digest each morning. `/quote digest unsubscribe` stops it."))
+    return {"text": _fallback(d), "blocks": blocks}
+
+
+def _date(day: dt.date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def _heading(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*"}}
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": cards.cut(text, 2000)}]}
+
+
+def _quote(hit: Hit, *, with_episode: bool = True) -> list[dict]:
+    # block ids must be unique in a message, and a digest holds several cards
+    blocks = [{k: v for k, v in b.items() if k != "block_id"}
+              for b in cards.quote_blocks(hit, limit=DIGEST_QUOTE_LIMIT)]
+    links = []
+    link = cards.safe_url(hit.url)
+    if link and hit.start_s is not None:
+        links.append(cards.button(f"Open at {format_clock(hit.start_s)}", cards.OPEN, url=link))
+    episode_link = cards.safe_url(hit.episode_url)
+    if with_episode and episode_link:
+        links.append(cards.button("Episode", cards.EPISODE, url=episode_link))
+    if links:
+        blocks.append({"type": "actions", "elements": links})
+    return blocks
+
+
+def _episode_line(episode: EpisodeInfo) -> dict:
+    title = cards.escape(cards.cut(episode.title or episode.id, 200))
+    link = cards.safe_url(episode.url)
+    name = f"<{link}|{title}>" if link else title
+    podcast = f" · {cards.escape(cards.cut(episode.podcast, 150))}" if episode.podcast else ""
+    return {"type": "section", "text": {"type": "mrkdwn", "text": f"*{name}*{podcast}", "verbatim": True}}
+
+
+def _fallback(d: Digest) -> str:
+    parts = [f"Quotebot digest for {_date(d.day)}"]
+    if d.quote is not None:
+        who = d.quote.speaker or "Unknown speaker"
+        parts.append(f"“{cards.cut(d.quote.text, 300)}” — {who}")
+    if d.new:
+        parts.append(f"{len(d.new) + d.more} new episode{'s' if len(d.new) + d.more > 1 else ''}")
+    return cards.escape(": ".join(parts[:2]) + (" · " + parts[2] if len(parts) > 2 else ""))
+
+
+# --- the /quote digest subcommands ------------------------------------------------------------
+
+def handle(digests: Digests, text: str, body: dict, respond: Callable, user_tz: Callable[[str], str | None]) -> None:
+    """Answer ``/quote digest <text>`` ephemerally."""
+    verb, _, rest = text.strip().partition(" ")
+    verb = verb.lower()
+    team, channel, user = body.get("team_id", ""), body.get("channel_id", ""), body.get("user_id", "")
+
+    def say(message: str) -> None:
+        respond(response_type="ephemeral", **cards.message(message))
+
+    if verb == "subscribe":
+        try:
+            request = parse_subscribe(rest)
+        except DigestInputError as exc:
+            say(f"{exc}\n\n{USAGE}")
+            return
+        sub = Subscription(
+            team_id=team, channel_id=channel, post_at=request.post_at or DEFAULT_TIME,
+            tz=request.tz or _known_zone(user_tz(user)) or "UTC", topics=request.topics,
+            weekends=request.weekends, created_by=user,
+        )
+        new = digests.subscribe(sub)
+        what = "Subscribed" if new else "Updated the subscription of"
+        say(f"{what} <#{_id(channel)}>: a digest at {sub.describe()}.\n"
+            "`/quote digest preview` shows today's; `/quote digest unsubscribe` stops it.")
+    elif verb == "unsubscribe":
+        if digests.unsubscribe(team, channel):
+            say(f"Unsubscribed <#{_id(channel)}>: no more digests here.")
+        else:
+            say("This channel has no digest. `/quote digest subscribe` starts one.")
+    elif verb == "list":
+        subs = digests.subscriptions(team)
+        if not subs:
+            say("No channel in this workspace has a digest. `/quote digest subscribe` starts one here.")
+            return
+        lines = [f"• <#{_id(s.channel_id)}>{' (here)' if s.channel_id == channel else ''}: {s.describe()}"
+                 for s in subs]
+        say(cards.cut("*Digests in this workspace*\n" + "\n".join(lines), cards.SECTION_LIMIT))
+    elif verb == "preview":
+        sub = digests.subscription(team, channel) or Subscription(team, channel, tz=_known_zone(user_tz(user)) or "UTC")
+        digest = digests.preview(sub)
+        if digest is None:
+            say("Nothing to post today: no new episodes and no quote this channel has not had in "
+                f"{NO_REPEAT_DAYS} days{' for its topics' if sub.topics else ''}. An empty digest is not posted.")
+            return
+        respond(response_type="ephemeral", **digest_message(digest))
+    else:
+        say(USAGE if verb in ("", "help") else f"Unknown digest command `{cards.escape(verb)}`.\n\n{USAGE}")
+
+
+def _known_zone(name: str | None) -> str | None:
+    return name if name and name in _zones() else None
+
+
+def _id(slack_id: str) -> str:
+    return "".join(ch for ch in slack_id if ch.isalnum())
