@@ -87,6 +87,10 @@ class Console:
         for block in body.get("blocks") or [{"type": "section", "text": {"text": body.get("text", "")}}]:
             if block["type"] == "section":
                 lines.append(plain(block["text"]["text"], self.bold))
+            elif block["type"] == "header":
+                lines.append(block["text"]["text"].upper())
+            elif block["type"] == "divider":
+                lines.append("")
             elif block["type"] == "context":
                 lines.append("   " + " ".join(plain(e.get("text", ""), self.bold) for e in block["elements"]))
             elif block["type"] == "actions":

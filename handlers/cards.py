@@ -227,7 +227,8 @@ HELP = (
     "• `/quote chips speaker:dylan`, `speaker:\"Dylan Patel\"`: by a speaker\n"
     "• `/quote chips episode:459`, `podcast:\"latent space\"`: from an episode or podcast\n"
     "• `/quote chips -china`, `after:2025-01-01`: leave words out, newer episodes only\n"
-    "Mention me in a thread (`@quotebot export controls`) to answer there."
+    "Mention me in a thread (`@quotebot export controls`) to answer there.\n"
+    "`/quote digest help`: a daily digest of quotes in this channel."
 )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 
 from index.query import QueryError, parse_query
 from index.search import EpisodeInfo, Hit
@@ -122,7 +122,6 @@ class Digests(Protocol):
 _TOKEN = re.compile(r'\S*"[^"]*"\S*|\S+')
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 _CLOCKISH = re.compile(r"^\d{1,2}([:.h]\d{0,2})?\s*(am|pm|a\.m\.|p\.m\.)?$", re.I)
-_ZONEISH = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)+$|^(UTC|GMT|Z|Etc/UTC)$")
 
 
 def parse_time(text: str) -> dt.time:
@@ -136,15 +135,29 @@ def parse_time(text: str) -> dt.time:
 
 def parse_zone(text: str) -> str:
     """An IANA time zone name, checked against the time zone database."""
-    name = "UTC" if text.upper() in ("UTC", "GMT", "Z") else text
-    if name in _zones():
-        return name
-    guess = process.extractOne(name, _zones(), score_cutoff=80)
+    if text.upper() in ("UTC", "GMT", "Z"):
+        return "UTC"
+    by_lower = {z.lower(): z for z in _zones()}
+    if text.lower() in by_lower:
+        return by_lower[text.lower()]
+    guess = process.extractOne(text, _zones(), scorer=fuzz.ratio, score_cutoff=80)
     hint = f" Did you mean `{guess[0]}`?" if guess else ""
     raise DigestInputError(
         f"Unknown time zone `{cards.escape(text)}`: use an IANA name like `Europe/Paris`, "
         f"`America/New_York` or `UTC`.{hint}"
     )
+
+
+def _zoneish(token: str) -> bool:
+    """Meant as a time zone: UTC, or Area/… with a known area, or nearly (``Eurpoe/Paris``); a topic
+    like ``AI/ML`` is not."""
+    if token.upper() in ("UTC", "GMT", "Z"):
+        return True
+    area, slash, _ = token.partition("/")
+    if not slash or '"' in token or ":" in token:
+        return False
+    areas = {z.split("/")[0].lower() for z in _zones() if "/" in z}
+    return process.extractOne(area.lower(), areas, scorer=fuzz.ratio, score_cutoff=80) is not None
 
 
 def _zones() -> set[str]:
@@ -169,7 +182,7 @@ def parse_subscribe(text: str) -> Request:
             raise DigestInputError(f"Unknown option `{cards.escape(token)}`: the only option is `--weekends`.")
         elif post_at is None and _CLOCKISH.match(token):
             post_at = parse_time(token)
-        elif tz is None and '"' not in token and ":" not in token and _ZONEISH.match(token):
+        elif tz is None and _zoneish(token):
             tz = parse_zone(token)
         else:
             topics.append(token)

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -35,6 +36,9 @@ IDF_MASS_SHARE = 0.6
 DUPLICATE_SHARE = 0.5
 MAX_CANDIDATES = 4000
 OPENING_S = 180  # an episode's first minutes: introductions and sponsors
+# words of a sponsor read or a sign-off: never a quote of the day
+_ADVERT = re.compile(r"\b(sponsor(ed|s)?|promo code|use code|check out|in the description|brought to you|"
+                     r"sign up|subscribe|we've been using|discount|[a-z]+\.(com|ai|io)/)\b", re.I)
 
 Progress = Callable[[str, int, int], None]
 
@@ -338,12 +342,14 @@ def quotability(seg: Segment, idf: Callable[[str], float]) -> float:
     A quote needs a time (so the card links the moment) and 20 to 80 words. Among those, the
     denser in rare words the better (the idf of its distinct words over the square root of its
     length), with bonuses for a named speaker, for ending on a full sentence, and for coming after
-    the episode's opening minutes.
+    the episode's opening minutes. Sponsor reads and sign-offs are left out.
     """
     words = len(seg.text.split())
     if seg.start_s is None or not 20 <= words <= 80:
         return 0.0
     opening = 0.5 if seg.start_s < OPENING_S else 1.0  # greetings and sponsors, seldom quotable
+    if _ADVERT.search(seg.text):
+        return 0.0
     substance = sum(max(idf(t), 0.0) for t in set(tokenize(seg.text)))
     named = 1.0 if seg.speaker else 0.6
     finished = 1.0 if seg.text.rstrip().endswith((".", "!", "?", "”", "\"")) else 0.8

@@ -55,6 +55,14 @@ def test_console_goes_through_the_app_and_its_buttons(library):
     assert "speaker:" in out  # the help
 
 
+def test_console_previews_the_digest(library):
+    data, _ = library
+    run = quotebot(data, stdin="/quote digest preview\n/quote digest subscribe 7:00 Europe/Pariss\n\n")
+    assert run.returncode == 0, run.stderr
+    assert "QUOTEBOT DIGEST · " in run.stdout and "QUOTE OF THE DAY" in run.stdout
+    assert "Did you mean `Europe/Paris`?" in run.stdout
+
+
 def test_second_run_does_not_ingest_again(library):
     data, _ = library
     run = quotebot(data, stdin="")

@@ -70,11 +70,13 @@ def send(url: str, body: str, *, json_body: bool = False, timestamp: int | None 
     return httpx.post(url + "/slack/events", content=body, headers=headers, timeout=10)
 
 
-def command(url: str, slack: LocalSlack, text: str) -> dict:
+def command(url: str, slack: LocalSlack, text: str, *, channel: str = "C123", user: str = "U123",
+            secret: str = SECRET) -> dict:
     """Run /quote and return what arrived at its response_url."""
     reply = slack.response_url()
     started = time.monotonic()
-    response = send(url, slash_command_body(text, response_url=reply))
+    response = send(url, slash_command_body(text, response_url=reply, channel_id=channel, user_id=user),
+                    secret=secret)
     assert response.status_code == 200 and time.monotonic() - started < 3  # acked at once
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -311,6 +313,7 @@ def test_manifest_declares_what_the_app_handles():
     assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "link_shared"}
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    # what the handlers call: chat.postMessage, chat.unfurl, conversations.replies; and what they receive
+    # what the handlers call: chat.postMessage, chat.unfurl, conversations.replies/history/join, users.info
+    # (a subscriber's time zone); and what they receive
     assert scopes == {"commands", "chat:write", "app_mentions:read", "channels:history", "groups:history",
-                      "links:read", "links:write"}
+                      "links:read", "links:write", "users:read", "channels:join"}
