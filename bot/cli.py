@@ -55,7 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("ingest", help="ingest transcripts from files, folders, URLs or RSS feeds")
-    p.add_argument("targets", nargs="+", metavar="PATH_OR_URL")
+    p.add_argument("targets", nargs="*", metavar="PATH_OR_URL")
+    p.add_argument("--samples", action="store_true", help="also ingest the bundled sample transcripts")
     p.add_argument("--format", choices=list(formats.BY_NAME), help="skip detection and read as this format")
 
     p = sub.add_parser("episodes", help="list the episodes in the library")
@@ -140,9 +141,13 @@ def _report(results: list[IngestResult]) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    targets = list(args.targets) + ([str(sample_dir())] if args.samples else [])
+    if not targets:
+        print("quotebot ingest: name a file, folder, URL or feed, or use --samples", file=sys.stderr)
+        return 2
     store = _store(settings)
     results = ingest(
-        args.targets, store, format=args.format, max_bytes=settings.max_bytes,
+        targets, store, format=args.format, max_bytes=settings.max_bytes,
         timeout_s=settings.fetch_timeout_s, progress=_progress,
     )
     code = _report(results)
