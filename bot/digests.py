@@ -33,6 +33,8 @@ from sqlalchemy.exc import IntegrityError
 from handlers.digest import Subscription
 from index.store import utc
 
+from . import migrations
+
 metadata = MetaData()
 
 subscriptions = Table(
@@ -93,7 +95,7 @@ class Claim:
 class DigestStore:
     def __init__(self, engine: Engine):
         self.engine = engine
-        metadata.create_all(engine)
+        migrations.upgrade(engine)
 
     # --- subscriptions -----------------------------------------------------------
 

@@ -6,6 +6,8 @@ import datetime as dt
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, insert
 from sqlalchemy.engine import Engine
+
+from . import migrations
 from sqlalchemy.exc import IntegrityError
 
 metadata = MetaData()
@@ -23,7 +25,7 @@ KEEP = dt.timedelta(days=1)  # Slack retries within minutes; a day is plenty
 class EventLog:
     def __init__(self, engine: Engine):
         self.engine = engine
-        metadata.create_all(engine)
+        migrations.upgrade(engine)
 
     def first_time(self, event_id: str) -> bool:
         """Mark ``event_id`` as handled; False when it was marked already (by any process)."""

@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from . import migrations
 from .model import Segment, Transcript
 
 metadata = MetaData()
@@ -146,7 +147,7 @@ class Store:
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        migrations.upgrade(self.engine)
         with self.engine.begin() as conn:
             if conn.execute(select(library.c.version)).first() is None:
                 conn.execute(insert(library).values(id=1, version=0))

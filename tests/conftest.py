@@ -47,6 +47,12 @@ def store(request, tmp_path) -> Store:
     s.close()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """An empty database on SQLite and on a real PostgreSQL (for tests that open it their own way)."""
+    return _database_url(request.param, tmp_path)
+
+
 class FileServer:
     """A real HTTP server on 127.0.0.1 serving canned responses by path."""
 

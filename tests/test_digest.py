@@ -29,7 +29,7 @@ from index.ingest import ingest
 from index.search import EpisodeInfo, Hit, Library
 from index.store import Store
 
-from .conftest import SAMPLES, _database_url, seed
+from .conftest import SAMPLES, seed
 from .test_slack import command as slack_command
 
 SECRET = "digest-signing-secret"
@@ -59,12 +59,6 @@ def library(tmp_path_factory):
 def slack():
     with LocalSlack() as server:
         yield server
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
-    """The digest state on SQLite and on a real PostgreSQL."""
-    return _database_url(request.param, tmp_path)
 
 
 def digester(url: str, library, slack: LocalSlack, clock: Clock, owner: str | None = None) -> Digester:
