@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 
 from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -16,9 +18,12 @@ import handlers
 from .settings import Settings
 
 
-def web_client(settings: Settings, token: str | None = None) -> WebClient:
-    """A Web API client that waits out rate limits (429 + Retry-After) and retries dropped connections."""
-    token = token or (settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None)
+def web_client(settings: Settings, token: str | None = None, *, anonymous: bool = False) -> WebClient:
+    """A Web API client that waits out rate limits (429 + Retry-After) and retries dropped connections.
+
+    Its token: ``token``, else SLACK_BOT_TOKEN unless ``anonymous`` (OAuth: each workspace's own)."""
+    if token is None and not anonymous and settings.slack_bot_token is not None:
+        token = settings.slack_bot_token.get_secret_value()
     kwargs = {"base_url": settings.api_url} if settings.api_url else {}
     client = WebClient(token=token, **kwargs)
     client.retry_handlers = [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=5)]
@@ -26,15 +31,20 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
 
 
 def build_app(settings: Settings, quotes: handlers.Quotes, first_time, *, client: WebClient | None = None,
-              digests: handlers.Digests | None = None) -> App:
-    """The Bolt app. The signing secret is required: Bolt answers a forged or stale request with 401."""
+              digests: handlers.Digests | None = None, oauth_settings: OAuthSettings | None = None,
+              executor: Executor | None = None) -> App:
+    """The Bolt app. The signing secret is required: Bolt answers a forged or stale request with 401.
+
+    With ``oauth_settings`` it serves every workspace that installed it (``/slack/install``)."""
     if settings.slack_signing_secret is None:
         raise ValueError("SLACK_SIGNING_SECRET is not set; copy it from your Slack app's Basic Information page")
     app = App(
-        client=client or web_client(settings),
+        client=client or web_client(settings, anonymous=oauth_settings is not None),
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         token_verification_enabled=False,
         logger=logging.getLogger("quotebot.bolt"),
+        oauth_settings=oauth_settings,
+        listener_executor=executor,
     )
     handlers.register(app, quotes, first_time, digests)
     return app

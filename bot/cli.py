@@ -21,6 +21,7 @@ from index.search import Hit, Library
 from index.store import Store
 from index.text import format_clock
 
+from .observe import setup_logging
 from .settings import Settings
 
 
@@ -34,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"quotebot: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
         return 2
     command = args.command or "run"
+    setup_logging(settings.log_format, settings.log_level if command in ("serve", "run") else "WARNING")
     try:
         return COMMANDS[command](args, settings)
     except (TranscriptError, QueryError) as exc:
@@ -226,7 +228,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if not store.episodes():
         print(f"First run: ingesting the bundled sample transcripts into {settings.data_dir} …", file=sys.stderr)
         _report(ingest([str(sample_dir())], store, max_bytes=settings.max_bytes, progress=_progress))
-    if settings.slack_bot_token is not None and settings.slack_signing_secret is not None:
+    if settings.slack_signing_secret is not None and (settings.slack_bot_token is not None or settings.oauth):
         return cmd_serve(argparse.Namespace(port=None, host="0.0.0.0"), settings)
     from . import console
     from .events import EventLog
@@ -239,46 +241,21 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from .app import build_app, web_client
-    from .events import EventLog
-    from .schedule import Scheduler
-    from .serve import http_server, socket_mode
+    from .runner import assemble, serve
 
-    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
-        print("quotebot: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET must be set to serve Slack; see the README's "
-              "'Install in your workspace', or run 'quotebot run' for the local console.", file=sys.stderr)
+    if settings.slack_signing_secret is None or not (settings.slack_bot_token or settings.oauth):
+        print("quotebot: set SLACK_SIGNING_SECRET and either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
+              "SLACK_CLIENT_SECRET (OAuth, many workspaces) to serve Slack; see the README's 'Install in your "
+              "workspace', or run 'quotebot run' for the local console.", file=sys.stderr)
         return 2
     store = _store(settings)
-    library = _library(settings, store)
-    client = web_client(settings)
-    digester = _digester(settings, store, library, client)
-    app = build_app(settings, library, EventLog(store.engine).first_time, client=client, digests=digester)
-    scheduler = Scheduler(digester, tick_s=settings.digest_tick_s)
-    scheduler.start()
-    try:
-        if settings.slack_app_token is not None:
-            print(f"Quotebot: Socket Mode, {library.size} segments.", file=sys.stderr)
-            socket_mode(app, settings.slack_app_token.get_secret_value())
-            return 0
-        server = http_server(app, library, args.host, args.port or settings.port)
-        print(f"Quotebot: HTTP on {args.host}:{server.server_port} (POST /slack/events, GET /healthz), "
-              f"{library.size} segments; digests every {settings.digest_tick_s:g} s.", file=sys.stderr)
-        try:
-            server.serve_forever()
-        finally:
-            server.server_close()
-        return 0
-    finally:
-        scheduler.stop()
+    return serve(settings, assemble(settings, store, _library(settings, store)), args.host, args.port or settings.port)
 
 
-def _digester(settings: Settings, store: Store, library: Library, client=None):
-    from .app import web_client
-    from .digests import DigestStore
-    from .schedule import Digester
+def _digester(settings: Settings, store: Store, library: Library):
+    from .runner import assemble
 
-    client = client or (web_client(settings) if settings.slack_bot_token else None)
-    return Digester(DigestStore(store.engine), library, lambda team_id: client)
+    return assemble(settings, store, library).digester
 
 
 def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
@@ -294,8 +271,9 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         for s in subs:
             print(f"{s.team_id} {s.channel_id}  {s.describe().replace('`', '')}")
         return 0
-    if settings.slack_bot_token is None:
-        print("quotebot: SLACK_BOT_TOKEN must be set to post a digest.", file=sys.stderr)
+    if settings.slack_bot_token is None and not settings.oauth:
+        print("quotebot: SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) must be set to post a digest.",
+              file=sys.stderr)
         return 2
     digester = _digester(settings, store, _library(settings, store))
     subs = [s for s in digester.subscriptions() if s.channel_id == args.channel and args.team in (None, s.team_id)]

@@ -21,7 +21,6 @@ import datetime as dt
 import logging
 import os
 import socket
-import threading
 import uuid
 import zoneinfo
 from collections.abc import Callable
@@ -32,7 +31,9 @@ from slack_sdk.errors import SlackApiError
 
 from handlers.digest import EVENT_TYPE, NO_REPEAT_DAYS, Digest, DigestQuotes, Subscription, compose, digest_message
 
+from .background import Every
 from .digests import DONE, EMPTY, FAILED, DigestStore
+from .observe import DIGEST_POSTS
 
 log = logging.getLogger("quotebot.digest")
 
@@ -199,9 +200,7 @@ class Scheduler:
 
     def __init__(self, digester: Digester, *, tick_s: float = 30.0):
         self.digester = digester
-        self.tick_s = tick_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._loop = Every(tick_s, self.tick, "digest-scheduler")
 
     def tick(self) -> list[Outcome]:
         """Send every digest due now; what happened to each."""
@@ -214,26 +213,17 @@ class Scheduler:
                 log.error("subscription of %s has an unknown time zone %r; subscribe again", sub.channel_id, sub.tz)
                 continue
             if day is not None:
-                outcomes.append(self.digester.send(sub, day))
+                outcome = self.digester.send(sub, day)
+                DIGEST_POSTS.labels(outcome.status).inc()
+                outcomes.append(outcome)
         return outcomes
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="digest-scheduler", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:  # noqa: BLE001 - the loop must outlive one bad tick (a database blip)
-                log.exception("digest tick failed; trying again in %s s", self.tick_s)
-            self._stop.wait(self.tick_s)
+        self._loop.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop ticking, let a send in progress finish, and release any claim still held."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._loop.stop(timeout)
         released = self.digester.release()
         if released:
             log.info("released %d digest claims at shutdown", released)

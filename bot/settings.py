@@ -8,6 +8,7 @@ Slack's own names (``SLACK_BOT_TOKEN``, ``SLACK_APP_TOKEN``,
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,6 +27,11 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET")
     )
 
+    # OAuth, to serve many workspaces (instead of SLACK_BOT_TOKEN)
+    slack_client_id: str | None = Field(None, validation_alias=AliasChoices("SLACK_CLIENT_ID"))
+    slack_client_secret: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_CLIENT_SECRET"))
+    slack_oauth_url: str | None = Field(None, validation_alias=AliasChoices("SLACK_OAUTH_URL"))  # authorize page
+
     slack_api_url: str | None = Field(None, validation_alias=AliasChoices("SLACK_API_URL"))
     port: int = Field(3000, validation_alias=AliasChoices("PORT", "QUOTEBOT_PORT"), ge=1, le=65535)
 
@@ -34,6 +40,14 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(50.0, gt=0)
     fetch_timeout_s: float = Field(20.0, gt=0)
     digest_tick_s: float = Field(30.0, gt=0, le=3600)  # how often serve looks for due digests
+    reload_s: float = Field(15.0, gt=0, le=3600)  # how often serve checks the library version
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @property
+    def oauth(self) -> bool:
+        """Many workspaces, installed by OAuth (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET set)."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
 
     @property
     def db_url(self) -> str:

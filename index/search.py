@@ -149,6 +149,8 @@ class Library:
         segment_ids, doc_episode, doc_speaker, docs = [], [], [], []
         total = sum(e.segments for e in episodes)
         for seg in self.store.iter_segments():
+            if seg.episode_id not in episode_index:
+                continue  # stored by an ingest that landed after ``version`` was read: the next refresh has it
             segment_ids.append(seg.id)
             doc_episode.append(episode_index[seg.episode_id])
             doc_speaker.append(speakers.setdefault(seg.speaker, len(speakers)) if seg.speaker else -1)

@@ -456,7 +456,7 @@ def data(tmp_path_factory):
 def test_digest_send_goes_through_the_same_claim(data, slack):
     today = dt.datetime.now(UTC).date()
     no_token = quotebot(data, "digest", "send", "--channel", "COPS")
-    assert no_token.returncode == 2 and "SLACK_BOT_TOKEN must be set" in no_token.stderr
+    assert no_token.returncode == 2 and "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) must be set" in no_token.stderr
     unknown = quotebot(data, "digest", "send", "--channel", "COPS", slack=slack)
     assert unknown.returncode == 2 and "channel COPS has no digest subscription" in unknown.stderr
     store = DigestStore(Store(f"sqlite:///{data / 'quotebot.db'}").engine)

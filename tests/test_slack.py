@@ -20,6 +20,7 @@ from bot.localslack import (
     slash_command_body,
 )
 from bot.serve import http_server
+from bot.workspaces import BOT_SCOPES
 from bot.settings import Settings
 from handlers import cards
 from index.ingest import ingest
@@ -317,3 +318,4 @@ def test_manifest_declares_what_the_app_handles():
     # (a subscriber's time zone); and what they receive
     assert scopes == {"commands", "chat:write", "app_mentions:read", "channels:history", "groups:history",
                       "links:read", "links:write", "users:read", "channels:join"}
+    assert scopes == set(BOT_SCOPES)  # what OAuth installs ask for
