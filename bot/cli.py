@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import logging
 import os
 import sys
 import textwrap
@@ -117,9 +118,13 @@ def _index_progress(step: str, done: int, total: int) -> None:
     print(f"index: {step} {done}/{total} segments", file=sys.stderr, flush=True)
 
 
-def _library(settings: Settings, store: Store | None = None) -> Library:
+def _library(settings: Settings, store: Store | None = None, progress=_index_progress) -> Library:
     """The library with an up-to-date index (rebuilt here when the store changed)."""
-    return Library.open(store or _store(settings), settings.data_dir / "index", _index_progress)
+    return Library.open(store or _store(settings), settings.data_dir / "index", progress)
+
+
+def _logged_progress(step: str, done: int, total: int) -> None:
+    logging.getLogger("quotebot.index").info("index: %s %d/%d segments", step, done, total)
 
 
 def _report(results: list[IngestResult]) -> int:
@@ -249,7 +254,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
               "workspace', or run 'quotebot run' for the local console.", file=sys.stderr)
         return 2
     store = _store(settings)
-    return serve(settings, assemble(settings, store, _library(settings, store)), args.host, args.port or settings.port)
+    library = _library(settings, store, _logged_progress)
+    return serve(settings, assemble(settings, store, library), args.host, args.port or settings.port)
 
 
 def _digester(settings: Settings, store: Store, library: Library):

@@ -5,7 +5,9 @@
 Slack-shaped answers and records every request as a :class:`Call`. Tests point a ``WebClient`` at
 ``server.base_url``; the offline console uses ``on_call`` to render what the bot would have posted.
 
-Token values are never kept: a call records only whether it carried a bot token (``authed``).
+Token values are never kept: a call records only whether it carried a bot token (``authed``) and,
+for tokens shaped ``xoxb-<TEAM>-…`` (the ones ``oauth.v2.access`` hands out here), the workspace
+they belong to (``team``).
 
 The module-level helpers build request bodies the way Slack sends them (slash commands,
 ``block_actions`` interactions, ``event_callback`` envelopes) and sign them with Slack's v0 scheme,
@@ -45,6 +47,7 @@ class Call:
     body: dict[str, Any]
     time: float  # time.monotonic() at arrival
     authed: bool = False  # carried a bot/user token (header or form field)
+    team: str | None = None  # the workspace of an OAuth-issued token (xoxb-<TEAM>-…)
     failed: bool = False  # got an injected failure from fail_next()
     status: int = 200
     response: Any = None  # the JSON (dict) or text answered
@@ -65,6 +68,8 @@ class LocalSlack:
         self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.user_tz: dict[str, str] = {}
         self.outside: set[str] = set()  # channels the bot is not in until conversations.join
+        self.oauth_codes: dict[str, str] = {}  # OAuth code -> the workspace it installs into
+        self.delay: dict[str, float] = {}  # method -> seconds to wait before answering
         self._calls: list[Call] = []
         self._failures: dict[str, _Failure] = {}
         self._hooks: set[str] = set()
@@ -168,17 +173,29 @@ class LocalSlack:
             call.status, call.response = (200, "ok") if known else (404, "no_active_hooks")
         elif not call.path.startswith("/api/"):
             call.status, call.response = 404, {"ok": False, "error": "unknown_path"}
+        elif call.method == "oauth.v2.access":
+            call.response = self._install(call.body)
         elif not call.authed:
             call.response = {"ok": False, "error": "not_authed"}
         else:
-            call.response = self._answer(call.method, call.body)
+            call.response = self._answer(call.method, call.body, call.team)
         return extra
 
-    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _install(self, body: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access: a code from ``oauth_codes`` becomes that workspace's installation."""
+        team = self.oauth_codes.get(str(body.get("code")))
+        if team is None:
+            return {"ok": False, "error": "invalid_code"}
+        return {"ok": True, "app_id": APP_ID, "access_token": f"xoxb-{team}-{uuid.uuid4().hex[:12]}",
+                "token_type": "bot", "scope": "commands,chat:write", "bot_user_id": USER_ID,
+                "team": {"id": team, "name": f"Workspace {team}"}, "enterprise": None,
+                "is_enterprise_install": False, "authed_user": {"id": "U0INSTALLER"}}
+
+    def _answer(self, method: str, body: dict[str, Any], team: str | None = None) -> dict[str, Any]:
         """The canned successful answer to a Web API method."""
         if method == "auth.test":
             return {"ok": True, "url": "https://local.slack/", "team": "Local", "user": "quotebot",
-                    "team_id": TEAM_ID, "user_id": USER_ID, "bot_id": BOT_ID}
+                    "team_id": team or TEAM_ID, "user_id": USER_ID, "bot_id": BOT_ID}
         if method == "chat.postMessage":
             if str(body.get("channel")) in self.outside:
                 return {"ok": False, "error": "not_in_channel"}
@@ -261,7 +278,11 @@ def _handler_for(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
             else:
                 method = url.path
             headers = {k.lower(): v for k, v in self.headers.items() if k.lower() not in _HIDDEN_HEADERS}
-            call = Call(method, url.path, headers, body, arrived, authed=authed)
+            token = bearer or form_token
+            team = token.split("-")[1] if authed and token.count("-") >= 2 and token.split("-")[1].startswith("T") else None
+            call = Call(method, url.path, headers, body, arrived, authed=authed, team=team)
+            if method in slack.delay:
+                time.sleep(slack.delay[method])
             extra = slack._handle(call)
             with slack._lock:
                 slack._calls.append(call)

@@ -26,6 +26,8 @@ INDEX_SEGMENTS = Gauge("quotebot_index_segments", "Segments in the loaded index"
 LIBRARY_VERSION = Gauge("quotebot_library_version", "Library version of the loaded index")
 INDEX_RELOADS = Counter("quotebot_index_reloads", "New indexes swapped in after the library changed")
 DIGEST_POSTS = Counter("quotebot_digest_sends", "Digest sends by outcome", ["outcome"])
+for _outcome in ("posted", "empty", "already", "busy", "failed"):
+    DIGEST_POSTS.labels(_outcome)  # shown at 0 before the first send
 
 _SECRET = re.compile(r"\b(xox[abposr]|xapp|xoxe(?:\.xox[bp])?)-[A-Za-z0-9-]+")
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._-]")

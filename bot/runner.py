@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import sys
 import threading
 from dataclasses import dataclass
 
@@ -69,13 +68,13 @@ def serve(settings: Settings, parts: Parts, host: str, port: int) -> int:
     workspaces = "many workspaces (OAuth: /slack/install)" if settings.oauth else "one workspace"
     try:
         if settings.slack_app_token is not None:
-            print(f"Quotebot: Socket Mode, {workspaces}, {parts.library.size} segments.", file=sys.stderr, flush=True)
+            log.info("Quotebot: Socket Mode, %s, %d segments.", workspaces, parts.library.size)
             serve_socket_mode(app, settings.slack_app_token.get_secret_value(), stop)
         else:
             server = http_server(app, parts.library, host, port)
-            print(f"Quotebot: HTTP on {host}:{server.server_port} (POST /slack/events, GET /healthz, GET /metrics), "
-                  f"{workspaces}, {parts.library.size} segments; digests every {settings.digest_tick_s:g} s, "
-                  f"library checked every {settings.reload_s:g} s.", file=sys.stderr, flush=True)
+            log.info("Quotebot: HTTP on %s:%d (POST /slack/events, GET /healthz, GET /metrics), %s, %d segments; "
+                     "digests every %g s, library checked every %g s.", host, server.server_port, workspaces,
+                     parts.library.size, settings.digest_tick_s, settings.reload_s)
             serve_http(server, stop)
     finally:
         log.info("stopping: finishing the work in flight")

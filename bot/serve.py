@@ -51,7 +51,9 @@ class Web:
             label = path if path in SLACK_PATHS or path in ("/healthz", "/metrics") else "other"
             REQUESTS.labels(label, status_seen[0]).inc()
             LATENCY.labels(label).observe(elapsed)
-            log.info("%s %s %s %.1f ms", method, label, status_seen[0], elapsed * 1000)
+            quiet = label in ("/healthz", "/metrics")  # polled by probes and scrapers
+            log.log(logging.DEBUG if quiet else logging.INFO, "%s %s %s %.1f ms", method, label, status_seen[0],
+                    elapsed * 1000)
             request_id.reset(token)
 
     def _route(self, path, method, environ, respond):
