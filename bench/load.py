@@ -100,6 +100,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from bot.localslack import LocalSlack, signed_headers, slash_command_body  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from slack import kind_of as slack_kind_of  # noqa: E402  (bench/slack.py: what an answer is)
+
 SECRET = "load-test-signing-secret"
 BOT_TOKEN = "xoxb-load-test"
 LOAD_DATABASE = "quotebot_load"
@@ -344,17 +347,7 @@ class Rec:
 
 
 def kind_of(body: dict | None) -> str:
-    if body is None:
-        return "none"
-    blocks = body.get("blocks") or []
-    if any(isinstance(b, dict) and b.get("block_id") == "quote_source" for b in blocks):
-        return "card"
-    msg = json.dumps(body)
-    if "No quote matched" in msg:
-        return "no_match"
-    if "Sorry, something went wrong" in msg:
-        return "apology"
-    return "other"
+    return "none" if body is None else slack_kind_of(body)
 
 
 class Load:

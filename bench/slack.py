@@ -337,13 +337,14 @@ def running_app(store: Store, lib: Library, root: Path):
 
 
 def kind_of(body: dict) -> str:
+    """card, no_match, apology or other: what an answer at a response_url is."""
     blocks = body.get("blocks") or []
-    if any(b.get("block_id") == "quote_source" for b in blocks):
+    if any(isinstance(b, dict) and b.get("block_id") == "quote_source" for b in blocks):
         return "card"
     msg = json.dumps(body)
     if "No quote matched" in msg:
         return "no_match"
-    if "Sorry" in msg:
+    if "Sorry, something went wrong" in msg:
         return "apology"
     return "other"
 

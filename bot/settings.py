@@ -18,7 +18,8 @@ from index.store import sqlite_url
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="QUOTEBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="QUOTEBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        env_ignore_empty=True,  # "SLACK_BOT_TOKEN=" left empty in a copied .env means unset
     )
 
     slack_bot_token: SecretStr | None = Field(None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"))
