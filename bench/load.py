@@ -501,13 +501,13 @@ def mid_run(url: str, work: Path, load: Load, at: float, version_before: int, ou
 
 def peers(url: str, work: Path, queries: list[str], passes: int = 5) -> dict:
     from index.query import parse_query
-    from index.search import Library
+    from index.search import Library, document_terms
     from index.store import Store
     from index.tokens import tokenize
 
     store = Store(url)
     try:
-        docs = [tokenize(s.text + (" " + s.translation if s.translation else "")) for s in store.iter_segments()]
+        docs = [document_terms(s) for s in store.iter_segments()]
         qtoks = [tokenize(parse_query(q).search_text) for q in queries]
         out: dict = {"segments": len(docs), "queries": len(queries), "passes": passes}
 

@@ -89,7 +89,7 @@ class _Snapshot:
 
 def document_terms(segment: Segment) -> list[str]:
     """What the index holds for a segment: its text and its translation."""
-    return tokenize(segment.text + (" " + segment.translation if segment.translation else ""))
+    return tokenize(segment.text + (" " + segment.translation if segment.translation else ""), document=True)
 
 
 class Library:

@@ -3,7 +3,8 @@
 - Unicode-aware, lowercase, accents folded ("café" → "cafe").
 - Model names and contractions stay whole: ``o3-mini``, ``gpt-4``, ``h100``,
   ``don't``. A hyphenated word also yields its parts, so "o3 mini" and
-  "o3-mini" find each other. A possessive ``'s`` is dropped.
+  "o3-mini" find each other; in a document, also its joined form, so that the
+  query "pretraining" finds "pre-training". A possessive ``'s`` is dropped.
 - Light stemming (Snowball English, through PyStemmer) of plain words, so that
   "exporting" finds "export" and "H100s" finds "H100".
 - Chinese, Japanese and Korean runs become character bigrams, so that a
@@ -37,7 +38,7 @@ def fold(text: str) -> str:
 
 
 @lru_cache(maxsize=1 << 18)
-def _terms(token: str) -> tuple[str, ...]:
+def _terms(token: str, joined: bool = False) -> tuple[str, ...]:
     if any(is_cjk(ch) for ch in token):
         return tuple(_cjk_terms(token))
     if token.endswith("'s"):
@@ -48,7 +49,9 @@ def _terms(token: str) -> tuple[str, ...]:
         return (_STEMMER.stemWord(token),)
     if "-" in token:
         parts = [p for p in token.split("-") if p]
-        return (token, *(t for p in parts for t in _terms(p)))
+        whole = "".join(parts)  # a document's pre-training is also found as pretraining
+        extra = _terms(whole) if joined and _PLAIN.fullmatch(whole) else ()
+        return tuple(dict.fromkeys((token, *(t for p in parts for t in _terms(p)), *extra)))
     return (token,)
 
 
@@ -64,9 +67,10 @@ def _cjk_terms(token: str) -> list[str]:
     return out
 
 
-def tokenize(text: str) -> list[str]:
-    """The search terms of ``text``, in order."""
-    return [term for token in _TOKEN.findall(fold(text)) for term in _terms(token)]
+def tokenize(text: str, *, document: bool = False) -> list[str]:
+    """The search terms of ``text``, in order. A ``document`` also gives its hyphenated words
+    joined up (not a query: a joined form no document holds would make the query look hopeless)."""
+    return [term for token in _TOKEN.findall(fold(text)) for term in _terms(token, document)]
 
 
 def term_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
@@ -81,7 +85,7 @@ def term_spans(text: str, terms: set[str]) -> list[tuple[int, int]]:
                 if word[i:i + 2] in terms:
                     spans.append((m.start() + i, m.start() + i + 2))
             continue
-        if terms.intersection(_terms(folded)):
+        if terms.intersection(_terms(folded, True)):
             spans.append((m.start(), m.end()))
     return _merge_spans(spans)
 
