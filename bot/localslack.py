@@ -70,6 +70,7 @@ class LocalSlack:
         self.outside: set[str] = set()  # channels the bot is not in until conversations.join
         self.oauth_codes: dict[str, str] = {}  # OAuth code -> the workspace it installs into
         self.delay: dict[str, float] = {}  # method -> seconds to wait before answering
+        self.socket_url: str | None = None  # what apps.connections.open hands out (a Socket Mode server)
         self._calls: list[Call] = []
         self._failures: dict[str, _Failure] = {}
         self._hooks: set[str] = set()
@@ -226,6 +227,10 @@ class LocalSlack:
             return {"ok": True, "user": {"id": user, "team_id": TEAM_ID, "name": user.lower(),
                                          "real_name": user, "is_bot": False,
                                          "tz": self.user_tz.get(user, "UTC")}}
+        if method == "apps.connections.open":
+            if self.socket_url is None:
+                return {"ok": False, "error": "no_socket_server"}
+            return {"ok": True, "url": self.socket_url}
         if method == "team.info":
             return {"ok": True, "team": {"id": TEAM_ID, "name": "Local", "domain": "local"}}
         return {"ok": True}
@@ -270,7 +275,8 @@ def _handler_for(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
                 body = {**dict(parse_qsl(url.query, keep_blank_values=True)), **body}
             bearer = self.headers.get("Authorization", "").removeprefix("Bearer ").strip()
             form_token = str(body.pop("token", ""))
-            authed = bearer.startswith(("xoxb-", "xoxp-")) or form_token.startswith(("xoxb-", "xoxp-"))
+            kinds = ("xoxb-", "xoxp-", "xapp-") if url.path == "/api/apps.connections.open" else ("xoxb-", "xoxp-")
+            authed = bearer.startswith(kinds) or form_token.startswith(kinds)
             if url.path.startswith("/api/"):
                 method = url.path[len("/api/"):]
             elif url.path.startswith("/respond/"):

@@ -19,11 +19,11 @@ import uuid
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import build_app
 from bot.events import EventLog
 from bot.localslack import APP_ID, TEAM_ID, LocalSlack, event_body, slash_command_body
+from bot.serve import serve_socket_mode
 from bot.settings import Settings
 from index.ingest import ingest
 from index.search import Library
@@ -194,19 +194,24 @@ def socket_bot(tmp_path):
 
     app = build_app(settings, library, first_time)
     server = FakeSocketModeServer()
-    # What bot.serve.socket_mode builds; the URL apps.connections.open would give is set directly,
-    # as bolt's own Socket Mode tests do (LocalSlack does not hand out WebSocket URLs).
-    handler = SocketModeHandler(app, "xapp-1-A0LOCAL-1-test")
-    handler.client.wss_uri = server.url
+    slack.socket_url = server.url  # what apps.connections.open answers
+    stop = threading.Event()
+    # bot.serve's Socket Mode path as `quotebot serve` runs it: connect (apps.connections.open with
+    # the app-level token, then the WebSocket), serve until stopped, close
+    serving = threading.Thread(target=serve_socket_mode, args=(app, "xapp-1-A0LOCAL-1-test", stop), daemon=True)
+    serving.start()
     try:
-        handler.connect()
         wait_until(lambda: server.hellos, 5, "the client to connect")
         yield server, slack, decisions
     finally:
-        handler.close()
+        stop.set()
+        serving.join(10)
+        assert not serving.is_alive(), "Socket Mode did not stop"
         server.close()
         slack.close()
         store.engine.dispose()
+    [opened] = slack.calls("apps.connections.open")
+    assert opened.authed and opened.status == 200
 
 
 def envelope(kind: str, payload: dict, *, retry_attempt: int = 0, retry_reason: str = "",
