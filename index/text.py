@@ -158,6 +158,19 @@ def rolling_overlap(previous: list[str], current: list[str], *, max_k: int = 40,
     return 0
 
 
+def is_rolling(texts: list[str], sample: int = 200) -> bool:
+    """Rolling auto-captions: most consecutive captions start with the tail of the one before
+    (looked at on up to ``sample`` pairs spread over the file)."""
+    step = max(1, (len(texts) - 1) // sample)
+    pairs = overlapping = 0
+    for i in range(1, len(texts), step):
+        a, b = texts[i - 1].split(), texts[i].split()
+        if a and b:
+            pairs += 1
+            overlapping += rolling_overlap(a, b) > 0
+    return pairs >= 2 and overlapping >= 0.5 * pairs
+
+
 def is_cjk(ch: str) -> bool:
     o = ord(ch)
     return (

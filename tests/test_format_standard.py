@@ -281,6 +281,25 @@ def test_srt_prefix_rules_are_conservative():
     assert all(c.speaker is None for c in cues)
 
 
+def test_srt_rolling_captions_keep_each_word_once():
+    lines = [("", "the first line of words"), ("the first line of words", "then a second line"),
+             ("then a second line", "and a third one here"), ("and a third one here", "finally the end"),
+             ("and a third one here", "finally the end")]
+    text = "".join(f"{i + 1}\n00:00:0{i},000 --> 00:00:0{i + 1},500\n{a}\n{b}\n\n".replace("\n\n\n", "\n\n")
+                   for i, (a, b) in enumerate(lines))
+    _, cues = cues_of(srt_format, text)
+    assert " ".join(c.text for c in cues) == (
+        "the first line of words then a second line and a third one here finally the end"
+    )
+    assert [c.start_s for c in cues] == [0.0, 1.0, 2.0, 3.0] and cues[-1].end_s == 5.5  # the repeat widens it
+    # an ordinary file whose captions happen to repeat now and then is left alone
+    plain_text = "".join(f"{i + 1}\n00:00:0{i},000 --> 00:00:0{i + 1},000\n{t}\n\n"
+                         for i, t in enumerate(["Yes we did.", "Yes we did.", "Then we left for home.",
+                                                "Nobody followed us there.", "It was quiet."]))
+    _, cues = cues_of(srt_format, plain_text)
+    assert [c.text for c in cues][:2] == ["Yes we did.", "Yes we did."]
+
+
 def test_srt_dot_separator_and_fractional_times():
     text = "1\n00:00:01.5 --> 00:00:02.250\nDot separated.\n\n2\n01:02:03,004 --> 01:02:04,000\nLater.\n"
     _, cues = cues_of(srt_format, text)

@@ -15,6 +15,9 @@ twice in the file: "Note: ..." once in prose is text. Blocks are read by the
 ``srt`` library; timing lines are checked here, because ``srt`` accepts
 ``00:00:61,000`` and silently folds a cue with a broken timing into the
 previous cue's text.
+
+Auto-generated SRT often rolls: each caption repeats the line before it. When
+most captions do, only the words each one adds are kept.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import srt
 
 from ..errors import TranscriptError
 from ..model import Cue, Transcript, speakers_in
-from ..text import clean_text, repair_mojibake, split_turns, squash
+from ..text import clean_text, is_rolling, repair_mojibake, rolling_overlap, split_turns, squash
 
 NAME = "srt"
 
@@ -219,5 +222,24 @@ def parse(text: str) -> list[Transcript]:
                     turn=turn_mark or changed or (named_turn and name is None), line=number,
                 ))
                 named_turn = False
+    if is_rolling([c.text for c in cues]):
+        cues = _unrolled(cues)
     speakers = speakers_in(cues)
     return [Transcript(format=NAME, cues=cues, speakers=speakers)]
+
+
+def _unrolled(cues: list[Cue]) -> list[Cue]:
+    """Each rolling caption cut to the words it adds; one that adds none widens the one before."""
+    out: list[Cue] = []
+    tail: list[str] = []
+    for cue in cues:
+        words = cue.text.split()
+        new = words[rolling_overlap(tail, words):]
+        if not new:
+            if out and cue.end_s is not None:
+                out[-1].end_s = max(out[-1].end_s or cue.end_s, cue.end_s)
+            continue
+        tail = (tail + new)[-40:]
+        cue.text = " ".join(new)
+        out.append(cue)
+    return out

@@ -29,7 +29,7 @@ from webvtt.errors import MalformedCaptionError, MalformedFileError
 
 from ..errors import TranscriptError
 from ..model import Cue, Transcript, speakers_in
-from ..text import clean_text, repair_mojibake, rolling_overlap, split_turns, squash
+from ..text import clean_text, is_rolling, repair_mojibake, rolling_overlap, split_turns, squash
 
 NAME = "vtt"
 
@@ -142,18 +142,7 @@ def parse(text: str) -> list[Transcript]:
 
 def _is_rolling(raws: list[str]) -> bool:
     """YouTube-style rolling captions: inline word timings, or most cues repeat the previous tail."""
-    if any(_INLINE.search(r) for r in raws):
-        return True
-    # Look at up to _SAMPLE consecutive pairs spread over the file.
-    step = max(1, (len(raws) - 1) // _SAMPLE)
-    pairs = 0
-    overlapping = 0
-    for i in range(1, len(raws), step):
-        a, b = _clean(raws[i - 1]).split(), _clean(raws[i]).split()
-        if a and b:
-            pairs += 1
-            overlapping += rolling_overlap(a, b) > 0
-    return pairs >= 2 and overlapping >= 0.5 * pairs
+    return any(_INLINE.search(r) for r in raws) or is_rolling([_clean(r) for r in raws], _SAMPLE)
 
 
 def _plain_cues(captions: list, numbers: list[int | None]) -> list[Cue]:
