@@ -350,7 +350,8 @@ def handle(digests: Digests, text: str, body: dict, respond: Callable, user_tz: 
         new = digests.subscribe(sub)
         what = "Subscribed" if new else "Updated the subscription of"
         say(f"{what} <#{_id(channel)}>: a digest at {sub.describe()}.\n"
-            "`/quote digest preview` shows today's; `/quote digest unsubscribe` stops it.")
+            "`/quote digest preview` shows today's; `/quote digest unsubscribe` stops it. "
+            "In a private channel, invite me first: `/invite @quotebot`.")
     elif verb == "unsubscribe":
         if digests.unsubscribe(team, channel):
             say(f"Unsubscribed <#{_id(channel)}>: no more digests here.")

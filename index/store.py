@@ -144,7 +144,9 @@ class Store:
     def __init__(self, url: str, clock: Callable[[], dt.datetime] | None = None):
         self.url = url
         self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))  # when things were stored
-        self.engine: Engine = create_engine(url, future=True)
+        # UTF-8 on the wire whatever the server's default (a SQL_ASCII database hands back bytes)
+        connect = {"client_encoding": "utf8"} if url.startswith("postgresql") else {}
+        self.engine: Engine = create_engine(url, future=True, connect_args=connect)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         migrations.upgrade(self.engine)
