@@ -520,6 +520,14 @@ class BM25Index:
         docs, _ = self._all_postings(t)
         return np.sort(self.int2ext[docs].astype(_I64))
 
+    def term_freqs(self, token: str, doc_ids: np.ndarray) -> np.ndarray:
+        """How often the token occurs in each of the given documents (0 where absent)."""
+        doc_ids = np.asarray(doc_ids, _I64)
+        t = self._tid(token)
+        if t < 0 or len(doc_ids) == 0:
+            return np.zeros(len(doc_ids), _I64)
+        return self._tf(t, self.ext2int[doc_ids])
+
     # ------------------------------------------------------------------ exact scores
     def _exact(self, order: list[int], docs: np.ndarray) -> np.ndarray:
         """Exact scores of internal docs for the query's known term ids, in query order."""

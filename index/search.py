@@ -255,24 +255,31 @@ class Library:
         return mask
 
     def _vet(self, snap, query, terms, need, docs, scores, vetting: "_Vetting") -> None:
-        """Keep the candidates that pass: phrases, exclusions, the honesty rule, no duplicates."""
-        rows = self.store.segments_by_id([int(snap.segment_ids[d]) for d in docs])
-        wanted = set(terms)
+        """Keep the candidates that pass: the honesty rule, phrases, exclusions, no duplicates.
+
+        Which query terms a candidate holds is read off the index (term frequencies), so only the
+        candidates that pass the honesty rule are fetched from the store.
+        """
+        wanted = sorted(set(terms))
+        holds = [snap.engine.term_freqs(t, docs) > 0 for t in wanted]
+        passing = []
+        for i, (doc, score) in enumerate(zip(docs, scores)):
+            present = {t for t, held in zip(wanted, holds) if held[i]}
+            if score > 0 and need(present):
+                passing.append((doc, score, present))
+        rows = self.store.segments_by_id([int(snap.segment_ids[doc]) for doc, _, _ in passing])
         phrases = [_phrase_form(p) for p in query.phrases]
         excluded = [_phrase_form(p) for p in query.excluded_phrases]
-        for doc, score in zip(docs, scores):
+        for doc, score, present in passing:
             if vetting.full:
                 return
             seg = rows.get(int(snap.segment_ids[doc]))
-            if seg is None or score <= 0:
+            if seg is None:
                 continue
             if phrases or excluded:
                 folded = _phrase_form(seg.text + " " + (seg.translation or ""))
                 if any(p not in folded for p in phrases) or any(p in folded for p in excluded):
                     continue
-            present = wanted.intersection(document_terms(seg))
-            if not need(present):
-                continue
             hit = self._as_hit(seg, snap.episodes[int(snap.doc_episode[doc])])
             hit.score, hit.matched = float(score), sorted(present)
             vetting.offer(hit, seg)
