@@ -17,6 +17,8 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from index.migrations import exclusive
+
 from .app import web_client
 from .settings import Settings
 
@@ -37,7 +39,7 @@ class Workspaces:
         if settings.oauth:
             self.installations = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
             self.states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRY_S, engine=engine)
-            with engine.begin() as conn:  # replicas starting together take turns
+            with exclusive(engine, "slack_sdk_oauth"), engine.begin() as conn:  # replicas starting together take turns
                 if conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(b"slack_sdk_oauth")})
                 self.installations.metadata.create_all(conn)

@@ -35,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
 from . import migrations
 from .model import Segment, Transcript
@@ -150,9 +151,12 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         migrations.upgrade(self.engine)
-        with self.engine.begin() as conn:
-            if conn.execute(select(library.c.version)).first() is None:
-                conn.execute(insert(library).values(id=1, version=0))
+        try:
+            with self.engine.begin() as conn:
+                if conn.execute(select(library.c.version)).first() is None:
+                    conn.execute(insert(library).values(id=1, version=0))
+        except IntegrityError:
+            pass  # another process starting at the same moment put the row in first
 
     def close(self) -> None:
         self.engine.dispose()

@@ -43,7 +43,7 @@ def run(engine: Engine, location: Path, version_table: str, legacy_table: str) -
     if _current(engine, version_table) == _head(location):
         return  # the usual case: one cheap query
     with _lock:
-        with _exclusive(engine, version_table), engine.begin() as conn:
+        with exclusive(engine, version_table), engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(version_table.encode())})
             config = config_for(location, conn, version_table)
@@ -75,8 +75,9 @@ def config_for(location: Path, connection, version_table: str) -> Config:
 
 
 @contextlib.contextmanager
-def _exclusive(engine: Engine, name: str):
-    """Across processes on one SQLite file: a lock file beside it. PostgreSQL locks in the transaction."""
+def exclusive(engine: Engine, name: str):
+    """Across processes on one SQLite file: a lock file beside it. (On PostgreSQL the caller takes
+    an advisory lock in its transaction.)"""
     database = engine.url.database if engine.dialect.name == "sqlite" else None
     if not database or database == ":memory:":
         yield
