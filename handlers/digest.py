@@ -213,7 +213,7 @@ def compose(quotes: DigestQuotes, topics: str, day: dt.date, since: dt.datetime,
     """
     query = parse_query(topics) if topics else None
     used = set(seen)
-    quote = _first_unused(_topic_hits(quotes, query) if query else _library_hits(quotes, day), used)
+    quote = _first_unused(quotes.search(query, limit=50) if query else _library_hits(quotes, day), used)
     if quote is not None:
         used.add(quote_key(quote))
     fresh = quotes.new_episodes(since, now)
@@ -230,10 +230,6 @@ def compose(quotes: DigestQuotes, topics: str, day: dt.date, since: dt.datetime,
 
 def _first_unused(hits, used: set[str]) -> Hit | None:
     return next((h for h in hits if quote_key(h) not in used), None)
-
-
-def _topic_hits(quotes: DigestQuotes, query) -> list[Hit]:
-    return quotes.search(query, limit=50)
 
 
 def _library_hits(quotes: DigestQuotes, day: dt.date):
