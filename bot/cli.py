@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"quotebot: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
         return 2
     command = args.command or "run"
-    setup_logging(settings.log_format, settings.log_level if command in ("serve", "run") else "WARNING")
+    # the server logs at QUOTEBOT_LOG_LEVEL; the commands people run by hand only say what goes wrong
+    setup_logging(settings.log_format, settings.log_level if command == "serve" else "WARNING")
     try:
         return COMMANDS[command](args, settings)
     except (TranscriptError, QueryError) as exc:
@@ -234,6 +235,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"First run: ingesting the bundled sample transcripts into {settings.data_dir} …", file=sys.stderr)
         _report(ingest([str(sample_dir())], store, max_bytes=settings.max_bytes, progress=_progress))
     if settings.slack_signing_secret is not None and (settings.slack_bot_token is not None or settings.oauth):
+        setup_logging(settings.log_format, settings.log_level)
         return cmd_serve(argparse.Namespace(port=None, host="0.0.0.0"), settings)
     from . import console
     from .events import EventLog
