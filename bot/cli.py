@@ -234,7 +234,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if not store.episodes():
         print(f"First run: ingesting the bundled sample transcripts into {settings.data_dir} …", file=sys.stderr)
         _report(ingest([str(sample_dir())], store, max_bytes=settings.max_bytes, progress=_progress))
-    if settings.slack_signing_secret is not None and (settings.slack_bot_token is not None or settings.oauth):
+    if settings.slack_signing_secret is not None and settings.has_workspace:
         setup_logging(settings.log_format, settings.log_level)
         return cmd_serve(argparse.Namespace(port=None, host="0.0.0.0"), settings)
     from . import console
@@ -250,7 +250,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from .runner import assemble, serve
 
-    if settings.slack_signing_secret is None or not (settings.slack_bot_token or settings.oauth):
+    if settings.slack_signing_secret is None or not settings.has_workspace:
         print("quotebot: set SLACK_SIGNING_SECRET and either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and "
               "SLACK_CLIENT_SECRET (OAuth, many workspaces) to serve Slack; see the README's 'Install in your "
               "workspace', or run 'quotebot run' for the local console.", file=sys.stderr)
@@ -279,7 +279,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         for s in subs:
             print(f"{s.team_id} {s.channel_id}  {s.describe().replace('`', '')}")
         return 0
-    if settings.slack_bot_token is None and not settings.oauth:
+    if not settings.has_workspace:
         print("quotebot: SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) must be set to post a digest.",
               file=sys.stderr)
         return 2

@@ -91,6 +91,11 @@ class Claim:
     message_ts: str | None
     error: str | None
 
+    @property
+    def finished(self) -> bool:
+        """Posted, or found empty: never sent again."""
+        return self.status in (DONE, EMPTY)
+
 
 class DigestStore:
     def __init__(self, engine: Engine):

@@ -125,13 +125,13 @@ class Digester:
         """Post ``sub``'s digest for local ``day`` unless it went out already or another process is on it."""
         team, channel = sub.team_id, sub.channel_id
         existing = self.store.claim_of(team, channel, day)
-        if existing is not None and existing.status in (DONE, EMPTY):
+        if existing is not None and existing.finished:
             return Outcome("already", channel, day, existing.message_ts)
         now = self.clock()
         kind = self.store.claim(team, channel, day, self.owner, now, LEASE)
         if kind is None:
             existing = self.store.claim_of(team, channel, day)
-            done = existing is not None and existing.status in (DONE, EMPTY)
+            done = existing is not None and existing.finished
             return Outcome("already" if done else "busy", channel, day, existing.message_ts if existing else None)
         try:
             client = self.client_for(team)
@@ -146,15 +146,15 @@ class Digester:
                 log.info("digest for %s on %s: nothing to post", channel, day)
                 return Outcome("empty", channel, day)
             ts = self._post(client, channel, day, digest)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or exc.response.status_code)
-            self.store.finish(team, channel, day, self.owner, FAILED, self.clock(), error=error)
-            log.warning("digest for %s on %s failed: %s", channel, day, error)
-            return Outcome("failed", channel, day, error=error)
         except Exception as exc:  # noqa: BLE001 - released for a retry, and logged
-            self.store.finish(team, channel, day, self.owner, FAILED, self.clock(), error=type(exc).__name__)
-            log.exception("digest for %s on %s failed", channel, day)
-            return Outcome("failed", channel, day, error=type(exc).__name__)
+            if isinstance(exc, SlackApiError):  # Slack said why: the error code is enough
+                error = str(exc.response.get("error") or exc.response.status_code)
+                log.warning("digest for %s on %s failed: %s", channel, day, error)
+            else:
+                error = type(exc).__name__
+                log.exception("digest for %s on %s failed", channel, day)
+            self.store.finish(team, channel, day, self.owner, FAILED, self.clock(), error=error)
+            return Outcome("failed", channel, day, error=error)
         self.store.record_sent(team, channel, digest.keys, day)
         self.store.finish(team, channel, day, self.owner, DONE, self.clock(), message_ts=ts)
         log.info("digest for %s on %s posted", channel, day)

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
         return self.slack_client_id is not None and self.slack_client_secret is not None
 
     @property
+    def has_workspace(self) -> bool:
+        """Slack can be reached: one workspace's bot token, or OAuth installations."""
+        return self.slack_bot_token is not None or self.oauth
+
+    @property
     def db_url(self) -> str:
         return self.database_url or sqlite_url(self.data_dir)
 

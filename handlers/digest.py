@@ -14,6 +14,7 @@ import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol
 
 from rapidfuzz import fuzz, process
@@ -134,13 +135,13 @@ def parse_time(text: str) -> dt.time:
 
 
 def parse_zone(text: str) -> str:
-    """An IANA time zone name, checked against the time zone database."""
-    if text.upper() in ("UTC", "GMT", "Z"):
+    """An IANA time zone name, checked against the time zone database (any letter case)."""
+    if text.upper() in _UTC_NAMES:
         return "UTC"
-    by_lower = {z.lower(): z for z in _zones()}
-    if text.lower() in by_lower:
-        return by_lower[text.lower()]
-    guess = process.extractOne(text, _zones(), scorer=fuzz.ratio, score_cutoff=80)
+    known = _zones().get(text.lower())
+    if known:
+        return known
+    guess = process.extractOne(text, _zones().values(), scorer=fuzz.ratio, score_cutoff=80)
     hint = f" Did you mean `{guess[0]}`?" if guess else ""
     raise DigestInputError(
         f"Unknown time zone `{cards.escape(text)}`: use an IANA name like `Europe/Paris`, "
@@ -151,23 +152,27 @@ def parse_zone(text: str) -> str:
 def _zoneish(token: str) -> bool:
     """Meant as a time zone: UTC, or Area/… with a known area, or nearly (``Eurpoe/Paris``); a topic
     like ``AI/ML`` is not."""
-    if token.upper() in ("UTC", "GMT", "Z"):
+    if token.upper() in _UTC_NAMES:
         return True
     area, slash, _ = token.partition("/")
     if not slash or '"' in token or ":" in token:
         return False
-    areas = {z.split("/")[0].lower() for z in _zones() if "/" in z}
-    return process.extractOne(area.lower(), areas, scorer=fuzz.ratio, score_cutoff=80) is not None
+    return process.extractOne(area.lower(), _areas(), scorer=fuzz.ratio, score_cutoff=80) is not None
 
 
-def _zones() -> set[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = zoneinfo.available_timezones() | {"UTC"}
-    return _ZONES
+_UTC_NAMES = ("UTC", "GMT", "Z")
 
 
-_ZONES: set[str] | None = None
+@cache
+def _zones() -> dict[str, str]:
+    """The time zone database's names, by their lower case."""
+    return {z.lower(): z for z in zoneinfo.available_timezones() | {"UTC"}}
+
+
+@cache
+def _areas() -> frozenset[str]:
+    """The first parts of the zone names (``europe``, ``america``, …), lower case."""
+    return frozenset(z.split("/")[0] for z in _zones() if "/" in z)
 
 
 def parse_subscribe(text: str) -> Request:
@@ -374,7 +379,7 @@ def handle(digests: Digests, text: str, body: dict, respond: Callable, user_tz: 
 
 
 def _known_zone(name: str | None) -> str | None:
-    return name if name and name in _zones() else None
+    return name if name and _zones().get(name.lower()) == name else None
 
 
 def _id(slack_id: str) -> str:
