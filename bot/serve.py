@@ -24,6 +24,7 @@ from .observe import INDEX_SEGMENTS, LATENCY, LIBRARY_VERSION, REQUESTS, new_req
 log = logging.getLogger("quotebot.serve")
 
 SLACK_PATHS = ("/slack/events", "/slack/install", "/slack/oauth_redirect")
+PROBE_PATHS = ("/healthz", "/metrics")  # polled by health checks and scrapers: logged at DEBUG
 
 
 class Web:
@@ -48,11 +49,10 @@ class Web:
             return self._route(path, method, environ, respond)
         finally:
             elapsed = time.perf_counter() - started
-            label = path if path in SLACK_PATHS or path in ("/healthz", "/metrics") else "other"
+            label = path if path in SLACK_PATHS or path in PROBE_PATHS else "other"
             REQUESTS.labels(label, status_seen[0]).inc()
             LATENCY.labels(label).observe(elapsed)
-            quiet = label in ("/healthz", "/metrics")  # polled by probes and scrapers
-            log.log(logging.DEBUG if quiet else logging.INFO, "%s %s %s %.1f ms", method, label, status_seen[0],
+            log.log(logging.DEBUG if label in PROBE_PATHS else logging.INFO, "%s %s %s %.1f ms", method, label, status_seen[0],
                     elapsed * 1000)
             request_id.reset(token)
 
