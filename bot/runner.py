@@ -102,7 +102,7 @@ def serve(settings: Settings, parts: Parts, host: str, port: int) -> int:
     """Serve Slack until SIGTERM or SIGINT: Socket Mode with SLACK_APP_TOKEN, else HTTP (gunicorn,
     or with ``QUOTEBOT_HTTP_SERVER=wsgiref`` the standard library's server, as a baseline)."""
     executor = ContextExecutor(max_workers=16, thread_name_prefix="listener")
-    app = build_app(settings, parts.library, EventLog(parts.store.engine).first_time,
+    app = build_app(settings, parts.library, EventLog(parts.store.engine),
                     client=parts.workspaces.client, digests=parts.digester,
                     oauth_settings=parts.workspaces.oauth_settings(), executor=executor)
     workspaces = "many workspaces (OAuth: /slack/install)" if settings.oauth else "one workspace"
