@@ -73,6 +73,8 @@ class Person:
     name: str
     role: str | None = None  # "host", "guest" or None (unknown)
     source: str = ""  # where the episode says so: "sidecar", "title", "text", "transcript"
+    # How often the conversation spelled the full name each way (ASR: "Lampert", "Lambert").
+    spellings: dict[str, int] = field(default_factory=dict)
 
 
 class People:
@@ -82,6 +84,9 @@ class People:
         self.known: list[Person] = []
 
     def add(self, name: str, role: str | None, source: str) -> None:
+        """Know ``name``; a known person it matches gains a role, and a full name the text spells
+        differently counts as a spelling (the text's most frequent spelling is the name, unless
+        metadata gave it)."""
         name = " ".join(name.split())
         if not name:
             return
@@ -89,8 +94,11 @@ class People:
             if p.name == name or (self.match(name) is p and len(name.split()) <= len(p.name.split())):
                 if p.role is None:
                     p.role = role
+                if p.source == source == "text" and len(name.split()) == len(p.name.split()):
+                    p.spellings[name] = p.spellings.get(name, 0) + 1
+                    p.name = max(p.spellings, key=lambda n: p.spellings[n])  # ties: the first heard
                 return
-        self.known.append(Person(name, role, source))
+        self.known.append(Person(name, role, source, {name: 1}))
 
     def match(self, heard: str) -> Person | None:
         """The one known person ``heard`` names ("Andre" → Andrej Karpathy); None when none or several."""
@@ -259,19 +267,29 @@ def introduction(sentence: str) -> list[_Said]:
     return out
 
 
-_ADDRESS_FIRST = re.compile(rf"^{NAME},")
+# A name said to someone: opening the sentence ("Andrej, why …", "What Nathan, is there …"),
+# between commas ("So, Nathan, what …"), after "for you" ("a question for you Dylan, …"),
+# or closing a question ("…, Nathan?").
+_ADDRESS_FIRST = re.compile(rf"^(?:[A-Z][a-z]+\s+)?{NAME},")
+_ADDRESS_INSIDE = re.compile(rf"(?:,\s+|\b(?i:for you)\s+){NAME},")
 _ADDRESS_LAST = re.compile(rf",\s+{NAME}\?[\"'”’]*$")
 
 
 def addressed_question(sentence: str) -> list[_Said]:
-    """"Andrej, why do you say …?": a question addressed by name; the next turn is that person."""
-    if not sentence.rstrip("\"'”’ ").endswith("?"):
+    """"Andrej, why do you say …?": a question addressed by name; the next turn is that person.
+
+    Only a question: "I think, Nathan, you can explain KV cache better." was
+    answered by Lex in seed 003 (a third voice cuts in on a request).
+    """
+    text = sentence.strip()
+    if not text.rstrip("\"'”’ ").endswith("?"):
         return []
-    out = []
-    for pattern in (_ADDRESS_FIRST, _ADDRESS_LAST):
-        m = pattern.search(sentence.strip())
-        if m and (name := _trim_name(m.group("name"))):
-            out += [_Said("next", name, "addressed question"), _Said("not_self", name, "addressed question")]
+    out: list[_Said] = []
+    for pattern in (_ADDRESS_FIRST, _ADDRESS_INSIDE, _ADDRESS_LAST):
+        for m in pattern.finditer(text):
+            name = _trim_name(m.group("name"))
+            if name and ("next", name) not in [(x.kind, x.heard) for x in out]:
+                out += [_Said("next", name, "addressed question"), _Said("not_self", name, "addressed question")]
     return out
 
 
@@ -419,7 +437,7 @@ def attribute(
     labelled = any(c.speaker for c in t.cues)
     turns = turns_of(t)
     sentences = _sentences(t, turns, labelled)
-    _learn_names(sentences, people)
+    _learn_names(_sentences(t, turns, True), people)  # names, not claims: every word counts
     claims, implied = _claims(t, turns, sentences, people)
     notes: list[str] = []
     if implied and not labelled:
@@ -495,7 +513,8 @@ def _sentences(t: Transcript, turns: list[Turn], labelled: bool) -> list[Sentenc
 
 _STRONG_INTRO = re.compile(
     rf"\b(?i:conversation with|joining (?:us|me)(?: today| now)? (?:is|are)|please welcome|my guests? (?:today |now )?"
-    rf"(?:is|are)|our guests? (?:today |now )?(?:is|are)|(?:speaking|talking|chatting|sitting down) with)\s+{NAME}"
+    rf"(?:is|are)|our guests? (?:today |now )?(?:is|are)|(?:speaking|talking|chatting|sitting down) with|"
+    rf"here's|here is)\s+{NAME}"
 )
 _FULL_NAME = re.compile(rf"{_CAP}[ \t]+{_CAP}")
 

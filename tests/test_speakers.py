@@ -46,9 +46,15 @@ def test_addressed_question():
     assert said(sp.addressed_question, "Andre, why do you say that this will be the decade of agents?") == [
         ("next", "Andre"), ("not_self", "Andre")]
     assert said(sp.addressed_question, "What do you make of that, Nathan?") == [("next", "Nathan"), ("not_self", "Nathan")]
-    # a statement is no question; "So," is no name
+    assert said(sp.addressed_question, "What Nathan, is there like breakthroughs ahead?")[0] == ("next", "Nathan")
+    assert said(sp.addressed_question, "I have another question for you Dylan, do you track it?")[0] == (
+        "next", "Dylan")
+    # a statement is no question (seed 003: a request to Nathan was answered by Lex); "So," is no name;
+    # a name that is talked about is not talked to
     assert said(sp.addressed_question, "Andre, that is the decade of agents.") == []
+    assert said(sp.addressed_question, "And I think, Nathan, you can explain KV cache better.") == []
     assert said(sp.addressed_question, "So, why do you say that?") == []
+    assert said(sp.addressed_question, "We told you Dylan knows all this stuff, right?") == []
 
 
 def test_welcome():
@@ -83,6 +89,13 @@ def test_metadata_title_guest_and_name_matching():
     assert people.match("Dylan") is None  # two Dylans: ambiguous, no name
     assert people.match("Dylan Patel").name == "Dylan Patel"
     assert people.match("Marta") is None
+    # the conversation's most frequent spelling of a full name wins; metadata's spelling always does
+    heard = People()
+    for name in ["Nathan Lampert", "Nathan Lambert", "Nathan Lambert"]:
+        heard.add(name, "guest", "text")
+    assert [p.name for p in heard.known] == ["Nathan Lambert"]
+    people.add("Nathan Lampert", "guest", "text")
+    assert people.match("Nathan").name == "Nathan Lambert"
 
 
 def test_diarization_labels():
