@@ -77,7 +77,12 @@ def prepare_metrics(workers: int) -> Path | None:
     folder = Path(tempfile.mkdtemp(prefix="quotebot-metrics-"))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     master = os.getpid()
-    atexit.register(lambda: os.getpid() == master and shutil.rmtree(folder, ignore_errors=True))  # not a worker's exit
+
+    def remove() -> None:
+        if os.getpid() == master:  # atexit also runs when a forked worker exits
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
     return folder
 
 
@@ -165,7 +170,7 @@ class _Deadline:
         return getattr(self.sock, name)
 
 
-class _Conn(TConn):  # type: ignore[misc]
+class _Conn(TConn):
     """A connection whose every request must arrive whole within the request timeout."""
 
     def __init__(self, worker: Worker, *args: Any):
@@ -182,7 +187,7 @@ class _Conn(TConn):  # type: ignore[misc]
         unreader.sock.deadline = time.monotonic() + self.worker.request_timeout
 
 
-class Worker(ThreadWorker):  # type: ignore[misc]
+class Worker(ThreadWorker):
     """gunicorn's gthread worker, changed so that no client can hold a thread by being slow:
 
     - a connection's request is read in the worker's event loop, without blocking, into a buffer,
@@ -329,7 +334,7 @@ def request_complete(buffer: bytearray) -> bool:
 # --- logging and the master ---------------------------------------------------------------------
 
 
-class _Logs(glogging.Logger):  # type: ignore[misc]
+class _Logs(glogging.Logger):
     """gunicorn's messages go to the standard logging setup (JSON or text, scrubbed, one line
     each); its access log stays off, as ``Web`` logs each request with its id."""
 
@@ -353,7 +358,7 @@ class _Logs(glogging.Logger):  # type: ignore[misc]
         return None
 
 
-class _Arbiter(Arbiter):  # type: ignore[misc]
+class _Arbiter(Arbiter):
     def handle_int(self) -> None:
         """SIGINT (Docker's stop signal here, Ctrl-C) stops gracefully, as SIGTERM does."""
         raise StopIteration
@@ -386,7 +391,7 @@ class Hooks:
     ready: Callable[[str], None] = field(default=lambda where: None)
 
 
-class Server(BaseApplication):  # type: ignore[misc]
+class Server(BaseApplication):
     """gunicorn run in this process: ``Server(web, options, hooks).run()`` returns when stopped."""
 
     def __init__(self, web: Callable[..., Any], options: Options, hooks: Hooks):
@@ -474,4 +479,4 @@ def _forget_metrics(arbiter: Any, worker: Any) -> None:
     if folder:
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(worker.pid)

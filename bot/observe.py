@@ -51,7 +51,7 @@ def metrics_text() -> bytes:
     """The Prometheus text exposition of every metric, summed over the server's processes."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry)
     return generate_latest()
 
