@@ -119,7 +119,7 @@ class Digester:
         last = self.store.last_posted(sub.team_id, sub.channel_id)
         since = max(last, now - NEW_SINCE) if last else now - NEW_SINCE
         seen = self.store.sent_since(sub.team_id, sub.channel_id, day - dt.timedelta(days=NO_REPEAT_DAYS))
-        return compose(self.quotes, sub.topics, day, since, now, seen)
+        return compose(self.quotes, sub.topics, day, since, now, seen, sub)
 
     def send(self, sub: Subscription, day: dt.date) -> Outcome:
         """Post ``sub``'s digest for local ``day`` unless it went out already or another process is on it."""
@@ -198,12 +198,15 @@ class Scheduler:
     what is due", and exactly-once needs the database's claim rows whatever triggers the tick.
     """
 
-    def __init__(self, digester: Digester, *, tick_s: float = 30.0):
+    def __init__(self, digester: Digester, *, tick_s: float = 30.0, leader: Callable[[], bool] = lambda: True):
         self.digester = digester
+        self.leader = leader  # several processes of one server: only the one it names sends
         self._loop = Every(tick_s, self.tick, "digest-scheduler")
 
     def tick(self) -> list[Outcome]:
-        """Send every digest due now; what happened to each."""
+        """Send every digest due now (nothing unless ``leader()``); what happened to each."""
+        if not self.leader():
+            return []
         now = self.digester.clock()
         outcomes = []
         for sub in self.digester.subscriptions():
