@@ -410,22 +410,22 @@ def _required(engine: BM25Index, terms: list[str]) -> Callable[[set], bool]:
 
     A term the library has never seen counts with the largest idf possible, so
     that a query about something absent ("sourdough") finds nothing rather
-    than weak hits on its other words. A term whose BM25Okapi idf is at or
-    below zero (in half the documents or more; every term of a tiny library)
-    weighs its smoothed idf ln(1 + (N - df + 0.5) / (df + 0.5)) here instead,
-    which is positive and still smaller the commoner the term: these weights
-    only decide what matches, never a score.
+    than weak hits on its other words. When every known query term's BM25Okapi
+    idf is at or below zero (each is in half the documents or more: every term
+    of a tiny library), the rule weighs the terms by their smoothed idf
+    ln(1 + (N - df + 0.5) / (df + 0.5)) instead, which is positive and smaller
+    the commoner the term. These weights only decide what matches, never a score.
     """
     unseen = math.log(engine.doc_count + 0.5) - math.log(0.5)
+    known = [t for t in terms if engine.df(t)]
+    smoothed = bool(known) and all(engine.idf(t) <= 0 for t in known)
 
     def rule_weight(t: str) -> float:
         if not engine.df(t):
             return unseen
-        idf = engine.idf(t)
-        if idf > 0:
-            return idf
-        n, df = engine.doc_count, engine.df(t)
-        return math.log1p((n - df + 0.5) / (df + 0.5))
+        if smoothed:
+            return math.log1p((engine.doc_count - engine.df(t) + 0.5) / (engine.df(t) + 0.5))
+        return engine.idf(t)
 
     # A compound ("o3-mini") is judged by its parts, which the query also holds:
     # "O3 mini" in a transcript is the same thing said.
