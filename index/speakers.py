@@ -225,6 +225,12 @@ def _names(pattern: re.Pattern[str], text: str) -> list[str]:
     return out
 
 
+def _has(sentence: str, *words: str) -> bool:
+    """A cheap test before a rule's regex: does the sentence hold any of these (lower-case) words?"""
+    lower = sentence.lower()
+    return any(w in lower for w in words)
+
+
 def _trim_name(name: str) -> str | None:
     """Drop trailing non-name words; None when the first word is not a name."""
     tokens = name.split()
@@ -246,6 +252,8 @@ _THIS_IS = re.compile(rf"^(?:(?i:hi|hey|hello)(?:\s+\w+)?,?\s+)?(?i:this is)\s+{
 
 def self_introduction(sentence: str) -> list[_Said]:
     """"This is Alessio", "I'm Marta Kowal", "my name is …": the speaker is that person."""
+    if not _has(sentence, "i'm", "i am", "my name", "this is"):
+        return []
     heard = _names(_SELF_INTRO, sentence) + _names(_THIS_IS, sentence.strip())
     return [_Said("self", n, "self-introduction") for n in heard]
 
@@ -261,6 +269,8 @@ _INTRODUCES = re.compile(
 def introduction(sentence: str) -> list[_Said]:
     """"today we have Dylan Patel … welcome", "I'm speaking with Andre Karpathy": the next turn is
     that person; the speaker is not."""
+    if not _has(sentence, "we have", "we've", "joining", "welcome", "guest", " with", "conversation"):
+        return []
     out = []
     for n in _names(_INTRODUCES, sentence):
         out += [_Said("next", n, "introduction"), _Said("not_self", n, "introduction")]
@@ -282,7 +292,7 @@ def addressed_question(sentence: str) -> list[_Said]:
     answered by Lex in seed 003 (a third voice cuts in on a request).
     """
     text = sentence.strip()
-    if not text.rstrip("\"'”’ ").endswith("?"):
+    if "," not in text or not text.rstrip("\"'”’ ").endswith("?"):
         return []
     out: list[_Said] = []
     for pattern in (_ADDRESS_FIRST, _ADDRESS_INSIDE, _ADDRESS_LAST):
@@ -305,6 +315,8 @@ _WELCOME_AUDIENCE = re.compile(r"(?i:\b(?:everyone|everybody|folks|listeners),?\
 def welcome(sentence: str) -> list[_Said]:
     """"welcome, Dylan" (or a bare "welcome" ending a turn, to the one guest): the next turn is that
     person; the speaker is not. "welcome to the show, everyone" speaks to the audience: no claim."""
+    if not _has(sentence, "welcome"):
+        return []
     out = []
     for m in _WELCOME_NAMED.finditer(sentence):
         name = _trim_name(m.group("name") or m.group("name2") or "")
@@ -325,6 +337,8 @@ def guest_thanks(sentence: str) -> list[_Said]:
     """"thank you for having me": the speaker is a guest. It names no one alone (a sponsor's manager
     thanks the host too, seed 001 at 01:07:02); it corroborates a handover to the one guest, and
     right after a question to that guest in the same turn it proves an unmarked change of turn."""
+    if not _has(sentence, " me", "to be "):
+        return []
     return [_Said("guest_self", None, "thanks for having me")] if _GUEST_THANKS.search(sentence) else []
 
 
@@ -336,6 +350,8 @@ _THANKS_NAMED = re.compile(
 
 def addressed_thanks(sentence: str) -> list[_Said]:
     """"thanks for coming on, Dylan": the speaker is not Dylan; Dylan is the other side (the next turn)."""
+    if not _has(sentence, "thank"):
+        return []
     out = []
     for m in _THANKS_NAMED.finditer(sentence):
         name = _trim_name(m.group("name") or m.group("name2") or "")
@@ -433,6 +449,8 @@ def attribute(
     hosts, guests = hosts or [], guests or []
     if not t.cues or not has_turns(t):
         return Attribution(t, notes=["no turns: the transcript marks no speaker changes"] if t.cues else [])
+    if all(c.speaker for c in t.cues):
+        return Attribution(t)  # every word has its speaker already: nothing to name
     people = people_of(t, hosts, guests, title)
     labelled = any(c.speaker for c in t.cues)
     turns = turns_of(t)
@@ -523,6 +541,8 @@ def _learn_names(sentences: list[Sentence], people: People) -> None:
     """Full names the conversation introduces ("a conversation with Dylan Patel and Nathan Lampert",
     "my name is Marta Kowal") join the known people; acronyms ("GPT OSS") are no names."""
     for s in sentences:
+        if not _has(s.text, "i'm", "i am", "my name", " with", "joining", "welcome", "guest", "here"):
+            continue
         heard: list[tuple[str, str | None]] = []
         if s.words_before < HEAD_WORDS:  # "I'm Marta Kowal", not "this is …" (a show, a product)
             heard += [(name, None) for name in _names(_SELF_INTRO, s.text)]
