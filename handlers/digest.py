@@ -19,8 +19,10 @@ from typing import Protocol
 
 from rapidfuzz import fuzz, process
 
+from index.markup import plain_text
 from index.query import QueryError, parse_query
 from index.search import EpisodeInfo, Hit
+from index.understand import Understanding
 from index.text import format_clock
 from index.tokens import fold
 
@@ -95,6 +97,8 @@ class DigestQuotes(Protocol):
     """What a digest asks of the library."""
 
     def search(self, query, limit: int = 10) -> list[Hit]: ...
+
+    def understand(self, text: str) -> Understanding: ...
 
     def episodes(self) -> list[EpisodeInfo]: ...
 
@@ -194,7 +198,7 @@ def parse_subscribe(text: str) -> Request:
     query = " ".join(topics)
     if query:
         try:
-            parse_query(query)
+            parse_query(plain_text(query))
         except QueryError as exc:
             raise DigestInputError(f"Bad topics: {cards.escape(str(exc))}") from None
     return Request(post_at=post_at, tz=tz, topics=query, weekends=weekends)
@@ -216,9 +220,9 @@ def compose(quotes: DigestQuotes, topics: str, day: dt.date, since: dt.datetime,
     an episode picked by the date), never one in ``seen``. New this week: the episodes stored
     after ``since`` (and by ``now``), each with its best quote for the topics, else its strongest.
     """
-    query = parse_query(topics) if topics else None
+    query = quotes.understand(topics).query if topics else None  # as /quote reads it: one understanding
     used = set(seen)
-    quote = _first_unused(quotes.search(query, limit=50) if query else _library_hits(quotes, day), used)
+    quote = _first_unused(quotes.search(topics, limit=50) if topics else _library_hits(quotes, day), used)
     if quote is not None:
         used.add(quote_key(quote))
     fresh = quotes.new_episodes(since, now)
