@@ -55,7 +55,7 @@ def reload(library: Library) -> None:
 
 def serve(settings: Settings, parts: Parts, host: str, port: int) -> int:
     executor = ContextExecutor(max_workers=16, thread_name_prefix="listener")
-    app = build_app(settings, parts.library, EventLog(parts.store.engine).first_time,
+    app = build_app(settings, parts.library, EventLog(parts.store.engine),
                     client=parts.workspaces.client, digests=parts.digester,
                     oauth_settings=parts.workspaces.oauth_settings(), executor=executor)
     stop = threading.Event()

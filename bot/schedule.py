@@ -119,7 +119,7 @@ class Digester:
         last = self.store.last_posted(sub.team_id, sub.channel_id)
         since = max(last, now - NEW_SINCE) if last else now - NEW_SINCE
         seen = self.store.sent_since(sub.team_id, sub.channel_id, day - dt.timedelta(days=NO_REPEAT_DAYS))
-        return compose(self.quotes, sub.topics, day, since, now, seen)
+        return compose(self.quotes, sub.topics, day, since, now, seen, sub)
 
     def send(self, sub: Subscription, day: dt.date) -> Outcome:
         """Post ``sub``'s digest for local ``day`` unless it went out already or another process is on it."""

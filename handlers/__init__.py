@@ -1,15 +1,19 @@
 """Slack surfaces, one module each, on slack-bolt. They know nothing of storage.
 
-``register(app, quotes, first_time, digests)`` wires every surface:
+``register(app, quotes, once, digests)`` wires every surface:
 - ``quotes``: what the handlers ask of the library (``Quotes``);
-- ``first_time(event_id) -> bool``: False for an event already handled, so a
-  retried delivery never answers twice;
+- ``once``: claim rows in the shared database (``actions.Once``), so a button
+  that writes acts once per card however often it is clicked, on any replica.
+  Every button goes through ``actions.button`` (see its docstring): new ones
+  get the ack, the guarded decoding and the once-only claim for free;
 - ``digests``: subscriptions and previews for ``/quote digest`` (``Digests``).
+
+Retried events and replayed requests are dropped before any handler runs
+(``bot.events.once_per_request``), so handlers need not check for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
 from slack_bolt import App
@@ -18,6 +22,7 @@ from index.model import Segment
 from index.search import Answer, Hit
 
 from . import buttons, command, mentions, unfurl
+from .actions import Once
 from .digest import Digests
 
 
@@ -35,8 +40,8 @@ class Quotes(Protocol):
     def moment(self, url: str) -> Hit | None: ...
 
 
-def register(app: App, quotes: Quotes, first_time: Callable[[str], bool], digests: Digests | None = None) -> None:
+def register(app: App, quotes: Quotes, once: Once, digests: Digests | None = None) -> None:
     command.register(app, quotes, digests)
-    buttons.register(app, quotes)
-    mentions.register(app, quotes, first_time)
-    unfurl.register(app, quotes, first_time)
+    buttons.register(app, quotes, once)
+    mentions.register(app, quotes)
+    unfurl.register(app, quotes)

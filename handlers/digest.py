@@ -21,12 +21,13 @@ from rapidfuzz import fuzz, process
 
 from index.markup import plain_text
 from index.query import QueryError, parse_query
+from index.model import Segment
 from index.search import EpisodeInfo, Hit
 from index.understand import Understanding
 from index.text import format_clock
 from index.tokens import fold
 
-from . import cards
+from . import cards, quality
 
 log = logging.getLogger("quotebot.digest")
 
@@ -77,6 +78,7 @@ class Request:
     tz: str | None = None
     topics: str = ""
     weekends: bool = False
+    notes: tuple[str, ...] = ()  # what was read differently from how it was typed (an abbreviation)
 
 
 @dataclass
@@ -86,6 +88,7 @@ class Digest:
     quote: Hit | None  # the quote of the day
     new: list[tuple[EpisodeInfo, Hit | None]]  # new episodes, each with its best quote
     more: int = 0  # new episodes not shown
+    schedule: Subscription | None = None  # when the channel gets it (the footer says)
 
     @property
     def keys(self) -> list[str]:
@@ -105,6 +108,8 @@ class DigestQuotes(Protocol):
     def new_episodes(self, since: dt.datetime, until: dt.datetime) -> list[EpisodeInfo]: ...
 
     def strongest(self, episode_id: str, limit: int = 5) -> list[Hit]: ...
+
+    def context(self, segment_id: int, before: int = 1, after: int = 1) -> list[Segment]: ...
 
 
 class Digests(Protocol):
@@ -139,28 +144,76 @@ def parse_time(text: str) -> dt.time:
 
 
 def parse_zone(text: str) -> str:
-    """An IANA time zone name, checked against the time zone database (any letter case)."""
+    """An IANA time zone name, checked against the time zone database (any letter case).
+
+    Raises DigestInputError naming the nearest zones (by spelling) when ``text`` is not one."""
     if text.upper() in _UTC_NAMES:
         return "UTC"
     known = _zones().get(text.lower())
-    if known:
+    if known and "/" in known:
         return known
     guess = process.extractOne(text, _zones().values(), scorer=fuzz.ratio, score_cutoff=80)
-    hint = f" Did you mean `{guess[0]}`?" if guess else ""
+    if guess:
+        hint = f" Did you mean `{guess[0]}`?"
+    else:
+        near = [z for z, _, _ in process.extract(text, _city_zones(), scorer=fuzz.WRatio, limit=3)]
+        hint = " Nearest zones: " + ", ".join(f"`{z}`" for z in near) + "."
     raise DigestInputError(
         f"Unknown time zone `{cards.escape(text)}`: use an IANA name like `Europe/Paris`, "
         f"`America/New_York` or `UTC`.{hint}"
     )
 
 
+# Time zone abbreviations people type, from the abbreviations the tz database itself uses
+# (tzdata's ``%z``/``%Z`` names). One that names one region's clock is taken as a zone of that
+# region that follows the same summer time; one that several regions use is refused with the
+# zones it may mean.
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "PST": ("America/Los_Angeles",), "PDT": ("America/Los_Angeles",),
+    "EST": ("America/New_York",), "EDT": ("America/New_York",),
+    "CDT": ("America/Chicago",), "MDT": ("America/Denver",),
+    "AKST": ("America/Anchorage",), "AKDT": ("America/Anchorage",), "HST": ("Pacific/Honolulu",),
+    "CET": ("Europe/Paris",), "CEST": ("Europe/Paris",), "MET": ("Europe/Paris",),
+    "EET": ("Europe/Athens",), "EEST": ("Europe/Athens",),
+    "WET": ("Europe/Lisbon",), "WEST": ("Europe/Lisbon",),
+    "MSK": ("Europe/Moscow",), "JST": ("Asia/Tokyo",), "KST": ("Asia/Seoul",), "HKT": ("Asia/Hong_Kong",),
+    "SGT": ("Asia/Singapore",), "AEST": ("Australia/Sydney",), "AEDT": ("Australia/Sydney",),
+    "NZST": ("Pacific/Auckland",), "NZDT": ("Pacific/Auckland",),
+    # several regions: refused with what each may mean
+    "CST": ("America/Chicago", "Asia/Shanghai", "America/Havana"),
+    "MST": ("America/Denver", "America/Phoenix"),
+    "IST": ("Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem"),
+    "BST": ("Europe/London", "Asia/Dhaka"),
+    "AST": ("America/Halifax", "Asia/Riyadh"),
+}
+
+
+def parse_abbreviation(text: str) -> tuple[str, str]:
+    """The zone a time zone abbreviation (``PST``, ``CET``) stands for, and a note saying so.
+
+    Raises DigestInputError with the zones it may mean when several regions use it."""
+    zones = ABBREVIATIONS[text.upper()]
+    if len(zones) > 1:
+        options = " or ".join(f"`{z}`" for z in zones)
+        raise DigestInputError(
+            f"`{cards.escape(text)}` is used by several time zones: type the one you mean, e.g. {options}.")
+    return zones[0], f"`{text.upper()}` taken as `{zones[0]}` (with its summer time)."
+
+
+# Area/City, each part capitalised (``Mars/Olympus``): meant as a zone, not a topic like ``AI/ML``.
+_AREA_CITY = re.compile(r"^[A-Z][a-z]+(?:[_-][A-Za-z][a-z]*)*(?:/[A-Z][A-Za-z]*(?:[_-][A-Za-z0-9]+)*)+$")
+
+
 def _zoneish(token: str) -> bool:
-    """Meant as a time zone: UTC, or Area/… with a known area, or nearly (``Eurpoe/Paris``); a topic
-    like ``AI/ML`` is not."""
-    if token.upper() in _UTC_NAMES:
+    """Meant as a time zone: UTC, a zone's name, Area/City-shaped (``Mars/Olympus``), or Area/… with a
+    known area or nearly (``eurpoe/paris``); a topic like ``AI/ML`` is not."""
+    if token.upper() in _UTC_NAMES or (token.lower() in _zones() and "/" in token):
         return True
     area, slash, _ = token.partition("/")
     if not slash or '"' in token or ":" in token:
         return False
+    if _AREA_CITY.match(token):
+        return True
     return process.extractOne(area.lower(), _areas(), scorer=fuzz.ratio, score_cutoff=80) is not None
 
 
@@ -174,6 +227,12 @@ def _zones() -> dict[str, str]:
 
 
 @cache
+def _city_zones() -> tuple[str, ...]:
+    """The Area/City names (what a suggestion offers), without the legacy ``Etc/`` and ``SystemV`` ones."""
+    return tuple(sorted(z for z in _zones().values() if "/" in z and not z.startswith(("Etc/", "SystemV/"))))
+
+
+@cache
 def _areas() -> frozenset[str]:
     """The first parts of the zone names (``europe``, ``america``, …), lower case."""
     return frozenset(z.split("/")[0] for z in _zones() if "/" in z)
@@ -184,6 +243,7 @@ def parse_subscribe(text: str) -> Request:
     post_at = tz = None
     weekends = False
     topics = []
+    notes: list[str] = []
     for token in _TOKEN.findall(text):
         if token.lower() == "--weekends":
             weekends = True
@@ -191,8 +251,14 @@ def parse_subscribe(text: str) -> Request:
             raise DigestInputError(f"Unknown option `{cards.escape(token)}`: the only option is `--weekends`.")
         elif post_at is None and _CLOCKISH.match(token):
             post_at = parse_time(token)
-        elif tz is None and _zoneish(token):
-            tz = parse_zone(token)
+        elif _zoneish(token) or (token.isupper() and token in ABBREVIATIONS):
+            if tz is not None:
+                raise DigestInputError(f"Two time zones, `{tz}` and `{cards.escape(token)}`: give one.")
+            if token in ABBREVIATIONS:
+                tz, note = parse_abbreviation(token)
+                notes.append(note)
+            else:
+                tz = parse_zone(token)
         else:
             topics.append(token)
     query = " ".join(topics)
@@ -201,7 +267,7 @@ def parse_subscribe(text: str) -> Request:
             parse_query(plain_text(query))
         except QueryError as exc:
             raise DigestInputError(f"Bad topics: {cards.escape(str(exc))}") from None
-    return Request(post_at=post_at, tz=tz, topics=query, weekends=weekends)
+    return Request(post_at=post_at, tz=tz, topics=query, weekends=weekends, notes=tuple(notes))
 
 
 # --- what a digest holds ----------------------------------------------------------------------
@@ -213,32 +279,24 @@ def quote_key(hit: Hit) -> str:
 
 
 def compose(quotes: DigestQuotes, topics: str, day: dt.date, since: dt.datetime, now: dt.datetime,
-            seen: set[str]) -> Digest | None:
+            seen: set[str], schedule: Subscription | None = None) -> Digest | None:
     """The digest for ``day``, or None when there is nothing to post.
 
     Quote of the day: the best match for ``topics`` (or, without topics, the strongest quote of
     an episode picked by the date), never one in ``seen``. New this week: the episodes stored
     after ``since`` (and by ``now``), each with its best quote for the topics, else its strongest.
+    Every quote passes ``quality.Picks``: no profanity, no two neighbouring segments of one episode.
+    ``schedule`` is the subscription the footer describes.
     """
     query = quotes.understand(topics).query if topics else None  # as /quote reads it: one understanding
-    used = set(seen)
-    quote = _first_unused(quotes.search(topics, limit=50) if topics else _library_hits(quotes, day), used)
-    if quote is not None:
-        used.add(quote_key(quote))
+    picks = quality.Picks(quotes, quote_key, seen)
+    quote = picks.first(quotes.search(topics, limit=50) if topics else _library_hits(quotes, day))
     fresh = quotes.new_episodes(since, now)
-    new = []
-    for episode in fresh[:NEW_LIMIT]:
-        hit = _first_unused(_episode_hits(quotes, query, episode.id), used)
-        if hit is not None:
-            used.add(quote_key(hit))
-        new.append((episode, hit))
+    new = [(episode, picks.first(_episode_hits(quotes, query, episode.id))) for episode in fresh[:NEW_LIMIT]]
     if quote is None and not new:
         return None
-    return Digest(day=day, topics=topics, quote=quote, new=new, more=max(0, len(fresh) - NEW_LIMIT))
-
-
-def _first_unused(hits, used: set[str]) -> Hit | None:
-    return next((h for h in hits if quote_key(h) not in used), None)
+    return Digest(day=day, topics=topics, quote=quote, new=new, more=max(0, len(fresh) - NEW_LIMIT),
+                  schedule=schedule)
 
 
 def _library_hits(quotes: DigestQuotes, day: dt.date):
@@ -280,8 +338,18 @@ def digest_message(d: Digest) -> dict:
                 blocks.extend(_quote(hit, with_episode=False))
         if d.more:
             blocks.append(_context(f"…and {d.more} more new episodes. `/quote episode:NAME` searches one."))
-    blocks.append(_context("This channel gets a digest each morning. `/quote digest unsubscribe` stops it."))
+    blocks.append(_context(footer(d.schedule)))
     return {"text": _fallback(d), "blocks": blocks}
+
+
+def footer(sub: Subscription | None) -> str:
+    """The footer: when the channel gets its digest ("<#C1> gets a digest at 18:30 (Europe/Paris), Monday to
+    Friday."), or that a preview's channel has none."""
+    if sub is None:
+        return "A preview: this channel has no digest. `/quote digest subscribe` starts one."
+    days = "every day" if sub.weekends else "Monday to Friday"
+    return (f"<#{_id(sub.channel_id)}> gets a digest at {sub.post_at:%H:%M} ({sub.tz}), {days}. "
+            "`/quote digest unsubscribe` stops it.")
 
 
 def _date(day: dt.date) -> str:
@@ -354,7 +422,8 @@ def handle(digests: Digests, text: str, body: dict, respond: Callable, user_tz: 
         )
         new = digests.subscribe(sub)
         what = "Subscribed" if new else "Updated the subscription of"
-        say(f"{what} <#{_id(channel)}>: a digest at {sub.describe()}.\n"
+        notes = "".join(f"{n}\n" for n in request.notes)
+        say(f"{what} <#{_id(channel)}>: a digest at {sub.describe()}.\n{notes}"
             "`/quote digest preview` shows today's; `/quote digest unsubscribe` stops it. "
             "In a private channel, invite me first: `/invite @quotebot`.")
     elif verb == "unsubscribe":
@@ -371,13 +440,14 @@ def handle(digests: Digests, text: str, body: dict, respond: Callable, user_tz: 
                  for s in subs]
         say(cards.cut("*Digests in this workspace*\n" + "\n".join(lines), cards.SECTION_LIMIT))
     elif verb == "preview":
-        sub = digests.subscription(team, channel) or Subscription(team, channel, tz=_known_zone(user_tz(user)) or "UTC")
+        subscribed = digests.subscription(team, channel)
+        sub = subscribed or Subscription(team, channel, tz=_known_zone(user_tz(user)) or "UTC")
         digest = digests.preview(sub)
         if digest is None:
             say("Nothing to post today: no new episodes and no quote this channel has not had in "
                 f"{NO_REPEAT_DAYS} days{' for its topics' if sub.topics else ''}. An empty digest is not posted.")
             return
-        respond(response_type="ephemeral", **digest_message(digest))
+        respond(response_type="ephemeral", **digest_message(dataclasses.replace(digest, schedule=subscribed)))
     else:
         say(USAGE if verb in ("", "help") else f"Unknown digest command `{cards.escape(verb)}`.\n\n{USAGE}")
 

@@ -29,6 +29,7 @@ from index.ingest import ingest
 from index.search import EpisodeInfo, Hit, Library
 from index.store import Store
 
+from .blockkit import valid_message
 from .conftest import SAMPLES, seed
 from .test_slack import command as slack_command
 
@@ -132,7 +133,7 @@ def bot(tmp_path, library, slack):
     client = web_client(settings)
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     d = Digester(DigestStore(Store(url).engine), library, lambda team: client, clock=clock)
-    app = build_app(settings, library, EventLog(Store(url).engine).first_time, client=client, digests=d)
+    app = build_app(settings, library, EventLog(Store(url).engine), client=client, digests=d)
     server = http_server(app, library, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}", d, clock
@@ -503,3 +504,116 @@ def test_serve_runs_the_scheduler(data, slack):
         server.terminate()
         _, err = server.communicate(timeout=30)
     assert "digests every 0.2 s" in err and "xoxb-operator" not in err
+
+
+# --- the digest reads right (issue 16) -------------------------------------------------------------
+
+def test_an_area_city_that_is_no_zone_is_refused_with_the_nearest_zones(bot, slack):
+    url, d, _ = bot
+    slack.user_tz["U123"] = "Europe/Paris"
+    command(url, slack, "digest subscribe 09:00 Europe/Paris chips")
+    answer = command(url, slack, "digest subscribe 09:00 Mars/Olympus chips")
+    assert answer["text"].startswith("Unknown time zone `Mars/Olympus`") and "Nearest zones: `" in answer["text"]
+    near = re.findall(r"`([A-Za-z_]+/[A-Za-z_]+)`", answer["text"].split("Nearest zones:")[1].split("\n")[0])
+    assert len(near) == 3 and all(z in __import__("zoneinfo").available_timezones() for z in near)
+    valid_message(answer)
+    sub = d.subscription("T0LOCAL", "C123")  # the Paris digest is kept as it was
+    assert (sub.post_at, sub.tz, sub.topics) == (dt.time(9), "Europe/Paris", "chips")
+
+
+@pytest.mark.parametrize("typed,zone", [("CET", "Europe/Paris"), ("PST", "America/Los_Angeles"),
+                                        ("EST", "America/New_York")])
+def test_a_zone_abbreviation_is_taken_as_the_zone_it_means(bot, slack, typed, zone):
+    url, d, _ = bot
+    answer = command(url, slack, f"digest subscribe 07:30 {typed} chips")
+    assert f"a digest at 07:30 {zone}, weekdays, topics: `chips`" in answer["text"]
+    assert f"`{typed}` taken as `{zone}`" in answer["text"]
+    sub = d.subscription("T0LOCAL", "C123")
+    assert (sub.tz, sub.topics) == (zone, "chips")  # never a topic
+
+
+def test_an_ambiguous_abbreviation_is_refused_with_a_suggestion(bot, slack):
+    url, d, _ = bot
+    answer = command(url, slack, "digest subscribe 09:00 CST chips")
+    assert "`CST` is used by several time zones" in answer["text"] and "`America/Chicago`" in answer["text"]
+    assert d.subscriptions() == []
+    assert parse_subscribe("AI/ML GPU TSMC").topics == "AI/ML GPU TSMC"  # topics stay topics
+
+
+def test_the_footer_says_the_real_time_and_days(bot, slack):
+    url, d, clock = bot
+    command(url, slack, "digest subscribe 18:30 Europe/Paris export controls", channel="CEVE")
+    clock.now = utc(2026, 11, 23, 17, 30)  # 18:30 in Paris, a Monday
+    assert [o.status for o in Scheduler(d).tick()] == ["posted"]
+    [post] = posts(slack, "CEVE")
+    valid_message(post)
+    footer = post["blocks"][-1]["elements"][0]["text"]
+    assert footer.startswith("<#CEVE> gets a digest at 18:30 (Europe/Paris), Monday to Friday.")
+    assert "morning" not in json.dumps(post)
+    command(url, slack, "digest subscribe 06:00 America/New_York --weekends", channel="CEVE")
+    preview = command(url, slack, "digest preview", channel="CEVE")
+    assert "gets a digest at 06:00 (America/New_York), every day" in json.dumps(preview)
+    unsubscribed = command(url, slack, "digest preview", channel="CNONE")
+    assert "this channel has no digest" in json.dumps(unsubscribed)
+
+
+def test_channels_are_links_never_raw_ids(bot, slack):
+    url, _, _ = bot
+    said = [command(url, slack, line, channel="CLINK")["text"] for line in
+            ("digest subscribe 08:00 UTC", "digest list", "digest unsubscribe")]
+    for text in said:
+        assert "<#CLINK>" in text and not re.search(r"(?<!<#)CLINK", text)
+
+
+def test_quotes_of_the_day_pass_the_profanity_filter(tmp_path, library, slack):
+    from handlers.quality import profane
+
+    # the library's strongest quotes include profanity ("holy shit"): the filter has work to do
+    assert any(profane(h.text) for e in library.episodes() for h in library.strongest(e.id, 40))
+    clock = Clock(utc(2026, 3, 2, 9, 0))
+    d = digester(f"sqlite:///{tmp_path / 'd.db'}", library, slack, clock)
+    d.subscribe(Subscription("T1", "CPROF", dt.time(9), "UTC", weekends=True))
+    for i in range(45):
+        clock.now = utc(2026, 3, 2, 9, 0) + dt.timedelta(days=i)
+        Scheduler(d).tick()
+    quotes = [b["text"]["text"] for p in posts(slack, "CPROF") for b in p["blocks"]
+              if b["type"] == "section" and b["text"]["text"].startswith("> ")]
+    assert len(quotes) >= 40
+    assert not any(profane(q) for q in quotes) and "holy shit" not in json.dumps(posts(slack)).lower()
+
+
+def test_no_neighbouring_segments_of_one_episode_in_a_digest(tmp_path, slack):
+    clock = Clock(utc(2026, 11, 22, 12, 0))
+    store = Store(f"sqlite:///{tmp_path / 'lib.db'}", clock=clock)
+    transcript = tmp_path / "llamas.vtt"
+    transcript.write_text(LLAMAS)
+    assert all(r.ok for r in ingest([str(transcript)], store))
+    library = Library.open(store, tmp_path / "index")
+    hits = library.search("zanzibar llamas", limit=5)
+    assert [h.text.split()[0] for h in hits] == ["The", "Those", "Back"]  # the best two are neighbours
+    d = digester(f"sqlite:///{tmp_path / 'd.db'}", library, slack, clock)
+    d.subscribe(Subscription("T1", "CNB", dt.time(9), "UTC", topics="zanzibar llamas"))
+    clock.now = utc(2026, 11, 23, 9, 0)
+    assert [o.status for o in Scheduler(d).tick()] == ["posted"]
+    [post] = posts(slack, "CNB")
+    valid_message(post)
+    quotes = [b["text"]["text"] for b in post["blocks"] if b["type"] == "section" and b["text"]["text"].startswith("> ")]
+    assert len(quotes) == 2  # the quote of the day, and the new episode's quote
+    assert quotes[0].startswith("> The *zanzibar* *llamas* escaped")
+    assert quotes[1].startswith("> Back to the subject")  # not "Those zanzibar llamas…", its neighbour
+
+
+LLAMAS = """WEBVTT
+
+00:00:01.000 --> 00:00:20.000
+<v Ann>The zanzibar llamas escaped the zanzibar zoo at dawn and the keepers chased the llamas across the harbour for hours.
+
+00:00:20.000 --> 00:00:40.000
+<v Bob>Those zanzibar llamas are famous now, every newspaper in the region wrote about the llamas and their keepers.
+
+00:00:40.000 --> 00:01:00.000
+<v Ann>Meanwhile the harbour master filed a report about boats, tides, fishing quotas and the weather of the coming season.
+
+00:01:00.000 --> 00:01:20.000
+<v Bob>Back to the subject, a zanzibar official said the animals were home safe by evening and nobody was hurt at all.
+"""

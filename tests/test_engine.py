@@ -29,8 +29,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rank_bm25 import BM25Okapi
 
-from index import engine
-from index.engine import BM25Index
+from index.engine import BM25Index, threshold
+from index.engine import params as engine_params
 from index.tokens import tokenize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +48,7 @@ PRUNING = {"FAST_MAX": 0, "DENSE_ACC_MAX": 0, "SEED_COUNT": 4, "DEEPEN_BUDGET": 
 
 
 def _patched(params: dict):
-    return mock.patch.multiple(engine, **params) if params else contextlib.nullcontext()
+    return mock.patch.multiple(engine_params, **params) if params else contextlib.nullcontext()
 
 
 def _bm25(corpus):
@@ -93,9 +93,9 @@ def _seed_texts() -> list[str]:
 def seed():
     corpus = [tokenize(t) for t in _seed_texts()]
     # dense columns and pair lists are made for bigger corpora; the seed corpus gets them too
-    with mock.patch.multiple(engine, DENSE_MIN_DOCS=1000, PAIR_DOCS=16, PAIR_MIN_DEPTH=16):
+    with mock.patch.multiple(engine_params, DENSE_MIN_DOCS=1000, PAIR_DOCS=16, PAIR_MIN_DEPTH=16):
         index = BM25Index.build(corpus)
-    assert len(index.pair_b0) > 0 and len(index.dense) > 0
+    assert len(index.layout.pair_b0) > 0 and len(index.layout.dense) > 0
     return corpus, _bm25(corpus), index
 
 
@@ -161,21 +161,22 @@ def test_seed_top_k_with_allowed_mask(seed, params):
 def test_seed_pair_lists_bound_what_they_leave_out(seed):
     """Each pair list's level bounds hold for every document past that level (or not listed)."""
     _, _, idx = seed
-    names = [idx.vocab.token(int(t)) for t in idx.pair_terms]
-    depths = idx.pair_depths.tolist()
+    lay = idx.layout
+    names = [idx.vocab.token(int(t)) for t in lay.pair_terms]
+    depths = lay.pair_depths.tolist()
     checked = 0
     for i in range(len(names)):
         for j in range(i + 1, len(names)):
-            p = int(idx.pair_index[i, j])
-            docs = idx.int2ext[idx.pair_docs[idx.pair_off[p] : idx.pair_off[p + 1]]]
+            p = int(lay.pair_index[i, j])
+            docs = lay.int2ext[lay.pair_docs[lay.pair_off[p] : lay.pair_off[p + 1]]]
             pair = idx.score_all([names[i], names[j]])
             listed = pair[docs]
             assert np.all(np.diff(listed) <= 1e-9)  # best first
             rest = np.delete(pair, docs)
-            assert len(docs) == 0 or listed[0] <= idx.pair_b0[p] + 1e-9
+            assert len(docs) == 0 or listed[0] <= lay.pair_b0[p] + 1e-9
             for level, d in enumerate(depths):
                 beyond = np.concatenate((listed[d:], rest))
-                assert beyond.max(initial=0) <= idx.pair_bound[p, level] + 1e-9, (names[i], names[j], d)
+                assert beyond.max(initial=0) <= lay.pair_bound[p, level] + 1e-9, (names[i], names[j], d)
             checked += 1
             if checked >= 150:
                 return
@@ -209,7 +210,7 @@ def test_seed_save_load_round_trip(seed, tmp_path):
 def test_progress_and_edge_cases():
     seen = []
     docs = ([f"w{i % 7}", "x"] for i in range(250_000))
-    with mock.patch.object(engine, "CHUNK", 100_000):
+    with mock.patch.object(engine_params, "CHUNK", 100_000):
         idx = BM25Index.build(docs, progress=seen.append)
     assert seen == [100_000, 200_000, 250_000]
     assert idx.doc_count == 250_000
@@ -231,8 +232,8 @@ def test_short_pair_lists_hand_over_to_their_terms():
     bm = _bm25(corpus)
     with _patched({**SMALL, "PAIR_DEPTH": 2, "PAIR_FIRST": 1, "PAIR_HEAD": 100, "DENSE_PREFIX": 1000, "SEED_COUNT": 1}):
         idx = BM25Index.build(corpus)
-        assert len(idx.pair_b0) > 0
-        engine._TRACE = trace = []
+        assert len(idx.layout.pair_b0) > 0
+        threshold.TRACE = trace = []
         try:
             for q in (["w0", "w1"], ["w0", "w1", "w2"], ["w2", "w3", "w0", "w1"], ["w4", "w5"]):
                 for k in (1, 5, 30):
@@ -241,7 +242,7 @@ def test_short_pair_lists_hand_over_to_their_terms():
                     np.testing.assert_array_equal(ids, want_ids)
                     assert np.abs(scores - want_scores).max(initial=0) <= 1e-6
         finally:
-            engine._TRACE = None
+            threshold.TRACE = None
         # single terms listed in a later round than some pair list
         rounds = [{src for src, *_ in parts} for _, parts in trace]
         assert any(-1 in a and (b - {-1}) - a for a, b in pairwise(rounds))
@@ -333,7 +334,7 @@ def test_random_zipf_corpora_exact(seed_value, n_docs):
         "FAST_MAX": int(rng.choice([0, 0, 16384])), "DENSE_ACC_MAX": int(rng.choice([0, 65536])),
         "SMALL_CORPUS": int(rng.choice([0, 65536])),
     }
-    with mock.patch.multiple(engine, **params):
+    with mock.patch.multiple(engine_params, **params):
         idx = BM25Index.build(corpus)
         allowed = rng.random(n_docs) < rng.uniform(0.05, 1.0)
         for _ in range(8):
