@@ -153,13 +153,18 @@ def understand(text: str, lexicon: Lexicon) -> Understanding:
     words = [w for w in query.words if w not in links]
     # the phrase-proximity re-rank reads every word typed, in order, when there are three or more
     order = tuple(tokenize(" ".join(words + list(query.phrases)))) if len(words) + len(query.phrases) >= 3 else ()
-    words, ignored = _drop_fillers(words, keep_some=not (query.phrases or query.has_filters))
+    asked = bool(_REQUEST.match(" ".join(words))) or plain.rstrip().endswith("?")
+    if asked or len(words) <= 3:  # a question or a few words: fillers are not required
+        words, ignored = _drop_fillers(words, keep_some=not (query.phrases or query.has_filters))
+    else:  # a remembered run of words: every word counts, for BM25 and for the phrase re-rank
+        words, ignored = [w for w in words if tokenize(w)], []
     if query.alternatives:  # A OR B: each side as typed, minus fillers
         alternatives = tuple(tuple(w for w in side if w in words or w.startswith('"')) for side in query.alternatives)
         query = replace(query, alternatives=tuple(side for side in alternatives if side))
     preferred, relaxed_words = None, list(words)
     named: dict[str, str] = {}
-    may_name = not query.speaker and not query.episode and not query.alternatives
+    # a name is a preference in a question or a short query, not inside a remembered run of words
+    may_name = not query.speaker and not query.episode and not query.alternatives and (asked or len(words) <= 4)
     if may_name:
         words, named, preferred = _names(words, lexicon)
     corrected, suggested, left_out, kept = [], [], [], []
