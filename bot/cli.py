@@ -22,7 +22,6 @@ from index.search import Hit, Library
 from index.store import Store
 from index.text import format_clock
 
-from .observe import setup_logging
 from .settings import Settings
 
 
@@ -36,6 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"quotebot: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
         return 2
     command = args.command or "run"
+    if command in ("serve", "run") and settings.http_server == "gunicorn" and settings.slack_app_token is None:
+        from .httpd import prepare_metrics
+
+        prepare_metrics(settings.workers)  # before prometheus_client is imported: several workers' metrics
+    from .observe import setup_logging
+
     # the server logs at QUOTEBOT_LOG_LEVEL; the commands people run by hand only say what goes wrong
     setup_logging(settings.log_format, settings.log_level if command == "serve" else "WARNING")
     try:
@@ -265,6 +270,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"First run: ingesting the bundled sample transcripts into {settings.data_dir} …", file=sys.stderr)
         _report(ingest([str(sample_dir())], store, max_bytes=settings.max_bytes, progress=_progress))
     if settings.slack_signing_secret is not None and settings.has_workspace:
+        from .observe import setup_logging
+
         setup_logging(settings.log_format, settings.log_level)
         return cmd_serve(argparse.Namespace(port=None, host="0.0.0.0"), settings)
     from . import console

@@ -297,3 +297,47 @@ def test_store_keeps_evidence(store, tmp_path):
     assert episode.speaker_evidence == [{"rule": "self-introduction", "name": "Marta Kowal", "time_s": 0.0,
                                          "words": "I'm Marta Kowal."}]
     assert [s.speaker for s in store.segments_of("ep")] == ["Marta Kowal", "SPEAKER_01"]
+
+
+FEED_WITH_PEOPLE = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0">
+<channel>
+  <title>Harbour Lights</title>
+  <podcast:person role="host">Olek Nowak</podcast:person>
+  <podcast:person role="producer">Jan Wiater</podcast:person>
+  <item>
+    <title>The north light</title>
+    <podcast:person role="guest">Marta Kowal</podcast:person>
+    <podcast:transcript url="{base}/ep.txt" type="text/plain" />
+  </item>
+</channel>
+</rss>
+"""
+WHISPER_TURNS = """\
+[00:00:00.000 --> 00:00:04.000]   Welcome to Harbour Lights, I'm Olek Nowak.
+[00:00:04.000 --> 00:00:08.000]   Today my guest keeps the north light. Welcome.
+[00:00:08.000 --> 00:00:12.000]   >> Thanks for having me, it's good to be here.
+[00:00:12.000 --> 00:00:16.000]   >> How do you test a lamp before the storms arrive?
+[00:00:16.000 --> 00:00:20.000]   >> We light it at dusk and watch the brass.
+[00:00:20.000 --> 00:00:24.000]   >> And then what?
+"""
+
+
+def test_feed_people_roles_name_turns(http_server, store):
+    http_server.add("/ep.txt", WHISPER_TURNS)
+    url = http_server.add("/feed.xml", FEED_WITH_PEOPLE.format(base=http_server.base),
+                          content_type="application/rss+xml")
+    [result] = ingest([url], store)
+    assert result.ok, result.error
+    [episode] = store.episodes()
+    assert episode.hosts == ["Olek Nowak"] and episode.guests == ["Marta Kowal"]  # the producer is not heard
+    assert [(s.speaker, s.text[:22]) for s in store.segments_of(episode.id)] == [
+        ("Olek Nowak", "Welcome to Harbour Lig"),
+        ("Marta Kowal", "Thanks for having me, "),
+        ("Olek Nowak", "How do you test a lamp"),
+        ("Marta Kowal", "We light it at dusk an"),
+        ("Olek Nowak", "And then what?"),
+    ]
+    rules = {(e["name"], e["rule"]) for e in episode.speaker_evidence}
+    assert rules >= {("Olek Nowak", "self-introduction"), ("Marta Kowal", "welcome"),
+                     ("Marta Kowal", "thanks for having me"), ("Olek Nowak", "alternation")}
