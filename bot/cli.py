@@ -220,7 +220,7 @@ def render_hit(hit: Hit) -> str:
     lines = textwrap.wrap(f"“{hit.text}”", width=88, initial_indent="  ", subsequent_indent="   ")
     if hit.translation:
         lines.extend(textwrap.wrap(hit.translation, width=44, initial_indent="   ", subsequent_indent="   "))
-    about = [hit.speaker or "Unknown speaker"]
+    about = [hit.who or "Unknown speaker"]
     if hit.start_s is not None:
         about.append(format_clock(hit.start_s))
     about.append(hit.episode or hit.episode_id)

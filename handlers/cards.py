@@ -111,7 +111,7 @@ def _no_constant(name: str) -> float:
 
 def attribution(hit: Hit) -> str:
     """The context line: speaker, linked timestamp, episode, podcast, date, chapter."""
-    parts = [f"*{escape(hit.speaker)}*" if hit.speaker else "Unknown speaker"]
+    parts = [f"*{escape(hit.who)}*" if hit.who else "Unknown speaker"]
     if hit.start_s is not None:
         clock = format_clock(hit.start_s)
         link = safe_url(hit.url)
@@ -158,7 +158,7 @@ def _matched_through(text: str, matched: list[str]) -> bool:
 
 def fallback(hit: Hit) -> str:
     """The plain-text version, for notifications and screen readers."""
-    who = hit.speaker or "Unknown speaker"
+    who = hit.who or "Unknown speaker"
     when = f" at {format_clock(hit.start_s)}" if hit.start_s is not None else ""
     where = f", {hit.episode}" if hit.episode else ""
     # the fallback is mrkdwn too: escaped like every other transcript string
@@ -262,7 +262,7 @@ def context_blocks(segments: list, hit_id: int) -> list[dict]:
     lines = []
     for seg in segments:
         clock = format_clock(seg.start_s) if seg.start_s is not None else ""
-        who = escape(seg.speaker) if seg.speaker else "Unknown speaker"
+        who = escape(seg.who) if seg.who else "Unknown speaker"
         text = escape(cut(seg.text, 900))
         mark = "▶ " if seg.id == hit_id else ""
         lines.append(f"{mark}*{who}* {clock}\n{text}")

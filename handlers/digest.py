@@ -391,7 +391,7 @@ def _episode_line(episode: EpisodeInfo) -> dict:
 def _fallback(d: Digest) -> str:
     parts = [f"Quotebot digest for {_date(d.day)}"]
     if d.quote is not None:
-        who = d.quote.speaker or "Unknown speaker"
+        who = d.quote.who or "Unknown speaker"
         parts.append(f"“{cards.cut(d.quote.text, 300)}” — {who}")
     if d.new:
         parts.append(f"{len(d.new) + d.more} new episode{'s' if len(d.new) + d.more > 1 else ''}")

@@ -114,4 +114,6 @@ def proximity(query_terms: Sequence[str], doc_terms: Sequence[str], slop: int | 
 def rank_score(bm25: float, quality_: float, proximity_: float, weights: Weights | None = None) -> float:
     """The re-rank's order key for a candidate with exact BM25 score ``bm25``."""
     weights = weights or WEIGHTS
+    if bm25 <= 0:  # a tiny library, where every idf is at rank-bm25's floor: its order stands
+        return bm25
     return bm25 * (quality_ + weights.phrase * proximity_)

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import rank
 from .engine import BM25Index
+from .labels import display_name
 from .links import link_time, video_id
 from .model import Segment
 from .query import Query
@@ -61,9 +62,15 @@ class Hit:
     published: str | None = None
     episode_url: str | None = None
     rank: float | None = None  # the re-rank's order key (index.rank); ``score`` stays the exact BM25 score
+    speaker_label: str | None = None  # the source's diarization label, when no name is known
+
+    @property
+    def who(self) -> str | None:
+        """The named speaker, else the diarization label as "Speaker N", else None."""
+        return display_name(self.speaker, self.speaker_label)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "who": self.who}
 
 
 @dataclass
@@ -211,7 +218,8 @@ class Library:
                 continue  # stored by an ingest that landed after ``version`` was read: the next refresh has it
             segment_ids.append(seg.id)
             doc_episode.append(episode_index[seg.episode_id])
-            speaker = speakers.setdefault(seg.speaker, len(speakers)) if seg.speaker else -1
+            who = seg.who  # a label is found as "Speaker 1" too
+            speaker = speakers.setdefault(who, len(speakers)) if who else -1
             doc_speaker.append(speaker)
             said[speaker] += 1
             asked[speaker] += rank.is_question(seg.text)
@@ -424,7 +432,11 @@ class Library:
         passing = []
         for i, (doc, score) in enumerate(zip(docs, scores)):
             present = {t for t, held in zip(wanted, holds) if held[i]}
-            if score > 0 and any(need(present) for need, _ in needs):
+            # What counts as a match is the honesty rule on the terms a segment holds, not the sign
+            # of its score: in a tiny library every BM25Okapi idf is at or below zero (rank-bm25's
+            # epsilon floor), yet a segment holding the query's words is still a match. Scores and
+            # their order stay rank-bm25's.
+            if any(need(present) for need, _ in needs):
                 passing.append((doc, score, present))
         rows = self.store.segments_by_id([int(snap.segment_ids[doc]) for doc, _, _ in passing])
         excluded = [_phrase_form(p) for p in query.excluded_phrases]
@@ -509,7 +521,7 @@ class Library:
             episode=ep.title if ep else None, podcast=ep.podcast if ep else None, url=seg.url, score=0.0,
             matched=[], translation=seg.translation, episode_id=seg.episode_id, segment_id=int(seg.id),
             chapter=seg.chapter, published=ep.published.isoformat() if ep and ep.published else None,
-            episode_url=ep.url if ep else None,
+            episode_url=ep.url if ep else None, speaker_label=seg.speaker_label,
         )
 
 
@@ -573,13 +585,27 @@ def _required(engine: BM25Index, terms: list[str]) -> Callable[[set], bool]:
 
     A term the library has never seen counts with the largest idf possible, so
     that a query about something absent ("sourdough") finds nothing rather
-    than weak hits on its other words.
+    than weak hits on its other words. When every known query term's BM25Okapi
+    idf is at or below zero (each is in half the documents or more: every term
+    of a tiny library), the rule weighs the terms by their smoothed idf
+    ln(1 + (N - df + 0.5) / (df + 0.5)) instead, which is positive and smaller
+    the commoner the term. These weights only decide what matches, never a score.
     """
     unseen = math.log(engine.doc_count + 0.5) - math.log(0.5)
+    known = [t for t in terms if engine.df(t)]
+    smoothed = bool(known) and all(engine.idf(t) <= 0 for t in known)
+
+    def rule_weight(t: str) -> float:
+        if not engine.df(t):
+            return unseen
+        if smoothed:
+            return math.log1p((engine.doc_count - engine.df(t) + 0.5) / (engine.df(t) + 0.5))
+        return engine.idf(t)
+
     # A compound ("o3-mini") is judged by its parts, which the query also holds:
     # "O3 mini" in a transcript is the same thing said.
     atoms = {t for t in terms if not ("-" in t and set(tokenize(t.replace("-", " "))) <= set(terms))}
-    weight = {t: (engine.idf(t) if engine.df(t) else unseen) for t in atoms or set(terms)}
+    weight = {t: rule_weight(t) for t in atoms or set(terms)}
     total = sum(weight.values())
     rarest = max(weight, key=lambda t: (weight[t], t))
 

@@ -68,7 +68,7 @@ something anything everything nothing some any all much many more most very real
 say says said saying tell tells told talk talks talked talking mention mentions mentioned mentioning
 think thinks thought thinking believe believes feel feels opinion opinions view views take takes
 find show give get search look looking quote quotes quoted quotebot help please pls want need like
-true false ever anywhere somewhere podcast podcasts episode episodes
+true false ever anywhere somewhere podcast podcasts episode episodes speaker speakers guest host
 """.split())
 
 
@@ -92,7 +92,7 @@ def name_words(speakers: Sequence[str], episodes: Sequence[tuple[str, str, str]]
                df: Callable[[str], int]) -> frozenset[str]:
     """The words that name a speaker (any part of the name) or an episode (a capitalised word of its title
     that at most NAME_MAX_DF segments hold, as "Karpathy"): what names may be corrected to or matched."""
-    names = {w for n in speakers for w in re.findall(r"[a-z]{3,}", fold(n))}
+    names = {w for n in speakers for w in re.findall(r"[a-z]{3,}", fold(n)) if w not in FILLER}
     for _, title, _ in episodes:
         for word in re.findall(r"[^\W\d_][\w'’-]*", title):
             folded = fold(word)
@@ -230,7 +230,7 @@ def _names(words: list[str], lexicon: Lexicon) -> tuple[list[str], dict[str, str
     parts: dict[str, set[str]] = {}  # a speaker's name word -> the speakers it names
     for name in lexicon.speakers:
         for w in re.split(r"[\s.]+", fold(name)):
-            if len(w) >= 3:
+            if len(w) >= 3 and w.isalpha() and w not in FILLER:  # not "Speaker 1", a diarization label
                 parts.setdefault(w, set()).add(name)
     # episodes: a number in an episode's id or title ("459"), with the podcast's words before it ("lex"),
     # or a capitalised title word few segments hold ("karpathy", see ``name_words``); not a speaker's name
