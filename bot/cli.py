@@ -231,7 +231,7 @@ def render_hit(hit: Hit) -> str:
     lines = textwrap.wrap(f"“{hit.text}”", width=88, initial_indent="  ", subsequent_indent="   ")
     if hit.translation:
         lines.extend(textwrap.wrap(hit.translation, width=44, initial_indent="   ", subsequent_indent="   "))
-    about = [hit.speaker or "Unknown speaker"]
+    about = [hit.who or "Unknown speaker"]
     if hit.start_s is not None:
         about.append(format_clock(hit.start_s))
     about.append(hit.episode or hit.episode_id)
@@ -249,12 +249,23 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         query += f' speaker:"{args.speaker}"'
     if args.episode:
         query += f' episode:"{args.episode}"'
-    hits = _library(settings).search(query, limit=args.limit)
+    result = _library(settings).answer(query, limit=args.limit)  # what /quote answers, for the same text
+    hits = result.hits
+    if result.kind == "error":
+        print(f"Cannot search that: {result.understanding.error}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
+        return 0
+    notes = result.notes(lambda s: f"'{s}'")
+    if result.kind == "help":
+        print(f"Search as in /quote: {_parser().prog} search 'export controls speaker:dylan'. "
+              "See the README's Searching section.")
     elif not hits:
-        print("No quotes matched. Try fewer or different words, or drop a filter.")
+        print(" ".join([f"No quotes matched '{result.understanding.text}'.", *notes]))
     else:
+        if notes:
+            print(" ".join(notes), end="\n\n")
         print("\n\n".join(render_hit(h) for h in hits))
     return 0
 

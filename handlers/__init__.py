@@ -19,7 +19,7 @@ from typing import Protocol
 from slack_bolt import App
 
 from index.model import Segment
-from index.search import Hit
+from index.search import Answer, Hit
 
 from . import buttons, command, mentions, unfurl
 from .actions import Once
@@ -27,6 +27,12 @@ from .digest import Digests
 
 
 class Quotes(Protocol):
+    """What the handlers ask of the library (``index.search.Library``)."""
+
+    def answer(self, text: str, limit: int = 10) -> Answer:
+        """The one entry point for what a person typed (Slack markup and all): hits and notes."""
+        ...
+
     def search(self, query: str, limit: int = 10) -> list[Hit]: ...
 
     def context(self, segment_id: int, before: int = 1, after: int = 1) -> list[Segment]: ...
