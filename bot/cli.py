@@ -357,6 +357,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         "busy": f"another process is sending the {day} digest of {sub.channel_id} right now",
         "failed": f"the {day} digest of {sub.channel_id} failed: {outcome.error}; check the channel and the "
                   "bot's scopes, then run this again",
+        "gone": f"workspace {sub.team_id} no longer has the app installed; its digest subscriptions were removed",
     }
     print(messages[outcome.status], file=sys.stderr if outcome.status == "failed" else sys.stdout)
     return 1 if outcome.status == "failed" else 0

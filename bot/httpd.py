@@ -8,8 +8,9 @@ gthread keeps the code and adds what ``wsgiref`` lacks (README, "The HTTP server
 The process model (``QUOTEBOT_WORKERS`` processes of ``QUOTEBOT_THREADS`` threads each):
 
 - the master opens the store and the index (building it if the library changed) *before* forking,
-  so workers start with the index already loaded; its arrays are memory-mapped, so the pages are
-  shared, not copied, between workers (``bench/load.py`` prints RSS and PSS per process);
+  so workers start with the index already loaded, then drops its own copy: the index is held
+  once per worker, never by the master (``bench/load.py`` prints RSS and PSS per process). A
+  worker forked later (one replaced after a crash) loads the saved index from disk at start;
 - every worker checks the library version every ``QUOTEBOT_RELOAD_S``; the first to see a change
   rebuilds the index under a file lock (``<data dir>/.index.lock``) and the others, waiting on the
   lock, then load what it built: one build per change, not one per worker;
@@ -363,6 +364,10 @@ class _Arbiter(Arbiter):
         """SIGINT (Docker's stop signal here, Ctrl-C) stops gracefully, as SIGTERM does."""
         raise StopIteration
 
+    def spawn_workers(self) -> None:
+        super().spawn_workers()  # a worker never comes back here: it exits inside
+        self.app.hooks.spawned()
+
 
 @dataclass
 class Options:
@@ -383,12 +388,14 @@ class Options:
 class Hooks:
     """What runs around the workers: ``start`` in each worker once it is forked, ``stop`` in it at
     exit (bounded by the stop timeout), ``after_fork`` right after the fork (reset what a fork must
-    not share), ``ready`` in the master once it listens."""
+    not share), ``ready`` in the master once it listens, ``spawned`` in the master each time it
+    has forked workers (it then drops what only they need)."""
 
     start: Callable[[], None]
     stop: Callable[[], None]
     after_fork: Callable[[], None]
     ready: Callable[[str], None] = field(default=lambda where: None)
+    spawned: Callable[[], None] = field(default=lambda: None)  # in the master, after forking workers
 
 
 class Server(BaseApplication):

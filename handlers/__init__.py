@@ -6,7 +6,9 @@
   that writes acts once per card however often it is clicked, on any replica.
   Every button goes through ``actions.button`` (see its docstring): new ones
   get the ack, the guarded decoding and the once-only claim for free;
-- ``digests``: subscriptions and previews for ``/quote digest`` (``Digests``).
+- ``digests``: subscriptions and previews for ``/quote digest`` (``Digests``);
+- ``installations``: told when a workspace uninstalls the app or revokes its
+  tokens (``lifecycle.Installations``).
 
 Retried events and replayed requests are dropped before any handler runs
 (``bot.events.once_per_request``), so handlers need not check for them.
@@ -21,9 +23,10 @@ from slack_bolt import App
 from index.model import Segment
 from index.search import Answer, Hit
 
-from . import buttons, command, mentions, unfurl
+from . import buttons, command, lifecycle, mentions, unfurl
 from .actions import Once
 from .digest import Digests
+from .lifecycle import Installations
 
 
 class Quotes(Protocol):
@@ -40,8 +43,11 @@ class Quotes(Protocol):
     def moment(self, url: str) -> Hit | None: ...
 
 
-def register(app: App, quotes: Quotes, once: Once, digests: Digests | None = None) -> None:
+def register(app: App, quotes: Quotes, once: Once, digests: Digests | None = None,
+             installations: Installations | None = None) -> None:
     command.register(app, quotes, digests)
     buttons.register(app, quotes, once)
     mentions.register(app, quotes)
     unfurl.register(app, quotes)
+    if installations is not None:
+        lifecycle.register(app, installations)

@@ -311,7 +311,8 @@ def test_manifest_declares_what_the_app_handles():
     manifest = json.loads((ROOT / "manifest.json").read_text())
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/quote" and command["url"].endswith("/slack/events")
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "link_shared"}
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_mention", "link_shared", "app_uninstalled", "tokens_revoked"}  # the last two: handlers/lifecycle.py
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     # what the handlers call: chat.postMessage, chat.unfurl, conversations.replies/history/join, users.info
