@@ -32,7 +32,8 @@ def web_client(settings: Settings, token: str | None = None, *, anonymous: bool 
 
 def build_app(settings: Settings, quotes: handlers.Quotes, first_time, *, client: WebClient | None = None,
               digests: handlers.Digests | None = None, oauth_settings: OAuthSettings | None = None,
-              executor: Executor | None = None) -> App:
+              executor: Executor | None = None, alerts: handlers.Alerts | None = None,
+              feedback: handlers.Feedback | None = None) -> App:
     """The Bolt app. The signing secret is required: Bolt answers a forged or stale request with 401.
 
     With ``oauth_settings`` it serves every workspace that installed it (``/slack/install``)."""
@@ -46,5 +47,5 @@ def build_app(settings: Settings, quotes: handlers.Quotes, first_time, *, client
         oauth_settings=oauth_settings,
         listener_executor=executor,
     )
-    handlers.register(app, quotes, first_time, digests)
+    handlers.register(app, quotes, first_time, digests, alerts, feedback)
     return app

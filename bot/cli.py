@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("episodes", help="list the episodes in the library")
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = sub.add_parser("feedback", help="list the reports made on quote cards (wrong speaker, wrong time)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
     p = sub.add_parser("search", help="search the library for quotes")
     p.add_argument("query")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -165,15 +168,48 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return code
 
 
+def _feedback(store: Store):
+    from .feedback import FeedbackStore
+
+    return FeedbackStore(store.engine)
+
+
+def _reports_line(counts: dict[str, int]) -> str:
+    """``2 reports: 1 wrong speaker, 1 wrong time``."""
+    from .feedback import KINDS
+
+    total = sum(counts.values())
+    parts = ", ".join(f"{n} {KINDS[k].lower()}" for k, n in sorted(counts.items()) if k in KINDS)
+    return f"{total} report{'s' if total != 1 else ''}: {parts}"
+
+
+def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    reports = _feedback(_store(settings)).reports()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+        return 0
+    if not reports:
+        print("No reports. People report a wrong speaker or a wrong time with the ⋯ menu on a quote card.")
+    for r in reports:
+        when = format_clock(r.start_s) if r.start_s is not None else "no time"
+        text = textwrap.shorten(r.text, 100, placeholder="…")
+        print(f"{r.created_at:%Y-%m-%d %H:%M}  {r.kind:<7}  {r.episode_id} at {when}  "
+              f"(speaker shown: {r.speaker or 'unknown'})  by {r.user_id} in {r.team_id}\n    “{text}”")
+    return 0
+
+
 def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
-    episodes = _store(settings).episodes()
+    store = _store(settings)
+    episodes = store.episodes()
+    reports = _feedback(store).counts()
     if args.json:
         print(json.dumps([
             dict(id=e.id, title=e.title, podcast=e.podcast, url=e.url,
                  published=e.published.isoformat() if e.published else None,
                  duration_s=e.duration_s, segments=e.segments, speakers=e.speakers, sources=e.sources,
                  speaker_share=e.stats.get("speaker_share"), time_share=e.stats.get("time_share"),
-                 located=e.stats.get("sources", {}), notes=e.stats.get("notes", []))
+                 located=e.stats.get("sources", {}), notes=e.stats.get("notes", []),
+                 reports=reports.get(e.id, {}))
             for e in episodes
         ], indent=2, ensure_ascii=False))
         return 0
@@ -189,6 +225,8 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
         for name, st in e.stats.get("sources", {}).items():
             if st["role"] != "timed":
                 print(f"    {name}: {st['located']} of {st['passages']} passages located ({st['role']})")
+        if e.id in reports:
+            print(f"    {_reports_line(reports[e.id])} (quotebot feedback lists them)")
     return 0
 
 
@@ -315,4 +353,4 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "episodes": cmd_episodes, "search": cmd_search, "run": cmd_run,
-            "serve": cmd_serve, "digest": cmd_digest}
+            "serve": cmd_serve, "digest": cmd_digest, "feedback": cmd_feedback}

@@ -20,7 +20,9 @@ from index.store import Store
 
 from .app import build_app, web_client
 from .background import Every
+from .alerts import AlertLoop, Alerter, AlertStore
 from .digests import DigestStore
+from .feedback import FeedbackStore
 from .events import EventLog
 from .observe import INDEX_RELOADS, ContextExecutor
 from .schedule import Digester, Scheduler
@@ -37,34 +39,42 @@ class Parts:
     library: Library
     workspaces: Workspaces
     digester: Digester
+    alerter: Alerter
+    feedback: FeedbackStore
 
 
 def assemble(settings: Settings, store: Store, library: Library) -> Parts:
-    """The pieces every Slack-facing command shares: workspaces and the digester."""
+    """The pieces every Slack-facing command shares: workspaces, the digester, alerts and feedback."""
     workspaces = Workspaces(settings, store.engine, web_client(settings, anonymous=settings.oauth))
     digester = Digester(DigestStore(store.engine), library, workspaces.client_for)
-    return Parts(store, library, workspaces, digester)
+    alerter = Alerter(AlertStore(store.engine), library, workspaces.client_for, settle_s=settings.alert_settle_s)
+    return Parts(store, library, workspaces, digester, alerter, FeedbackStore(store.engine))
 
 
-def reload(library: Library) -> None:
-    """Swap in a new index when another process changed the library."""
+def reload(library: Library, alerter: Alerter | None = None) -> None:
+    """Swap in a new index when another process changed the library; then look for alert matches."""
     if library.refresh():
         INDEX_RELOADS.inc()
         log.info("library changed: index reloaded at version %s, %d segments", library.version, library.size)
+        if alerter is not None:
+            alerter.run()
 
 
 def serve(settings: Settings, parts: Parts, host: str, port: int) -> int:
     executor = ContextExecutor(max_workers=16, thread_name_prefix="listener")
     app = build_app(settings, parts.library, EventLog(parts.store.engine).first_time,
                     client=parts.workspaces.client, digests=parts.digester,
-                    oauth_settings=parts.workspaces.oauth_settings(), executor=executor)
+                    oauth_settings=parts.workspaces.oauth_settings(), executor=executor,
+                    alerts=parts.alerter, feedback=parts.feedback)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     scheduler = Scheduler(parts.digester, tick_s=settings.digest_tick_s)
-    reloader = Every(settings.reload_s, lambda: reload(parts.library), "index-reload")
+    reloader = Every(settings.reload_s, lambda: reload(parts.library, parts.alerter), "index-reload")
+    alert_loop = AlertLoop(parts.alerter, tick_s=settings.digest_tick_s)
     scheduler.start()
     reloader.start()
+    alert_loop.start()
     workspaces = "many workspaces (OAuth: /slack/install)" if settings.oauth else "one workspace"
     try:
         if settings.slack_app_token is not None:
@@ -81,5 +91,6 @@ def serve(settings: Settings, parts: Parts, host: str, port: int) -> int:
         reloader.stop()
         executor.shutdown(wait=True)  # answers already acknowledged still go out
         scheduler.stop()  # releases any digest claim still held
+        alert_loop.stop()
         log.info("stopped")
     return 0

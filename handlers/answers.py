@@ -15,8 +15,10 @@ APOLOGY = "Sorry, something went wrong on my side while answering. Please try ag
 log = logging.getLogger("quotebot.handlers")
 
 
-def answer(quotes, respond: Callable, query: str, index: int = 0, *, replace: bool = False) -> None:
-    """Respond with the ``index``-th hit for ``query`` as an ephemeral card, or say why not."""
+def answer(quotes, respond: Callable, query: str, index: int = 0, *, replace: bool = False,
+           thread: str | None = None) -> None:
+    """Respond with the ``index``-th hit for ``query`` as an ephemeral card, or say why not.
+    ``thread``: the message a shortcut was used on, for the card's "Post to thread"."""
     try:
         hits = quotes.search(query, limit=PAGE_LIMIT)
     except QueryError as exc:
@@ -28,7 +30,7 @@ def answer(quotes, respond: Callable, query: str, index: int = 0, *, replace: bo
         return
     index = max(0, min(index, len(hits) - 1))
     respond(response_type="ephemeral", replace_original=replace,
-            **cards.search_card(hits[index], query, index, len(hits)))
+            **cards.search_card(hits[index], query, index, len(hits), thread=thread))
 
 
 def apologise(say: Callable, where: str) -> None:

@@ -1,8 +1,9 @@
-"""The card's buttons: Post to channel, Next, Previous, Show context, More; Open is a link."""
+"""The card's buttons: Post to channel, Post to thread, Next, Previous, Show context, More; Open is a link."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from index.query import QueryError
 
@@ -44,10 +45,29 @@ def register(app: App, quotes) -> None:
 
         guarded("post to channel", respond, work)
 
+    @app.action(cards.POST_THREAD)
+    def post_thread(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
+        ack()
+
+        def work() -> None:
+            state = state_of(body)
+            hit, _ = nth(state)
+            if hit is None or not state.thread:
+                raise ValueError("no hit")
+            client.chat_postMessage(channel=body["channel"]["id"], thread_ts=state.thread, unfurl_links=False,
+                                    unfurl_media=False, **cards.shared_card(hit, body["user"]["id"]))
+            respond(delete_original=True)
+
+        guarded("post to thread", respond, work)
+
     def page(ack: Ack, body: dict, respond: Respond) -> None:
         ack()
-        guarded("page", respond, lambda: answer(quotes, respond, state_of(body).query, state_of(body).index,
-                                                  replace=True))
+
+        def work() -> None:
+            state = state_of(body)
+            answer(quotes, respond, state.query, state.index, replace=True, thread=state.thread)
+
+        guarded("page", respond, work)
 
     app.action(cards.NEXT)(page)
     app.action(cards.PREVIOUS)(page)

@@ -27,11 +27,19 @@ CONTEXT = "quote_context"
 OPEN = "quote_open"
 EPISODE = "quote_episode"
 MORE = "quote_more"
+POST_THREAD = "quote_post_thread"  # the message shortcut's card: reply under the message
+FEEDBACK = "quote_feedback"  # the overflow menu on every card: "Wrong speaker", "Wrong time"
+FEEDBACK_KINDS = {"speaker": "Wrong speaker", "time": "Wrong time"}
 
 
 def escape(text: str) -> str:
     """Text made inert for mrkdwn: only &, < and > are special (Slack's own rule)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_id(value: str) -> str:
+    """A Slack id (``C0123``, ``U0123``) fit for ``<#…>`` and ``<@…>``: letters and digits only."""
+    return "".join(ch for ch in value if ch.isalnum())
 
 
 def safe_url(url: str | None) -> str | None:
@@ -68,13 +76,18 @@ def highlighted(text: str, matched: list[str]) -> str:
 
 @dataclass(frozen=True)
 class State:
-    """What a button needs to redo its search: the query and the hit's place."""
+    """What a button needs to redo its search: the query, the hit's place, and the thread (a message
+    shortcut's message ts) a "Post to thread" replies in."""
 
     query: str
     index: int
+    thread: str | None = None
 
     def encode(self) -> str:
-        value = json.dumps({"q": self.query, "i": self.index}, separators=(",", ":"))
+        data: dict = {"q": self.query, "i": self.index}
+        if self.thread:
+            data["t"] = self.thread
+        value = json.dumps(data, separators=(",", ":"))
         if len(value) > VALUE_LIMIT:  # the query parser caps queries far below this
             raise ValueError("button state over Slack's 2,000-character limit")
         return value
@@ -82,7 +95,7 @@ class State:
     @classmethod
     def decode(cls, value: str) -> "State":
         data = json.loads(value)
-        return cls(query=str(data["q"]), index=int(data["i"]))
+        return cls(query=str(data["q"]), index=int(data["i"]), thread=str(data["t"]) if data.get("t") else None)
 
 
 def attribution(hit: Hit) -> str:
@@ -107,13 +120,23 @@ def quoted(text: str, matched: list[str], limit: int = QUOTE_LIMIT) -> str:
         limit -= len(out) - SECTION_LIMIT + 10
 
 
-def quote_blocks(hit: Hit, limit: int = QUOTE_LIMIT) -> list[dict]:
-    """The quote itself, its translation when the match came through it, and the context line."""
+def feedback_menu(segment_id: int) -> dict:
+    """The card's overflow menu: report a wrong speaker or a wrong time (value ``kind:segment id``)."""
+    return {"type": "overflow", "action_id": FEEDBACK, "options": [
+        {"text": {"type": "plain_text", "text": label}, "value": f"{kind}:{segment_id}"}
+        for kind, label in FEEDBACK_KINDS.items()]}
+
+
+def quote_blocks(hit: Hit, limit: int = QUOTE_LIMIT, *, feedback: bool = True) -> list[dict]:
+    """The quote itself (with the feedback menu), its translation when the match came through it, and
+    the context line."""
     blocks: list[dict] = [{
         "type": "section",
         "block_id": "quote_text",
         "text": {"type": "mrkdwn", "text": quoted(hit.text, hit.matched, limit), "verbatim": True},
     }]
+    if feedback:
+        blocks[0]["accessory"] = feedback_menu(hit.segment_id)
     if hit.translation and _matched_through(hit.translation, hit.matched) and not _matched_through(hit.text, hit.matched):
         blocks.append({
             "type": "section",
@@ -152,16 +175,20 @@ def button(text: str, action_id: str, value: str | None = None, url: str | None 
     return element
 
 
-def search_card(hit: Hit, query: str, index: int, total: int, *, shareable: bool = True) -> dict:
-    """The ephemeral answer to /quote: the card, its buttons and "n of N"."""
-    state = State(query, index)
+def search_card(hit: Hit, query: str, index: int, total: int, *, shareable: bool = True,
+                thread: str | None = None) -> dict:
+    """The ephemeral answer to /quote: the card, its buttons and "n of N". With ``thread`` (the ts of
+    the message a shortcut was used on) it also has "Post to thread"."""
+    state = State(query, index, thread)
     buttons = []
+    if thread:
+        buttons.append(button("Post to thread", POST_THREAD, state.encode(), style="primary"))
     if shareable:
-        buttons.append(button("Post to channel", POST, state.encode(), style="primary"))
+        buttons.append(button("Post to channel", POST, state.encode(), style=None if thread else "primary"))
     if index > 0:
-        buttons.append(button("Previous", PREVIOUS, State(query, index - 1).encode()))
+        buttons.append(button("Previous", PREVIOUS, State(query, index - 1, thread).encode()))
     if index + 1 < total:
-        buttons.append(button("Next", NEXT, State(query, index + 1).encode()))
+        buttons.append(button("Next", NEXT, State(query, index + 1, thread).encode()))
     buttons.append(button("Show context", CONTEXT, state.encode()))
     link = safe_url(hit.url)
     if link and hit.start_s is not None:
@@ -176,10 +203,9 @@ def search_card(hit: Hit, query: str, index: int, total: int, *, shareable: bool
 
 def shared_card(hit: Hit, user_id: str) -> dict:
     """The card as posted to the channel, saying who shared it."""
-    user = "".join(ch for ch in user_id if ch.isalnum())
     blocks = quote_blocks(hit) + [{
         "type": "context", "block_id": "quote_shared",
-        "elements": [{"type": "mrkdwn", "text": f"Shared by <@{user}> with /quote"}],
+        "elements": [{"type": "mrkdwn", "text": f"Shared by <@{slack_id(user_id)}> with /quote"}],
     }]
     link = safe_url(hit.url)
     if link and hit.start_s is not None:

@@ -75,6 +75,17 @@ class EpisodeInfo:
 
 
 @dataclass
+class Overview:
+    """The library at a glance (App Home)."""
+
+    episodes: int
+    segments: int
+    newest: EpisodeInfo | None  # by publication date
+    hours: float  # of audio, from the episodes' durations
+    speaker_share: float  # 0..1, segments that name their speaker
+
+
+@dataclass
 class _Snapshot:
     """One built index with what filters need per document."""
 
@@ -299,6 +310,21 @@ class Library:
         snap = self._snapshot
         eps = list(snap.episodes) if snap else []
         return sorted(eps, key=lambda e: (e.published or dt.date.min, e.id), reverse=True)
+
+    def speakers(self) -> list[str]:
+        """The named speakers of the searchable segments, in index order."""
+        snap = self._snapshot
+        return list(snap.speakers) if snap else []
+
+    def overview(self) -> "Overview":
+        """The library at a glance: episodes, the newest, hours of audio, the share of segments with a speaker."""
+        stored = self.store.episodes()
+        segments = sum(e.segments for e in stored)
+        named = sum(e.segments * float(e.stats.get("speaker_share", 0.0)) for e in stored)
+        newest = self.episodes()[0] if self.episodes() else None
+        return Overview(episodes=len(stored), segments=segments, newest=newest,
+                        hours=sum(e.duration_s or 0.0 for e in stored) / 3600,
+                        speaker_share=named / segments if segments else 0.0)
 
     def strongest(self, episode_id: str, limit: int = 5) -> list[Hit]:
         """An episode's most quotable segments, best first (see ``quotability``)."""
