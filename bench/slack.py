@@ -324,7 +324,7 @@ def running_app(store: Store, lib: Library, root: Path):
     slack = LocalSlack(on_call=on_call)
     settings = Settings(SLACK_BOT_TOKEN="xoxb-bench-token", SLACK_SIGNING_SECRET=SECRET,
                         SLACK_API_URL=slack.base_url, QUOTEBOT_DATA_DIR=str(root))
-    app = build_app(settings, lib, EventLog(store.engine).first_time)
+    app = build_app(settings, lib, EventLog(store.engine))
     server = http_server(app, lib, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 import handlers
 
+from .events import once_per_request
 from .settings import Settings
 
 
@@ -30,12 +31,15 @@ def web_client(settings: Settings, token: str | None = None, *, anonymous: bool 
     return client
 
 
-def build_app(settings: Settings, quotes: handlers.Quotes, first_time, *, client: WebClient | None = None,
+def build_app(settings: Settings, quotes: handlers.Quotes, once: handlers.Once, *, client: WebClient | None = None,
               digests: handlers.Digests | None = None, oauth_settings: OAuthSettings | None = None,
               executor: Executor | None = None, alerts: handlers.Alerts | None = None,
               feedback: handlers.Feedback | None = None) -> App:
     """The Bolt app. The signing secret is required: Bolt answers a forged or stale request with 401.
 
+    ``once`` holds the claim rows (``bot.events.EventLog``): every request is recorded before it is
+    acknowledged (``events.once_per_request``: retried events dropped, replays refused, 503 when
+    the database cannot record it), and buttons that write act once.
     With ``oauth_settings`` it serves every workspace that installed it (``/slack/install``)."""
     if settings.slack_signing_secret is None:
         raise ValueError("SLACK_SIGNING_SECRET is not set; copy it from your Slack app's Basic Information page")
@@ -47,5 +51,6 @@ def build_app(settings: Settings, quotes: handlers.Quotes, first_time, *, client
         oauth_settings=oauth_settings,
         listener_executor=executor,
     )
-    handlers.register(app, quotes, first_time, digests, alerts, feedback)
+    app.middleware(once_per_request(once.first_time))
+    handlers.register(app, quotes, once, digests, alerts, feedback)
     return app

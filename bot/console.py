@@ -54,7 +54,7 @@ def plain(mrkdwn: str, bold: bool) -> str:
 
 
 class Console:
-    def __init__(self, settings: Settings, library, first_time, out: TextIO = sys.stdout, digests=None):
+    def __init__(self, settings: Settings, library, once, out: TextIO = sys.stdout, digests=None):
         self.out = out
         self.bold = out.isatty()
         self.buttons: list[dict] = []
@@ -65,7 +65,7 @@ class Console:
             "slack_signing_secret": SecretStr(SECRET),
             "slack_api_url": self.slack.base_url,
         })
-        self.app = build_app(local, library, first_time, digests=digests)
+        self.app = build_app(local, library, once, digests=digests)
         self.mentions = 0
 
     def close(self) -> None:
@@ -142,9 +142,9 @@ class Console:
             self._dispatch(form, "application/x-www-form-urlencoded")
 
 
-def run(settings: Settings, library, first_time, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
+def run(settings: Settings, library, once, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
         digests=None) -> None:
-    console = Console(settings, library, first_time, out, digests)
+    console = Console(settings, library, once, out, digests)
     out.write(INTRO + "\n")
     out.flush()
     try:

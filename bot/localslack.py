@@ -16,6 +16,7 @@ so they can be handed to ``App.dispatch(BoltRequest(body=..., headers=...))``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
@@ -349,6 +350,9 @@ def signed_headers(body: str, signing_secret: str, timestamp: int | None = None)
     return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature or ""}
 
 
+_CARDS = itertools.count(1)  # fresh ephemeral message timestamps
+
+
 def _trigger_id() -> str:
     return f"{int(time.time())}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex}"
 
@@ -366,14 +370,17 @@ def slash_command_body(text: str, *, command: str = "/quote", user_id: str = "U1
 
 def block_actions_body(action_id: str, value: str, *, user_id: str = "U123", channel_id: str = "C123",
                        response_url: str, message: dict[str, Any] | None = None,
-                       team_id: str = TEAM_ID, block_id: str = "quote", option: dict[str, Any] | None = None) -> str:
+                       team_id: str = TEAM_ID, block_id: str = "quote", message_ts: str | None = None,
+                       option: dict[str, Any] | None = None) -> str:
     """A form-encoded ``payload=<json>`` block_actions interaction for a button click, or (with
     ``option``) a choice in an overflow menu.
 
     ``message`` is the message holding the button; without one the click comes from an ephemeral
-    message, which Slack sends with ``container.is_ephemeral`` and no ``message``.
+    message, which Slack sends with ``container.is_ephemeral`` and no ``message``. The container's
+    ``message_ts`` is the message's ``ts``, else ``message_ts``, else a fresh one (each ephemeral
+    card is its own message: pass the same ``message_ts`` for two clicks on one card).
     """
-    message_ts = (message or {}).get("ts", "1700000000.000100")
+    message_ts = (message or {}).get("ts") or message_ts or f"{int(time.time())}.{next(_CARDS) % 10**6:06d}"
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},

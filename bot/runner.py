@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from index.search import Library
 from index.store import Store
 
+from .alerts import Alerter, AlertLoop, AlertStore
 from .app import build_app, web_client
 from .background import Every
-from .alerts import AlertLoop, Alerter, AlertStore
 from .digests import DigestStore
-from .feedback import FeedbackStore
 from .events import EventLog
+from .feedback import FeedbackStore
 from .observe import INDEX_RELOADS, ContextExecutor
 from .schedule import Digester, Scheduler
 from .serve import http_server, serve_http, serve_socket_mode
@@ -62,7 +62,7 @@ def reload(library: Library, alerter: Alerter | None = None) -> None:
 
 def serve(settings: Settings, parts: Parts, host: str, port: int) -> int:
     executor = ContextExecutor(max_workers=16, thread_name_prefix="listener")
-    app = build_app(settings, parts.library, EventLog(parts.store.engine).first_time,
+    app = build_app(settings, parts.library, EventLog(parts.store.engine),
                     client=parts.workspaces.client, digests=parts.digester,
                     oauth_settings=parts.workspaces.oauth_settings(), executor=executor,
                     alerts=parts.alerter, feedback=parts.feedback)

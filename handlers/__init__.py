@@ -1,18 +1,22 @@
 """Slack surfaces, one module each, on slack-bolt. They know nothing of storage.
 
-``register(app, quotes, first_time, digests, alerts, feedback)`` wires every surface:
+``register(app, quotes, once, digests, alerts, feedback)`` wires every surface:
 - ``quotes``: what the handlers ask of the library (``Quotes``);
-- ``first_time(event_id) -> bool``: False for an event already handled, so a
-  retried delivery never answers twice;
+- ``once``: claim rows in the shared database (``actions.Once``), so a button
+  that writes acts once per card however often it is clicked, on any replica.
+  Every button goes through ``actions.button`` (see its docstring): new ones
+  get the ack, the guarded decoding and the once-only claim for free;
 - ``digests``: subscriptions and previews for ``/quote digest`` (``Digests``);
 - ``alerts``: keyword alerts for ``/quote alert`` and App Home (``Alerts``);
 - ``feedback``: where the cards' "Wrong speaker" / "Wrong time" go (``Feedback``).
 A surface whose store is None says it is not set up.
+
+Retried events and replayed requests are dropped before any handler runs
+(``bot.events.once_per_request``), so handlers need not check for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
 from slack_bolt import App
@@ -20,7 +24,9 @@ from slack_bolt import App
 from index.model import Segment
 from index.search import EpisodeInfo, Hit, Overview
 
-from . import buttons, command, feedback as feedback_menu, home, mentions, search_modal, shortcuts, unfurl
+from . import buttons, command, home, mentions, search_modal, shortcuts, unfurl
+from . import feedback as feedback_menu
+from .actions import Once
 from .alerts import Alerts
 from .digest import Digests
 from .feedback import Feedback
@@ -40,13 +46,13 @@ class Quotes(Protocol):
     def overview(self) -> Overview: ...
 
 
-def register(app: App, quotes: Quotes, first_time: Callable[[str], bool], digests: Digests | None = None,
+def register(app: App, quotes: Quotes, once: Once, digests: Digests | None = None,
              alerts: Alerts | None = None, feedback: Feedback | None = None) -> None:
-    refresh = home.register(app, quotes, digests, alerts)
+    refresh = home.register(app, quotes, once, digests, alerts)
     command.register(app, quotes, digests, alerts, refresh)
-    buttons.register(app, quotes)
-    mentions.register(app, quotes, first_time)
-    unfurl.register(app, quotes, first_time)
+    buttons.register(app, quotes, once)
+    mentions.register(app, quotes)
+    unfurl.register(app, quotes)
     shortcuts.register(app, quotes)
-    search_modal.register(app, quotes)
-    feedback_menu.register(app, quotes, feedback)
+    search_modal.register(app, quotes, once)
+    feedback_menu.register(app, quotes, once, feedback)

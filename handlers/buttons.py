@@ -1,98 +1,60 @@
-"""The card's buttons: Post to channel, Post to thread, Next, Previous, Show context, More; Open is a link."""
+"""The card's buttons: Post to channel, Post to thread, Next, Previous, Show context, More; Open is a link.
+
+Each goes through ``actions.button`` (ack, value decoded inside the guard, "expired" for a bad
+value); **Post to channel** and **Post to thread** write, so they act once per card however often
+they are clicked.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import Ack, App, Respond
-from slack_sdk import WebClient
-
-from index.query import QueryError
+from slack_bolt import Ack, App
 
 from . import cards
-from .answers import PAGE_LIMIT, answer, apologise
+from .actions import Click, Expired, Once, button
+from .answers import PAGE_LIMIT, answer
 
 
-def register(app: App, quotes) -> None:
-    def state_of(body: dict) -> cards.State:
-        return cards.State.decode(body["actions"][0]["value"])
-
+def register(app: App, quotes, once: Once) -> None:
     def nth(state: cards.State):
         hits = quotes.search(state.query, limit=PAGE_LIMIT)
         if not hits:
-            return None, 0
+            raise Expired("That quote is no longer in the library. Run /quote again.")
         index = max(0, min(state.index, len(hits) - 1))
         return hits[index], len(hits)
 
-    def guarded(name: str, respond: Respond, work) -> None:
-        try:
-            work()
-        except (QueryError, ValueError, KeyError):
-            respond(response_type="ephemeral", replace_original=False,
-                    **cards.message("That button has expired. Run /quote again."))
-        except Exception:  # noqa: BLE001 - logged, and the user hears about it
-            apologise(lambda **kw: respond(response_type="ephemeral", replace_original=False, **kw), name)
+    @button(app, once, cards.POST, "post to channel", writes=True)
+    def post(state: cards.State, click: Click) -> None:
+        hit, _ = nth(state)
+        click.respond(delete_original=True)
+        click.respond(response_type="in_channel", replace_original=False, unfurl_links=False, unfurl_media=False,
+                      **cards.shared_card(hit, click.user_id))
 
-    @app.action(cards.POST)
-    def post(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
+    @button(app, once, cards.POST_THREAD, "post to thread", writes=True)
+    def post_thread(state: cards.State, click: Click) -> None:
+        hit, _ = nth(state)
+        if not state.thread:
+            raise Expired()
+        click.client.chat_postMessage(channel=click.channel_id, thread_ts=state.thread, unfurl_links=False,
+                                      unfurl_media=False, **cards.shared_card(hit, click.user_id))
+        click.respond(delete_original=True)
 
-        def work() -> None:
-            hit, _ = nth(state_of(body))
-            if hit is None:
-                raise ValueError("no hit")
-            respond(delete_original=True)
-            respond(response_type="in_channel", replace_original=False, unfurl_links=False, unfurl_media=False,
-                    **cards.shared_card(hit, body["user"]["id"]))
+    def page(state: cards.State, click: Click) -> None:
+        answer(quotes, click.respond, state.query, state.index, replace=True, thread=state.thread)
 
-        guarded("post to channel", respond, work)
+    button(app, once, cards.NEXT, "next", writes=False)(page)
+    button(app, once, cards.PREVIOUS, "previous", writes=False)(page)
 
-    @app.action(cards.POST_THREAD)
-    def post_thread(ack: Ack, body: dict, respond: Respond, client: WebClient) -> None:
-        ack()
+    @button(app, once, cards.MORE, "more", writes=False)
+    def more(state: cards.State, click: Click) -> None:
+        answer(quotes, click.respond, state.query, state.index)
 
-        def work() -> None:
-            state = state_of(body)
-            hit, _ = nth(state)
-            if hit is None or not state.thread:
-                raise ValueError("no hit")
-            client.chat_postMessage(channel=body["channel"]["id"], thread_ts=state.thread, unfurl_links=False,
-                                    unfurl_media=False, **cards.shared_card(hit, body["user"]["id"]))
-            respond(delete_original=True)
-
-        guarded("post to thread", respond, work)
-
-    def page(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
-
-        def work() -> None:
-            state = state_of(body)
-            answer(quotes, respond, state.query, state.index, replace=True, thread=state.thread)
-
-        guarded("page", respond, work)
-
-    app.action(cards.NEXT)(page)
-    app.action(cards.PREVIOUS)(page)
-
-    @app.action(cards.MORE)
-    def more(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
-        state = state_of(body)
-        guarded("more", respond, lambda: answer(quotes, respond, state.query, state.index))
-
-    @app.action(cards.CONTEXT)
-    def context(ack: Ack, body: dict, respond: Respond) -> None:
-        ack()
-
-        def work() -> None:
-            state = state_of(body)
-            hit, total = nth(state)
-            if hit is None:
-                raise ValueError("no hit")
-            card = cards.search_card(hit, state.query, min(state.index, total - 1), total)
-            around = quotes.context(hit.segment_id, 1, 1)
-            card["blocks"] = card["blocks"][:-2] + cards.context_blocks(around, hit.segment_id) + card["blocks"][-2:]
-            respond(response_type="ephemeral", replace_original=True, **card)
-
-        guarded("show context", respond, work)
+    @button(app, once, cards.CONTEXT, "show context", writes=False)
+    def context(state: cards.State, click: Click) -> None:
+        hit, total = nth(state)
+        card = cards.search_card(hit, state.query, min(state.index, total - 1), total)
+        around = quotes.context(hit.segment_id, 1, 1)
+        card["blocks"] = card["blocks"][:-2] + cards.context_blocks(around, hit.segment_id) + card["blocks"][-2:]
+        click.respond(response_type="ephemeral", replace_original=True, **card)
 
     def open_link(ack: Ack) -> None:
         ack()  # a link button: Slack opens the URL; the click still needs an ack

@@ -94,8 +94,35 @@ class State:
 
     @classmethod
     def decode(cls, value: str) -> "State":
-        data = json.loads(value)
-        return cls(query=str(data["q"]), index=int(data["i"]), thread=str(data["t"]) if data.get("t") else None)
+        """The state a button carries, checked: ``{"q": str, "i": int, "t"?: str}`` with 0 <= i < ``INDEX_LIMIT``.
+
+        Raises ValueError for anything else (not JSON, another shape, NaN, Infinity, a bool, a
+        huge number, an over-long value): a crafted or stale value, never trusted.
+        """
+        if not isinstance(value, str) or len(value) > VALUE_LIMIT:
+            raise ValueError("button value missing or over Slack's limit")
+        try:
+            data = json.loads(value, parse_constant=_no_constant)
+        except RecursionError:
+            raise ValueError("button value nests too deeply") from None
+        if not isinstance(data, dict):
+            raise ValueError("button value is not an object")
+        query, index = data.get("q"), data.get("i")
+        if not isinstance(query, str) or not query.strip():
+            raise ValueError("button value has no query")
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < INDEX_LIMIT:
+            raise ValueError("button value has no valid position")
+        thread = data.get("t")
+        if thread is not None and not (isinstance(thread, str) and len(thread) <= 40):
+            raise ValueError("button value has a bad thread")
+        return cls(query=query, index=index, thread=thread or None)
+
+
+INDEX_LIMIT = 10_000  # far above any page of hits
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a position")
 
 
 def attribution(hit: Hit) -> str:

@@ -19,8 +19,8 @@ from typing import Protocol
 
 from rapidfuzz import fuzz, process
 
-from index.query import QueryError, parse_query
 from index.model import Segment
+from index.query import QueryError, parse_query
 from index.search import EpisodeInfo, Hit
 from index.text import format_clock
 from index.tokens import fold

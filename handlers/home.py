@@ -12,6 +12,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from . import cards, search_modal
+from .actions import Click, Once, button
 from .alerts import Alerts, check_query
 from .digest import DigestInputError, Digests, Subscription, parse_time, parse_zone
 
@@ -71,7 +72,7 @@ def home_view(quotes, digests: Digests | None, alerts: Alerts | None, team_id: s
         for sub in subs[:LISTED]:
             where = f"<#{cards.slack_id(sub.channel_id)}>"
             blocks.append(_section(f"{where}: {sub.describe()}"))
-            blocks.append(_edit_remove(f"digest_{sub.channel_id}", DIGEST_EDIT, DIGEST_REMOVE, sub.channel_id,
+            blocks.append(_edit_remove(f"digest_{sub.channel_id}_{_stamp(sub.created_at)}", DIGEST_EDIT, DIGEST_REMOVE, sub.channel_id,
                                        "this channel's digest"))
         if len(subs) > LISTED:
             blocks.append(_context(f"…and {len(subs) - LISTED} more: `/quote digest list`"))
@@ -82,12 +83,18 @@ def home_view(quotes, digests: Digests | None, alerts: Alerts | None, team_id: s
             cards.button("Add an alert", ALERT_ADD, "new"))]
         for alert in found[:LISTED]:
             blocks.append(_section(alert.describe()))
-            blocks.append(_edit_remove(f"alert_{alert.id}", ALERT_EDIT, ALERT_REMOVE, str(alert.id),
+            blocks.append(_edit_remove(f"alert_{alert.id}_{_stamp(alert.created_at)}", ALERT_EDIT, ALERT_REMOVE, str(alert.id),
                                        f"alert #{alert.id}"))
         if len(found) > LISTED:
             blocks.append(_context(f"…and {len(found) - LISTED} more: `/quote alert list`"))
     blocks += [{"type": "divider"}, _section(HOW_TO)]
     return {"type": "home", "blocks": blocks}
+
+
+def _stamp(moment) -> str:
+    """A creation time in a block id: a subscription or alert made again gets new buttons, so a
+    Remove clicked on the old one (once only, see ``actions.button``) never blocks the new one."""
+    return str(int(moment.timestamp() * 1_000_000)) if moment else "0"
 
 
 def _context(text: str) -> dict:
@@ -151,7 +158,7 @@ def _value(view: dict, block: str) -> Any:
     return None
 
 
-def register(app: App, quotes, digests: Digests | None, alerts: Alerts | None) -> "Refresh":
+def register(app: App, quotes, once: Once, digests: Digests | None, alerts: Alerts | None) -> "Refresh":
     """Wire the Home tab; returns ``refresh(client, team, user)``, which republishes it for one person."""
     def publish(client: WebClient, team_id: str, user_id: str) -> None:
         client.views_publish(user_id=user_id, view=home_view(quotes, digests, alerts, team_id))
@@ -165,26 +172,23 @@ def register(app: App, quotes, digests: Digests | None, alerts: Alerts | None) -
             return
         publish(client, body.get("team_id") or "", event["user"])
 
-    @app.action(SEARCH)
-    def search(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
-        search_modal.open_search(client, body["trigger_id"])
+    @button(app, once, SEARCH, "home: search", writes=False, decode=str)
+    def search(_: str, click: Click) -> None:
+        search_modal.open_search(click.client, click.body["trigger_id"])
 
-    @app.action(DIGEST_EDIT)
-    def digest_edit(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
-        sub = digests.subscription(team_of(body), body["actions"][0]["value"]) if digests else None
+    @button(app, once, DIGEST_EDIT, "home: edit digest", writes=False, decode=str)
+    def digest_edit(channel: str, click: Click) -> None:
+        sub = digests.subscription(click.team_id, channel) if digests else None
         if sub is None:
-            publish(client, team_of(body), body["user"]["id"])  # gone meanwhile: show what is
+            publish(click.client, click.team_id, click.user_id)  # gone meanwhile: show what is
             return
-        client.views_open(trigger_id=body["trigger_id"], view=digest_form(sub))
+        click.client.views_open(trigger_id=click.body["trigger_id"], view=digest_form(sub))
 
-    @app.action(DIGEST_REMOVE)
-    def digest_remove(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
+    @button(app, once, DIGEST_REMOVE, "home: remove digest", writes=True, decode=str)
+    def digest_remove(channel: str, click: Click) -> None:
         if digests is not None:
-            digests.unsubscribe(team_of(body), body["actions"][0]["value"])  # a second click removes nothing
-        publish(client, team_of(body), body["user"]["id"])
+            digests.unsubscribe(click.team_id, channel)
+        publish(click.client, click.team_id, click.user_id)
 
     @app.view(DIGEST_FORM)
     def digest_saved(ack: Ack, body: dict, client: WebClient) -> None:
@@ -210,27 +214,23 @@ def register(app: App, quotes, digests: Digests | None, alerts: Alerts | None) -
                                        old.created_by, old.created_at))
         publish(client, team, body["user"]["id"])
 
-    @app.action(ALERT_ADD)
-    def alert_add(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
-        client.views_open(trigger_id=body["trigger_id"], view=alert_form())
+    @button(app, once, ALERT_ADD, "home: add alert", writes=False, decode=str)
+    def alert_add(_: str, click: Click) -> None:
+        click.client.views_open(trigger_id=click.body["trigger_id"], view=alert_form())
 
-    @app.action(ALERT_EDIT)
-    def alert_edit(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
-        alert_id = int(body["actions"][0]["value"])
-        found = next((a for a in alerts.alerts(team_of(body)) if a.id == alert_id), None) if alerts else None
+    @button(app, once, ALERT_EDIT, "home: edit alert", writes=False, decode=int)
+    def alert_edit(alert_id: int, click: Click) -> None:
+        found = next((a for a in alerts.alerts(click.team_id) if a.id == alert_id), None) if alerts else None
         if found is None:
-            publish(client, team_of(body), body["user"]["id"])
+            publish(click.client, click.team_id, click.user_id)
             return
-        client.views_open(trigger_id=body["trigger_id"], view=alert_form(found.query, found.id))
+        click.client.views_open(trigger_id=click.body["trigger_id"], view=alert_form(found.query, found.id))
 
-    @app.action(ALERT_REMOVE)
-    def alert_remove(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
+    @button(app, once, ALERT_REMOVE, "home: remove alert", writes=True, decode=int)
+    def alert_remove(alert_id: int, click: Click) -> None:
         if alerts is not None:
-            alerts.remove(team_of(body), int(body["actions"][0]["value"]))
-        publish(client, team_of(body), body["user"]["id"])
+            alerts.remove(click.team_id, alert_id)
+        publish(click.client, click.team_id, click.user_id)
 
     @app.view(ALERT_FORM)
     def alert_saved(ack: Ack, body: dict, client: WebClient) -> None:

@@ -1,14 +1,13 @@
 """@quotebot in a channel or thread: the best card, replied in the thread.
 
 A bare mention inside a thread searches with the thread's root message.
-Slack retries an event it did not see answered in time; ``first_time``
-drops the retry, so nobody gets two replies.
+Slack retries an event it did not see answered in time; the retry is dropped
+before it gets here (``bot.events.once_per_request``), so nobody gets two replies.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -26,11 +25,9 @@ def query_of(text: str) -> str:
     return " ".join(_MENTION.sub(" ", text or "").split())
 
 
-def register(app: App, quotes, first_time: Callable[[str], bool]) -> None:
+def register(app: App, quotes) -> None:
     @app.event("app_mention")
-    def mention(body: dict, event: dict, client: WebClient) -> None:
-        if not first_time(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"):
-            return
+    def mention(event: dict, client: WebClient) -> None:
         channel = event["channel"]
         thread_ts = event.get("thread_ts") or event["ts"]
 

@@ -21,6 +21,7 @@ from index.search import Hit
 from index.tokens import fold
 
 from . import cards
+from .actions import Click, Expired, Once, button
 from .answers import PAGE_LIMIT
 
 log = logging.getLogger("quotebot.handlers")
@@ -139,7 +140,7 @@ def open_search(client: WebClient, trigger_id: str) -> None:
     client.views_open(trigger_id=trigger_id, view=modal(form(), {"v": {}, "p": 0}))
 
 
-def register(app: App, quotes) -> None:
+def register(app: App, quotes, once: Once) -> None:
     def search(values: dict[str, Any]) -> tuple[list[Hit], str | None]:
         try:
             return quotes.search(query_of(values), limit=PAGE_LIMIT), None
@@ -166,36 +167,33 @@ def register(app: App, quotes) -> None:
         hits, problem = search(values)
         client.views_update(view_id=view["id"], view=results_view(values, hits, 0, problem))
 
-    @app.action(PAGE)
-    def page(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
-        view = body["view"]
+    @button(app, once, PAGE, "modal: page", writes=False, decode=int)
+    def page(number: int, click: Click) -> None:
+        view = click.body["view"]
         meta = json.loads(view.get("private_metadata") or "{}")
-        values = values_of(view) if (view.get("state") or {}).get("values") else meta.get("v", {})
+        values = meta.get("v", {})
         hits, problem = search(values)
-        client.views_update(view_id=view["id"], hash=view.get("hash"),
-                            view=results_view(values, hits, int(body["actions"][0]["value"]), problem))
+        click.client.views_update(view_id=view["id"], hash=view.get("hash"),
+                                  view=results_view(values, hits, number, problem))
 
-    @app.action(CHANNEL)
-    def post(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
-        view, action = body["view"], body["actions"][0]
+    @button(app, once, CHANNEL, "modal: post to channel", writes=True, decode=str)
+    def post(channel: str, click: Click) -> None:
+        view = click.body["view"]
         meta = json.loads(view.get("private_metadata") or "{}")
         values, page_no = meta.get("v", {}), int(meta.get("p", 0))
-        channel = action.get("selected_conversation")
-        index = int(action["block_id"].removeprefix("post_"))
+        index = int(click.body["actions"][0]["block_id"].removeprefix("post_"))
         hits, problem = search(values)
-        if channel is None or index >= len(hits):
-            return
+        if index >= len(hits):
+            raise Expired()
         try:
-            client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False,
-                                    **cards.shared_card(hits[index], body["user"]["id"]))
+            click.client.chat_postMessage(channel=channel, unfurl_links=False, unfurl_media=False,
+                                          **cards.shared_card(hits[index], click.user_id))
             note = f"Posted quote {index + 1} to <#{cards.slack_id(channel)}>."
         except SlackApiError as exc:
             error = exc.response.get("error")
             note = (f"I am not in <#{cards.slack_id(channel)}>: invite me there first (`/invite @quotebot`)."
                     if error in ("not_in_channel", "channel_not_found") else f"Could not post there ({error}).")
-        client.views_update(view_id=view["id"], view=results_view(values, hits, page_no, note))
+        click.client.views_update(view_id=view["id"], view=results_view(values, hits, page_no, note))
 
     @app.options(SPEAKER)
     def speakers(ack: Ack, body: dict) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -13,11 +12,9 @@ from . import cards
 log = logging.getLogger("quotebot.handlers")
 
 
-def register(app: App, quotes, first_time: Callable[[str], bool]) -> None:
+def register(app: App, quotes) -> None:
     @app.event("link_shared")
-    def link_shared(body: dict, event: dict, client: WebClient) -> None:
-        if not first_time(body.get("event_id") or f"{event.get('channel')}:{event.get('message_ts')}"):
-            return
+    def link_shared(event: dict, client: WebClient) -> None:
         unfurls = {}
         for link in event.get("links", [])[:5]:
             url = link.get("url", "")

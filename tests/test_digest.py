@@ -133,7 +133,7 @@ def bot(tmp_path, library, slack):
     client = web_client(settings)
     url = f"sqlite:///{tmp_path / 'bot.db'}"
     d = Digester(DigestStore(Store(url).engine), library, lambda team: client, clock=clock)
-    app = build_app(settings, library, EventLog(Store(url).engine).first_time, client=client, digests=d)
+    app = build_app(settings, library, EventLog(Store(url).engine), client=client, digests=d)
     server = http_server(app, library, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}", d, clock

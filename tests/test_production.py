@@ -210,7 +210,7 @@ def test_oauth_installs_serve_many_workspaces(tmp_path):
     from bot.app import build_app
     from bot.events import EventLog
 
-    app = build_app(settings, parts.library, EventLog(store.engine).first_time, client=parts.workspaces.client,
+    app = build_app(settings, parts.library, EventLog(store.engine), client=parts.workspaces.client,
                     digests=parts.digester, oauth_settings=parts.workspaces.oauth_settings())
     server = http_server(app, parts.library, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -52,7 +52,7 @@ def bot(tmp_path_factory):
     slack = LocalSlack()
     settings = Settings(SLACK_BOT_TOKEN="xoxb-test-token", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url,
                         QUOTEBOT_DATA_DIR=str(root))
-    app = build_app(settings, library, EventLog(store.engine).first_time)
+    app = build_app(settings, library, EventLog(store.engine))
     server = http_server(app, library, "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -184,15 +184,15 @@ def socket_bot(tmp_path):
     slack = LocalSlack()
     settings = Settings(SLACK_BOT_TOKEN="xoxb-test-token", SLACK_SIGNING_SECRET="unused-in-socket-mode",
                         SLACK_API_URL=slack.base_url, QUOTEBOT_DATA_DIR=str(tmp_path))
-    seen = EventLog(store.engine).first_time
     decisions: list[tuple[str, bool]] = []  # (event_id, first_time's answer), to know when a retry was judged
 
-    def first_time(event_id: str) -> bool:
-        answer = seen(event_id)
-        decisions.append((event_id, answer))
-        return answer
+    class Recording(EventLog):
+        def first_time(self, event_id: str) -> bool:
+            answer = super().first_time(event_id)
+            decisions.append((event_id, answer))
+            return answer
 
-    app = build_app(settings, library, first_time)
+    app = build_app(settings, library, Recording(store.engine))
     server = FakeSocketModeServer()
     slack.socket_url = server.url  # what apps.connections.open answers
     stop = threading.Event()

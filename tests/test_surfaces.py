@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from bot.alerts import DONE, AlertStore, Alerter
+from bot.alerts import DONE, Alerter, AlertStore
 from bot.app import build_app, web_client
 from bot.digests import DigestStore
 from bot.events import EventLog
@@ -79,7 +79,7 @@ def bot(tmp_path, library, slack):
     digests = Digester(DigestStore(engine), library, lambda team: client)
     alerter = Alerter(AlertStore(engine), library, lambda team: client, settle_s=0)
     feedback = FeedbackStore(engine)
-    app = build_app(settings, library, EventLog(engine).first_time, client=client, digests=digests,
+    app = build_app(settings, library, EventLog(engine), client=client, digests=digests,
                     alerts=alerter, feedback=feedback)
     server = http_server(app, library, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -164,12 +164,14 @@ def test_app_home_lists_digests_and_alerts_with_edit_and_remove(bot, slack):
     [alert] = alerter.alerts("T0LOCAL")
     assert f"#{alert.id} `export controls` in <#C2>" in text
     buttons = actions(view)
-    assert set(buttons["digest_C1"]) == {home.DIGEST_EDIT, home.DIGEST_REMOVE}
-    assert set(buttons[f"alert_{alert.id}"]) == {home.ALERT_EDIT, home.ALERT_REMOVE}
-    assert "C1" not in text.replace("<#C1>", "").replace("digest_C1", "").replace('"value": "C1"', "")  # links only
+    digest_block = next(b for b in buttons if b.startswith("digest_C1_"))
+    alert_block = next(b for b in buttons if b.startswith(f"alert_{alert.id}_"))
+    assert set(buttons[digest_block]) == {home.DIGEST_EDIT, home.DIGEST_REMOVE}
+    assert set(buttons[alert_block]) == {home.ALERT_EDIT, home.ALERT_REMOVE}
+    assert "C1" not in text.replace("<#C1>", "").replace(digest_block, "").replace('"value": "C1"', "")  # links only
 
     # Edit the digest: a modal with its settings; saving changes it and refreshes the Home tab
-    form = valid_view(press(url, slack, view, "digest_C1", home.DIGEST_EDIT, "C1", "views.open")["view"])
+    form = valid_view(press(url, slack, view, digest_block, home.DIGEST_EDIT, "C1", "views.open")["view"])
     assert form["callback_id"] == home.DIGEST_FORM
     opened = stored_view(slack, slack.calls("views.open")[-1].body)
     bad = send(url, view_submission_body(opened, {"time": {"action_id": "v", "selected_time": "07:45"},
@@ -187,7 +189,7 @@ def test_app_home_lists_digests_and_alerts_with_edit_and_remove(bot, slack):
     assert "07:45 America/New_York, every day, topics: `taiwan`" in json.dumps(after)
 
     # Edit the alert
-    form = valid_view(press(url, slack, view, f"alert_{alert.id}", home.ALERT_EDIT, str(alert.id), "views.open")["view"])
+    form = valid_view(press(url, slack, view, alert_block, home.ALERT_EDIT, str(alert.id), "views.open")["view"])
     assert form["callback_id"] == home.ALERT_FORM
     opened = stored_view(slack, slack.calls("views.open")[-1].body)
     send(url, view_submission_body(opened, {"query": {"action_id": "v", "value": "lithography"}}))
@@ -195,11 +197,24 @@ def test_app_home_lists_digests_and_alerts_with_edit_and_remove(bot, slack):
     assert [a.query for a in alerter.alerts("T0LOCAL")] == ["lithography"]
 
     # Remove both; a second click on Remove changes nothing
-    for block, action, value in (("digest_C1", home.DIGEST_REMOVE, "C1"), (f"alert_{alert.id}", home.ALERT_REMOVE, str(alert.id))):
-        for _ in range(2):
-            last = valid_view(press(url, slack, view, block, action, value, "views.publish")["view"])
+    view = home_opened(url, slack)
+    buttons = actions(view)
+    digest_block = next(b for b in buttons if b.startswith("digest_C1_"))
+    for block, action, value in ((digest_block, home.DIGEST_REMOVE, "C1"), (alert_block, home.ALERT_REMOVE, str(alert.id))):
+        last = valid_view(press(url, slack, view, block, action, value, "views.publish")["view"])
+        publishes = len(slack.calls("views.publish"))
+        send(url, view_action_body(view, {"action_id": action, "block_id": block, "type": "button", "value": value}))
+        time.sleep(0.5)
+        assert len(slack.calls("views.publish")) == publishes  # a second click on Remove does nothing
     assert digests.subscriptions("T0LOCAL") == [] and alerter.alerts("T0LOCAL") == []
     assert json.dumps(last).count("None yet") == 2
+    # subscribed again: the new Remove button works (the old click's claim does not block it)
+    command(url, slack, "digest subscribe 08:00 UTC", channel="C1")
+    view = home_opened(url, slack)
+    block = next(b for b in actions(view) if b.startswith("digest_C1_"))
+    assert block != digest_block
+    press(url, slack, view, block, home.DIGEST_REMOVE, "C1", "views.publish")
+    assert digests.subscriptions("T0LOCAL") == []
 
 
 def test_an_alert_added_from_app_home(bot, slack):
@@ -419,7 +434,7 @@ def test_an_alert_added_in_slack_posts_once_when_an_ingest_matches(tmp_path, sla
     side = Alerting(f"sqlite:///{tmp_path / 'a.db'}", tmp_path, slack, clock, "one")
     side.ingest(tmp_path, "filler.vtt", FILLER)
     settings = Settings(SLACK_BOT_TOKEN="xoxb-alerts", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url)
-    app = build_app(settings, side.library, EventLog(side.store.engine).first_time, alerts=side.alerter)
+    app = build_app(settings, side.library, EventLog(side.store.engine), alerts=side.alerter)
     server = http_server(app, side.library, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
