@@ -209,6 +209,7 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
                  duration_s=e.duration_s, segments=e.segments, speakers=e.speakers, sources=e.sources,
                  speaker_share=e.stats.get("speaker_share"), time_share=e.stats.get("time_share"),
                  located=e.stats.get("sources", {}), notes=e.stats.get("notes", []),
+                 inferred_speakers=_evidence_by_speaker(e.speaker_evidence),
                  reports=reports.get(e.id, {}))
             for e in episodes
         ], indent=2, ensure_ascii=False))
@@ -225,9 +226,27 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
         for name, st in e.stats.get("sources", {}).items():
             if st["role"] != "timed":
                 print(f"    {name}: {st['located']} of {st['passages']} passages located ({st['role']})")
+        for name, found in _evidence_by_speaker(e.speaker_evidence).items():
+            print(f"    {name}: named from the conversation")
+            for ev in found[:EVIDENCE_SHOWN]:
+                at = format_clock(ev["time_s"]) if ev["time_s"] is not None else "-"
+                print(f"        {ev['rule']} at {at}: “{textwrap.shorten(ev['words'], 100)}”")
+            if len(found) > EVIDENCE_SHOWN:
+                print(f"        … and {len(found) - EVIDENCE_SHOWN} more (quotebot episodes --json)")
         if e.id in reports:
             print(f"    {_reports_line(reports[e.id])} (quotebot feedback lists them)")
     return 0
+
+
+EVIDENCE_SHOWN = 4  # evidence lines per inferred speaker in `quotebot episodes`
+
+
+def _evidence_by_speaker(evidence: list[dict]) -> dict[str, list[dict]]:
+    """An episode's speaker evidence grouped by name: {name: [{rule, time_s, words}, ...]}."""
+    out: dict[str, list[dict]] = {}
+    for ev in evidence:
+        out.setdefault(ev["name"], []).append({k: ev[k] for k in ("rule", "time_s", "words")})
+    return out
 
 
 def render_hit(hit: Hit) -> str:
