@@ -300,7 +300,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     library = _library(settings, store)
     print(f"Library: {len(store.episodes())} episodes, {library.size} segments. No Slack tokens are set, "
           "so this is the local console.", file=sys.stderr)
-    console.run(settings, library, EventLog(store.engine), digests=_digester(settings, store, library))
+    console.run(settings, library, EventLog(store.engine), digests=_digester(settings, store, library),
+                store=store)
     return 0
 
 

@@ -78,6 +78,7 @@ class LocalSlack:
         self._failures: dict[str, _Failure] = {}
         self._hooks: set[str] = set()
         self._ts = 0
+        self._epoch = int(time.time())  # message ts count up from the server's start, as Slack's never repeat
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -150,7 +151,7 @@ class LocalSlack:
         with self._lock:
             self._ts += 1
             micros = self._ts * 100
-        return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        return f"{self._epoch + micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _take_failure(self, method: str) -> _Failure | None:
         with self._lock:
