@@ -19,6 +19,7 @@ A burst of episodes is batched into one post: an alert waits until no new episod
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -50,7 +51,6 @@ from sqlalchemy.exc import IntegrityError
 from handlers.alerts import EVENT_TYPE, Alert, alert_message
 from handlers.digest import quote_key
 from handlers.quality import Picks
-from index.query import QueryError
 from index.search import EpisodeInfo, Hit
 from index.store import utc
 
@@ -289,12 +289,12 @@ class Alerter:
         """The episodes whose segments match the alert (with their best clean hits), and those that do not."""
         picks = Picks(self.library, quote_key)
         found, nothing = [], []
+        query = self.library.understand(alert.query).query  # as /quote reads it (``Library.answer``)
         for episode in episodes:
-            try:
-                hits = [h for h in self.library.search(f'{alert.query} episode:"{episode.id}"', limit=10)
-                        if h.episode_id == episode.id]
-            except QueryError:  # the alert's query already names an episode: search it as it is
-                hits = [h for h in self.library.search(alert.query, limit=200) if h.episode_id == episode.id]
+            hits = []
+            if query is not None:
+                narrowed = dataclasses.replace(query, episode=episode.id)
+                hits = [h for h in self.library.search(narrowed, limit=10) if h.episode_id == episode.id]
             chosen = [h for h in hits if picks.allows(h)][:2]
             for hit in chosen:
                 picks.take(hit)
@@ -317,11 +317,12 @@ class Alerter:
 
 
 class AlertLoop:
-    """``Alerter.run`` every ``tick_s`` seconds in ``quotebot serve`` (also right after an index reload)."""
+    """``Alerter.run`` every ``tick_s`` seconds in ``quotebot serve`` (also right after an index reload),
+    in the process that ``leader()`` names (the leases make any process safe; one is enough)."""
 
-    def __init__(self, alerter: Alerter, *, tick_s: float = 30.0):
+    def __init__(self, alerter: Alerter, *, tick_s: float = 30.0, leader: Callable[[], bool] = lambda: True):
         self.alerter = alerter
-        self._loop = Every(tick_s, alerter.run, "alerts")
+        self._loop = Every(tick_s, lambda: alerter.run() if leader() else None, "alerts")
 
     def start(self) -> None:
         self._loop.start()

@@ -22,7 +22,6 @@ from index.search import Hit, Library
 from index.store import Store
 from index.text import format_clock
 
-from .observe import setup_logging
 from .settings import Settings
 
 
@@ -36,6 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"quotebot: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
         return 2
     command = args.command or "run"
+    if command in ("serve", "run") and settings.http_server == "gunicorn" and settings.slack_app_token is None:
+        from .httpd import prepare_metrics
+
+        prepare_metrics(settings.workers)  # before prometheus_client is imported: several workers' metrics
+    from .observe import setup_logging
+
     # the server logs at QUOTEBOT_LOG_LEVEL; the commands people run by hand only say what goes wrong
     setup_logging(settings.log_format, settings.log_level if command == "serve" else "WARNING")
     try:
@@ -253,7 +258,7 @@ def render_hit(hit: Hit) -> str:
     lines = textwrap.wrap(f"“{hit.text}”", width=88, initial_indent="  ", subsequent_indent="   ")
     if hit.translation:
         lines.extend(textwrap.wrap(hit.translation, width=44, initial_indent="   ", subsequent_indent="   "))
-    about = [hit.speaker or "Unknown speaker"]
+    about = [hit.who or "Unknown speaker"]
     if hit.start_s is not None:
         about.append(format_clock(hit.start_s))
     about.append(hit.episode or hit.episode_id)
@@ -271,12 +276,23 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         query += f' speaker:"{args.speaker}"'
     if args.episode:
         query += f' episode:"{args.episode}"'
-    hits = _library(settings).search(query, limit=args.limit)
+    result = _library(settings).answer(query, limit=args.limit)  # what /quote answers, for the same text
+    hits = result.hits
+    if result.kind == "error":
+        print(f"Cannot search that: {result.understanding.error}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
+        return 0
+    notes = result.notes(lambda s: f"'{s}'")
+    if result.kind == "help":
+        print(f"Search as in /quote: {_parser().prog} search 'export controls speaker:dylan'. "
+              "See the README's Searching section.")
     elif not hits:
-        print("No quotes matched. Try fewer or different words, or drop a filter.")
+        print(" ".join([f"No quotes matched '{result.understanding.text}'.", *notes]))
     else:
+        if notes:
+            print(" ".join(notes), end="\n\n")
         print("\n\n".join(render_hit(h) for h in hits))
     return 0
 
@@ -292,6 +308,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"First run: ingesting the bundled sample transcripts into {settings.data_dir} …", file=sys.stderr)
         _report(ingest([str(sample_dir())], store, max_bytes=settings.max_bytes, progress=_progress))
     if settings.slack_signing_secret is not None and settings.has_workspace:
+        from .observe import setup_logging
+
         setup_logging(settings.log_format, settings.log_level)
         return cmd_serve(argparse.Namespace(port=None, host="0.0.0.0"), settings)
     from . import console

@@ -22,7 +22,7 @@ from typing import Protocol
 from slack_bolt import App
 
 from index.model import Segment
-from index.search import EpisodeInfo, Hit, Overview
+from index.search import Answer, EpisodeInfo, Hit, Overview
 
 from . import buttons, command, home, mentions, search_modal, shortcuts, unfurl
 from . import feedback as feedback_menu
@@ -33,6 +33,12 @@ from .feedback import Feedback
 
 
 class Quotes(Protocol):
+    """What the handlers ask of the library (``index.search.Library``)."""
+
+    def answer(self, text: str, limit: int = 10) -> Answer:
+        """The one entry point for what a person typed (Slack markup and all): hits and notes."""
+        ...
+
     def search(self, query: str, limit: int = 10) -> list[Hit]: ...
 
     def context(self, segment_id: int, before: int = 1, after: int = 1) -> list[Segment]: ...

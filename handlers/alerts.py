@@ -11,8 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from index.query import QueryError
-from index.search import EpisodeInfo, Hit
+from index.search import Answer, EpisodeInfo, Hit
 
 from . import cards
 from .digest import episode_line, quote_card
@@ -55,18 +54,18 @@ class Alerts(Protocol):
     def alerts(self, team_id: str | None = None) -> list[Alert]: ...
 
 
-def check_query(search: Callable[[str], object], query: str) -> str | None:
-    """Why ``query`` cannot be an alert (empty, malformed), or None. ``search`` is the /quote search."""
-    if not query.strip():
+def check_query(answer: Callable[[str], Answer], query: str) -> str | None:
+    """Why ``query`` cannot be an alert (empty, malformed), or None. ``answer`` is the /quote entry
+    point (``Library.answer``), so an alert reads its query as /quote does."""
+    got = answer(query) if query.strip() else None
+    if got is None or got.kind == "help":
         return "An alert needs a query: `/quote alert add export controls`."
-    try:
-        search(query)
-    except QueryError as exc:
-        return f"Cannot search that: {cards.escape(str(exc))}"
+    if got.kind == "error":
+        return f"Cannot search that: {cards.escape(got.understanding.error or '')}"
     return None
 
 
-def handle(alerts: Alerts, search: Callable[[str], object], text: str, body: dict, respond: Callable,
+def handle(alerts: Alerts, answer: Callable[[str], Answer], text: str, body: dict, respond: Callable,
            changed: Callable[[str, str], None] = lambda team, user: None) -> None:
     """Answer ``/quote alert <text>`` ephemerally; ``changed(team, user)`` after a change (App Home refresh)."""
     verb, _, rest = text.strip().partition(" ")
@@ -77,7 +76,7 @@ def handle(alerts: Alerts, search: Callable[[str], object], text: str, body: dic
         respond(response_type="ephemeral", **cards.message(message))
 
     if verb == "add":
-        problem = check_query(search, rest)
+        problem = check_query(answer, rest)
         if problem:
             say(f"{problem}\n\n{USAGE}")
             return

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
-from index.search import Hit
+from index.search import Answer, Hit
 from index.text import format_clock
 from index.tokens import term_spans
 
@@ -127,7 +127,7 @@ def _no_constant(name: str) -> float:
 
 def attribution(hit: Hit) -> str:
     """The context line: speaker, linked timestamp, episode, podcast, date, chapter."""
-    parts = [f"*{escape(hit.speaker)}*" if hit.speaker else "Unknown speaker"]
+    parts = [f"*{escape(hit.who)}*" if hit.who else "Unknown speaker"]
     if hit.start_s is not None:
         clock = format_clock(hit.start_s)
         link = safe_url(hit.url)
@@ -184,7 +184,7 @@ def _matched_through(text: str, matched: list[str]) -> bool:
 
 def fallback(hit: Hit) -> str:
     """The plain-text version, for notifications and screen readers."""
-    who = hit.speaker or "Unknown speaker"
+    who = hit.who or "Unknown speaker"
     when = f" at {format_clock(hit.start_s)}" if hit.start_s is not None else ""
     where = f", {hit.episode}" if hit.episode else ""
     # the fallback is mrkdwn too: escaped like every other transcript string
@@ -200,6 +200,38 @@ def button(text: str, action_id: str, value: str | None = None, url: str | None 
     if style:
         element["style"] = style
     return element
+
+
+def typed(text: str) -> str:
+    """A typed word or phrase in a note: bold, escaped once, cut."""
+    return f"*{escape(cut(text, 200))}*"
+
+
+def notes_blocks(answer: Answer) -> list[dict]:
+    """A context block of what was understood ("Showing results for …", words left out), or nothing."""
+    notes = answer.notes(typed)
+    if not notes:
+        return []
+    return [{"type": "context", "block_id": "quote_notes",
+             "elements": [{"type": "mrkdwn", "text": cut(" ".join(notes), 2900), "verbatim": True}]}]
+
+
+def answer_card(answer: Answer, index: int = 0, *, thread: bool = False, post_thread: str | None = None) -> dict:
+    """The message for an ``Answer``: the help, a fix for a malformed query, an honest no-match that
+    helps, or the ``index``-th hit's card (ephemeral, or a thread's with ``thread``), with notes.
+    ``post_thread``: the ts of the message a shortcut was used on (the card gets "Post to thread")."""
+    u = answer.understanding
+    if answer.kind == "help":
+        return message(HELP)
+    if answer.kind == "error":
+        return message(f"Cannot search that: {escape(u.error or '')}\n\n{SYNTAX}")
+    if answer.kind == "none":
+        return no_match(answer)
+    index = max(0, min(index, len(answer.hits) - 1))
+    hit, total = answer.hits[index], len(answer.hits)
+    card = thread_card(hit, u.text, total) if thread else search_card(hit, u.text, index, total, thread=post_thread)
+    card["blocks"] = notes_blocks(answer) + card["blocks"]
+    return card
 
 
 def search_card(hit: Hit, query: str, index: int, total: int, *, shareable: bool = True,
@@ -260,7 +292,7 @@ def context_blocks(segments: list, hit_id: int) -> list[dict]:
     lines = []
     for seg in segments:
         clock = format_clock(seg.start_s) if seg.start_s is not None else ""
-        who = escape(seg.speaker) if seg.speaker else "Unknown speaker"
+        who = escape(seg.who) if seg.who else "Unknown speaker"
         text = escape(cut(seg.text, 900))
         mark = "▶ " if seg.id == hit_id else ""
         lines.append(f"{mark}*{who}* {clock}\n{text}")
@@ -273,20 +305,24 @@ def message(text: str) -> dict:
     return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
 
 
-HELP = (
-    "*Quote the podcasts your team cares about.*\n"
-    "• `/quote export controls`: the best quote about it\n"
+SYNTAX = (
+    "• `/quote export controls`, or ask: `/quote what did dylan say about tsmc?`\n"
     "• `/quote \"export controls\"`: that exact phrase\n"
-    "• `/quote chips speaker:dylan`, `speaker:\"Dylan Patel\"`: by a speaker\n"
+    "• `/quote chips speaker:dylan`, `speaker:\"Dylan Patel\"`: by a speaker; `speaker:dylan` alone lists theirs\n"
     "• `/quote chips episode:459`, `podcast:\"latent space\"`: from an episode or podcast\n"
     "• `/quote chips -china`, `after:2025-01-01`: leave words out, newer episodes only\n"
+    "• `/quote tariffs OR sanctions`: either one\n"
+    "• `/quote at:1:23:45 episode:459`, or paste a link with `t=`: what was said at that moment"
+)
+HELP = (
+    "*Quote the podcasts your team cares about.*\n" + SYNTAX + "\n"
     "Mention me in a thread (`@quotebot export controls`) to answer there.\n"
     "`/quote digest help`: a daily digest of quotes in this channel."
 )
 
 
-def no_match(query: str) -> dict:
-    return message(
-        f"No quote matched `{escape(cut(query, 200))}`. "
-        "Tip: try fewer words, drop a filter, or check the spelling of a name."
-    )
+def no_match(answer: Answer) -> dict:
+    """An honest no-match that helps: which words matched nothing, a correction, a filter to drop."""
+    text = f"No quote matched `{escape(cut(answer.understanding.text, 200))}`."
+    notes = answer.notes(typed)
+    return message(cut(" ".join([text, *notes]), SECTION_LIMIT))

@@ -46,7 +46,7 @@ def register(app: App, quotes, digests: digest.Digests | None = None, alerts_: a
                 if alerts_ is None:
                     respond(response_type="ephemeral", **cards.message("Alerts are not set up in this deployment."))
                     return
-                alerts.handle(alerts_, quotes.search, rest, command, respond, changed)
+                alerts.handle(alerts_, quotes.answer, rest, command, respond, changed)
                 return
             answer(quotes, respond, text)
         except Exception:  # noqa: BLE001 - logged, and the user hears about it

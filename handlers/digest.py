@@ -19,9 +19,11 @@ from typing import Protocol
 
 from rapidfuzz import fuzz, process
 
+from index.markup import plain_text
 from index.model import Segment
 from index.query import QueryError, parse_query
 from index.search import EpisodeInfo, Hit
+from index.understand import Understanding
 from index.text import format_clock
 from index.tokens import fold
 
@@ -98,6 +100,8 @@ class DigestQuotes(Protocol):
     """What a digest asks of the library."""
 
     def search(self, query, limit: int = 10) -> list[Hit]: ...
+
+    def understand(self, text: str) -> Understanding: ...
 
     def episodes(self) -> list[EpisodeInfo]: ...
 
@@ -260,7 +264,7 @@ def parse_subscribe(text: str) -> Request:
     query = " ".join(topics)
     if query:
         try:
-            parse_query(query)
+            parse_query(plain_text(query))
         except QueryError as exc:
             raise DigestInputError(f"Bad topics: {cards.escape(str(exc))}") from None
     return Request(post_at=post_at, tz=tz, topics=query, weekends=weekends, notes=tuple(notes))
@@ -284,9 +288,9 @@ def compose(quotes: DigestQuotes, topics: str, day: dt.date, since: dt.datetime,
     Every quote passes ``quality.Picks``: no profanity, no two neighbouring segments of one episode.
     ``schedule`` is the subscription the footer describes.
     """
-    query = parse_query(topics) if topics else None
+    query = quotes.understand(topics).query if topics else None  # as /quote reads it: one understanding
     picks = quality.Picks(quotes, quote_key, seen)
-    quote = picks.first(quotes.search(query, limit=50) if query else _library_hits(quotes, day))
+    quote = picks.first(quotes.search(topics, limit=50) if topics else _library_hits(quotes, day))
     fresh = quotes.new_episodes(since, now)
     new = [(episode, picks.first(_episode_hits(quotes, query, episode.id))) for episode in fresh[:NEW_LIMIT]]
     if quote is None and not new:
@@ -390,7 +394,7 @@ def episode_line(episode: EpisodeInfo) -> dict:
 def _fallback(d: Digest) -> str:
     parts = [f"Quotebot digest for {_date(d.day)}"]
     if d.quote is not None:
-        who = d.quote.speaker or "Unknown speaker"
+        who = d.quote.who or "Unknown speaker"
         parts.append(f"“{cards.cut(d.quote.text, 300)}” — {who}")
     if d.new:
         parts.append(f"{len(d.new) + d.more} new episode{'s' if len(d.new) + d.more > 1 else ''}")

@@ -204,7 +204,7 @@ def register(app: App, quotes, once: Once, digests: Digests | None, alerts: Aler
         except DigestInputError as exc:
             errors["tz"] = cards.cut(str(exc).replace("`", ""), 150)
         topics = (_value(view, "topics") or "").strip()
-        if topics and (problem := check_query(quotes.search, topics)):
+        if topics and (problem := check_query(quotes.answer, topics)):
             errors["topics"] = cards.cut(problem.replace("`", ""), 150)
         if errors or old is None or digests is None:
             ack(response_action="errors", errors=errors or {"time": "This digest was removed meanwhile."})
@@ -236,7 +236,7 @@ def register(app: App, quotes, once: Once, digests: Digests | None, alerts: Aler
     def alert_saved(ack: Ack, body: dict, client: WebClient) -> None:
         view, team, user = body["view"], team_of(body), body["user"]["id"]
         query = (_value(view, "query") or "").strip()
-        problem = check_query(quotes.search, query)
+        problem = check_query(quotes.answer, query)
         if problem or alerts is None:
             ack(response_action="errors", errors={"query": cards.cut((problem or "Alerts are off.").replace("`", ""), 150)})
             return

@@ -3,7 +3,7 @@
 inside the modal (``views.update``), each with "Post to channel" (a conversations select).
 
 The form becomes a /quote query (``words speaker:"…" episode:"…" after:… before:…``) and goes
-through the same search as /quote. The modal's ``private_metadata`` keeps the query and page.
+through the same entry point as /quote (``quotes.answer``). The modal's ``private_metadata`` keeps the query and page.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from index.query import QueryError
 from index.search import Hit
 from index.tokens import fold
 
@@ -112,7 +111,9 @@ def results_view(values: dict[str, Any], hits: list[Hit], page: int, note: str |
     if note:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
     if not hits:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": cards.no_match(query)["text"]}})
+        if not note:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn",
+                                                       "text": f"No quote matched `{cards.escape(cards.cut(query, 200))}`."}})
         return modal(blocks, {"v": values, "p": 0})
     page = max(0, min(page, (len(hits) - 1) // PER_PAGE))
     first = page * PER_PAGE
@@ -142,10 +143,13 @@ def open_search(client: WebClient, trigger_id: str) -> None:
 
 def register(app: App, quotes, once: Once) -> None:
     def search(values: dict[str, Any]) -> tuple[list[Hit], str | None]:
-        try:
-            return quotes.search(query_of(values), limit=PAGE_LIMIT), None
-        except QueryError as exc:
-            return [], f"Cannot search that: {cards.escape(str(exc))}"
+        """The /quote entry point's hits for the form, and what to tell the person (a fix, or notes)."""
+        got = quotes.answer(query_of(values), limit=PAGE_LIMIT)
+        if got.kind == "error":
+            return [], f"Cannot search that: {cards.escape(got.understanding.error or '')}"
+        if got.kind == "none":
+            return [], cards.no_match(got)["text"]
+        return got.hits, cards.cut(" ".join(got.notes(cards.typed)), 2000) or None
 
     @app.shortcut(SHORTCUT)
     def shortcut(ack: Ack, body: dict, client: WebClient) -> None:

@@ -1,4 +1,5 @@
-"""The message shortcut "Find quotes about this": searches with the message's text and answers,
+"""The message shortcut "Find quotes about this": searches with the message's text through the
+/quote entry point (``quotes.answer``: Slack markup, questions, typos, honest no-match) and answers,
 only to the person who used it, in the message's thread, with the usual buttons and "Post to thread"."""
 
 from __future__ import annotations
@@ -6,8 +7,6 @@ from __future__ import annotations
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-
-from index.query import QueryError
 
 from . import cards
 from .answers import PAGE_LIMIT, apologise
@@ -36,14 +35,6 @@ def register(app: App, quotes) -> None:
             if not query:
                 say(**cards.message("That message has no words to search with."))
                 return
-            try:
-                hits = quotes.search(query, limit=PAGE_LIMIT)
-            except QueryError as exc:
-                say(**cards.message(f"Cannot search that: {cards.escape(str(exc))}"))
-                return
-            if not hits:
-                say(**cards.no_match(query))
-                return
-            say(**cards.search_card(hits[0], query, 0, len(hits), thread=thread))
+            say(**cards.answer_card(quotes.answer(query, limit=PAGE_LIMIT), post_thread=thread))
         except Exception:  # noqa: BLE001 - logged, and the user hears about it
             apologise(lambda **kw: say(**kw), "message shortcut")

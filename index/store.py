@@ -93,7 +93,8 @@ segments = Table(
     Column("seq", Integer, nullable=False),
     Column("start_s", Float),
     Column("end_s", Float),
-    Column("speaker", Text),
+    Column("speaker", Text),  # a named person
+    Column("speaker_label", Text),  # the source's diarization label (SPEAKER_00, spk_1, A), see Cue.label
     Column("text", Text, nullable=False),
     Column("translation", Text),
     Column("chapter", Text),
@@ -401,6 +402,7 @@ class Store:
                         start_s=s.start_s,
                         end_s=s.end_s,
                         speaker=s.speaker,
+                        speaker_label=s.speaker_label,
                         text=s.text,
                         translation=s.translation,
                         chapter=s.chapter,
@@ -446,6 +448,7 @@ def _segment(r) -> Segment:
         start_s=r.start_s,
         end_s=r.end_s,
         speaker=r.speaker,
+        speaker_label=r.speaker_label,
         translation=r.translation,
         chapter=r.chapter,
         url=r.url,

@@ -143,7 +143,7 @@ def test_help_no_match_and_malformed_query(bot):
     for text in ["", "help"]:
         assert "speaker:" in command(url, slack, text)["text"]
     nothing = command(url, slack, "sourdough starter recipe")
-    assert "No quote matched" in nothing["text"] and "Tip" in nothing["text"]
+    assert "No quote matched" in nothing["text"] and "*sourdough*" in nothing["text"]
     bad = command(url, slack, '"export controls')
     assert "unclosed quote" in bad["text"]
 

@@ -30,7 +30,7 @@ from itertools import pairwise
 from ..errors import TranscriptError
 from ..model import Cue, Transcript, speakers_in
 from ..text import clean_text, parse_clock, squash
-from .srt_format import speaker_names, speaker_prefix
+from ..labels import NOBODY, Voice, accepted_names, prefix, voice
 
 NAME = "plain"
 
@@ -124,7 +124,7 @@ def sniff(text: str) -> bool:
 @dataclass
 class _Open:
     start: float | None
-    speaker: str | None
+    speaker: Voice
     line: int
     parts: list[str] = field(default_factory=list)
     named: bool = False
@@ -140,29 +140,30 @@ def parse(text: str) -> list[Transcript]:
         lines = [_Line("blank") if ln.kind == "blank" else _Line(TEXT, raw.strip()) for ln, raw in zip(lines, raw_lines)]
 
     # Which "Name:" prefixes are speakers (upper case, or used at least twice).
-    firsts: list[str] = []
+    firsts = []
     previous_blank = True
     for ln in lines:
         if ln.kind == TIMED or (ln.kind == TEXT and previous_blank):
-            hit = speaker_prefix(ln.text)
+            hit = prefix(ln.text)
             if hit:
-                firsts.append(hit[0])
+                firsts.append(hit)
         previous_blank = ln.kind in ("blank", STAMP, OTTER)
-    names = speaker_names(firsts)
+    names = accepted_names(firsts)
 
     cues: list[Cue] = []
-    speaker: str | None = None
+    speaker: Voice = NOBODY
     current: _Open | None = None
-    pending_label: str | None = None
+    pending_label: Voice | None = None
 
     def close() -> None:
         nonlocal current
         if current is not None:
             body = clean_text(html.unescape(" ".join(current.parts)))
             if body:
-                previous = cues[-1].speaker if cues else None
-                turn = current.speaker is not None and (not cues or previous != current.speaker)
-                cues.append(Cue(text=body, start_s=current.start, speaker=current.speaker, turn=turn, line=current.line))
+                v = current.speaker
+                turn = v != NOBODY and (not cues or cues[-1].voice != (v.speaker, v.label))
+                cues.append(Cue(text=body, start_s=current.start, speaker=v.speaker, label=v.label, turn=turn,
+                                line=current.line))
         current = None
 
     def clock(tc: str, number: int) -> float:
@@ -186,14 +187,14 @@ def parse(text: str) -> list[Transcript]:
             continue
         if ln.kind == OTTER:
             close()
-            speaker = ln.name
+            speaker = voice(ln.name)
             current = _Open(clock(ln.tc or "", number), speaker, number)
             continue
         if ln.kind == LABEL:
             nxt = next((x for x in lines[number:] if x.kind != "blank"), None)
             if nxt is not None and nxt.kind == STAMP:
                 close()
-                pending_label = ln.name
+                pending_label = voice(ln.name)
                 continue
         if current is None:
             current = _Open(None, speaker, number)
@@ -206,12 +207,12 @@ def parse(text: str) -> list[Transcript]:
     return [Transcript(format=NAME, cues=cues, speakers=speakers)]
 
 
-def _take_prefix(current: _Open, text: str, names: set[str], speaker: str | None) -> str | None:
-    """Add a cue's first line, taking a ``NAME:`` prefix as its speaker; the speaker after it."""
-    hit = speaker_prefix(text)
-    if hit and hit[0] in names:
-        current.speaker = hit[0]
-        current.parts.append(hit[1])
-        return hit[0]
+def _take_prefix(current: _Open, text: str, names: set[str], speaker: Voice) -> Voice:
+    """Add a cue's first line, taking a label (``index.labels``) as its speaker; the voice after it."""
+    hit = prefix(text)
+    if hit and hit.name in names:
+        current.speaker = voice(hit.name)
+        current.parts.append(hit.rest)
+        return current.speaker
     current.parts.append(text)
     return speaker
