@@ -39,7 +39,7 @@ def register(app: App, quotes, once: Once) -> None:
         click.respond(delete_original=True)
 
     def page(state: cards.State, click: Click) -> None:
-        answer(quotes, click.respond, state.query, state.index, replace=True, thread=state.thread)
+        answer(quotes, click.respond, state.query, state.index, replace=True, post_thread=state.thread)
 
     button(app, once, cards.NEXT, "next", writes=False)(page)
     button(app, once, cards.PREVIOUS, "previous", writes=False)(page)
