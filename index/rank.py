@@ -117,3 +117,14 @@ def rank_score(bm25: float, quality_: float, proximity_: float, weights: Weights
     if bm25 <= 0:  # a tiny library, where every idf is at rank-bm25's floor: its order stands
         return bm25
     return bm25 * (quality_ + weights.phrase * proximity_)
+
+
+def max_lift(query_length: int, weights: Weights | None = None) -> float:
+    """The most the re-rank can multiply a BM25 score by, for a query of ``query_length`` proximity terms."""
+    weights = weights or WEIGHTS
+    return 1.0 + (weights.phrase if query_length >= 3 else 0.0)
+
+
+def bound(bm25: float, lift: float) -> float:
+    """The highest rank a candidate with score ``bm25`` can reach (see ``rank_score``)."""
+    return bm25 * lift if bm25 > 0 else bm25
