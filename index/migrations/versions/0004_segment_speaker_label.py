@@ -3,14 +3,14 @@
 Cards show an unnamed label as "Speaker 1"; a sidecar or speaker inference can
 name it later. Existing segments have no label (NULL).
 
-Revision ID: 0003
+Revision ID: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 
 
 def upgrade() -> None:
