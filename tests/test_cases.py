@@ -206,3 +206,30 @@ def test_every_case_segments_with_no_label_left_in_its_text(name):
         pytest.skip(f"not read: {exc}")
     for s in segment(t, "ep"):
         assert "SPEAKER_" not in s.text and "-->" not in s.text.replace("Step one --> open", "")
+
+
+def test_srt_gb2312_encoded():
+    fmt, t = parsed("srt-gb2312-encoded.srt")
+    assert fmt == "srt"
+    assert t.cues[0].text == "灯塔看守人每天擦亮铜镜"
+    assert any("gb18030" in w for w in t.warnings)
+
+
+@pytest.mark.parametrize("text,codec", [
+    ("我們每天擦亮燈塔的銅鏡，霧笛每年冬天都會裂開。", "big5"),
+    ("灯塔看守人每天擦亮铜镜，雾笛的膜片每年冬天都会裂开。", "gbk"),
+    ("灯台守は毎日真鍮のレンズを磨きます。霧笛は冬に割れます。", "shift_jis"),
+    ("Café crème, naïve déjà vu — “quoted” and more words.", "cp1252"),
+    ("Hello there, the keeper polishes the lens every day and night.", "utf-16-le"),
+    ("Hello there, the keeper polishes the lens every day and night.", "utf-16-be"),
+])
+def test_each_encoding_is_detected(text, codec):
+    decoded, warnings = decode(text.encode(codec))
+    assert decoded == text and len(warnings) == 1
+
+
+def test_garbage_is_refused_not_stored():
+    from index.errors import TranscriptError
+
+    with pytest.raises(TranscriptError):
+        decode(bytes(range(256)) * 4)
