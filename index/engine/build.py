@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from . import pairs, params
-from .planes import build_planes
 from .layout import Array, Layout, impact
+from .planes import build_planes
 from .vocab import Vocab
 
 
