@@ -30,6 +30,7 @@ from . import (
     snippets,
     speaker_md,
     srt_format,
+    ttml,
     vtt,
     whisper_cpp,
     youtube_md,
@@ -49,6 +50,7 @@ class Format(Protocol):
 
 FORMATS: list[Format] = [
     vtt,
+    ttml,
     *asr_json.VENDORS,
     podcast_json,
     srt_format,
