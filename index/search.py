@@ -452,7 +452,7 @@ class Library:
         # Each candidate's quality comes from features stored at build time; only the phrase proximity
         # needs its text. Candidates are read from the store a chunk at a time, best upper bound first
         # (quality + the largest proximity bonus), until the next cannot reach the ranks already held
-        # by twice the hits still wanted (room for duplicates). Without proximity the bound is exact.
+        # by the hits still wanted and half again (room for duplicates). Without proximity the bound is exact.
         cand = np.asarray([doc for doc, _, _ in passing], dtype=np.int64)
         bm25 = np.asarray([score for _, score, _ in passing], dtype=np.float64)
         speakers = snap.doc_speaker[cand] if len(cand) else np.zeros(0, np.int64)
@@ -461,7 +461,8 @@ class Library:
         quality = rank.qualities(snap.doc_bits[cand], snap.doc_words[cand], asker)
         upper = rank.upper_bounds(bm25, quality, len(order))
         order_of = np.lexsort((cand, -bm25, -upper))
-        room = 2 * (vetting.limit - len(vetting.hits))
+        still = vetting.limit - len(vetting.hits)
+        room = still + max(5, still // 2)
         step = max(room, 20)
         ranked: list[tuple[float, float, int, Segment, set]] = []
         for start in range(0, len(order_of), step):
@@ -650,12 +651,22 @@ def _side(side: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     return " ".join(w.strip('"') for w in side), phrases
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def _norm_words(text: str) -> list[str]:
+    """``norm_word`` of each word, empty ones left out; ASCII text (most of it) by one fast path."""
+    if text.isascii():
+        return [w for w in (_NOT_ALNUM.sub("", t) for t in text.lower().split()) if w]
+    return [w for w in (norm_word(x) for x in text.split()) if w]
+
+
 def _phrase_form(text: str) -> str:
-    return " " + " ".join(w for w in (norm_word(x) for x in text.split()) if w) + " "
+    return " " + " ".join(_norm_words(text)) + " "
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
-    words = [w for w in (norm_word(x) for x in text.split()) if w]
+    words = _norm_words(text)
     if len(words) < 3:
         return {tuple(words)}
     return {tuple(words[i:i + 3]) for i in range(len(words) - 2)}
