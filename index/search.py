@@ -74,6 +74,13 @@ class EpisodeInfo:
     url: str | None
 
 
+STALE_RETRIES = 3  # reloads a search may wait for when the library keeps changing under it
+
+
+class _Stale(Exception):
+    """The index names a segment the store no longer has: the library changed since it was built."""
+
+
 @dataclass
 class _Snapshot:
     """One built index with what filters need per document."""
@@ -194,11 +201,30 @@ class Library:
     def search(self, query: Query | str, limit: int = 10) -> list[Hit]:
         """The best ``limit`` hits: honest, without duplicates, diversified on ties.
 
-        Raises QueryError for a malformed query string.
+        The hits come from the index in use; their text is read from the store by segment id. An
+        id the store no longer has means the library changed since the index was built (a
+        re-ingest replaced that segment): the new index is loaded (or built) now and the search
+        runs again on it, so an answer is never "no match" for want of a reload, and never another
+        segment's text (ids are never reused). Raises QueryError for a malformed query string.
         """
         if isinstance(query, str):
             query = parse_query(query)
-        snap = self._snapshot
+        for _ in range(STALE_RETRIES):
+            snap = self._snapshot
+            try:
+                return self._search(snap, query, limit)
+            except _Stale:
+                self._reload_after(snap)
+        return self._search(self._snapshot, query, limit, stale_ok=True)
+
+    def _reload_after(self, seen: "_Snapshot | None") -> None:
+        """Reload now, unless another thread already swapped in a newer index than ``seen``."""
+        with self._lock:
+            if self._snapshot is not seen:
+                return
+        self.refresh()
+
+    def _search(self, snap: "_Snapshot | None", query: Query, limit: int, *, stale_ok: bool = False) -> list[Hit]:
         if snap is None or snap.engine.doc_count == 0 or limit <= 0:
             return []
         terms = tokenize(query.search_text)
@@ -215,7 +241,7 @@ class Library:
         while True:
             docs, scores = snap.engine.top_k(terms, k, allowed=allowed)
             # top_k is exact and deterministic: a larger k keeps the same first ``done`` docs
-            self._vet(snap, query, terms, need, docs[done:], scores[done:], vetting)
+            self._vet(snap, query, terms, need, docs[done:], scores[done:], vetting, stale_ok)
             done = len(docs)
             if vetting.full or len(docs) < k or k >= MAX_CANDIDATES:
                 return _diversify(vetting.hits)[:limit]
@@ -254,7 +280,7 @@ class Library:
                 narrow(~_has(snap, term))
         return mask
 
-    def _vet(self, snap, query, terms, need, docs, scores, vetting: "_Vetting") -> None:
+    def _vet(self, snap, query, terms, need, docs, scores, vetting: "_Vetting", stale_ok: bool = False) -> None:
         """Keep the candidates that pass: the honesty rule, phrases, exclusions, no duplicates.
 
         Which query terms a candidate holds is read off the index (term frequencies), so only the
@@ -268,6 +294,8 @@ class Library:
             if score > 0 and need(present):
                 passing.append((doc, score, present))
         rows = self.store.segments_by_id([int(snap.segment_ids[doc]) for doc, _, _ in passing])
+        if len(rows) < len(passing) and not stale_ok:
+            raise _Stale()
         phrases = [_phrase_form(p) for p in query.phrases]
         excluded = [_phrase_form(p) for p in query.excluded_phrases]
         for doc, score, present in passing:
