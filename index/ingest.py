@@ -51,14 +51,18 @@ def ingest(
     format: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    allow_hosts: Iterable[str] = (),
     progress: Progress | None = None,
 ) -> list[IngestResult]:
-    """Ingest every source the targets name; one result per source, in order."""
+    """Ingest every source the targets name; one result per source, in order.
+
+    ``max_bytes`` bounds each file (bytes); ``timeout_s`` bounds each whole fetch (seconds);
+    ``allow_hosts`` are the URL hosts that may resolve to private addresses (see ``Fetcher``)."""
     if format is not None and format not in formats.BY_NAME:
         raise TranscriptError(f"unknown format {format!r}; choose one of: " + ", ".join(formats.BY_NAME))
     pending: list[Source | TranscriptError] = []
     for target in targets:
-        pending.extend(open_sources(target, max_bytes=max_bytes, timeout_s=timeout_s))
+        pending.extend(open_sources(target, max_bytes=max_bytes, timeout_s=timeout_s, allow_hosts=allow_hosts))
     results = []
     for i, item in enumerate(pending, 1):
         name = item.name if isinstance(item, Source) else (item.source or "?")

@@ -238,3 +238,40 @@ def test_building_episodes_holds_no_write_lock(tmp_path):
     finally:
         impatient.dispose()
         store.close()
+
+
+def test_kill_9_during_an_ingest_loses_nothing_stored(db_url, tmp_path):
+    """`quotebot ingest` killed with SIGKILL while it writes: what was stored stays whole, and the
+    next ingest completes the library as a clean run would."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for path in seed("000").parent.glob("00[0-4]_*"):
+        shutil.copy(path, folder / path.name)
+    for i in range(3):  # more sources, so the kill lands in the middle
+        synthetic_vtt(folder / f"long{i}.vtt", 6000, salt=900 + i)
+    store = Store(db_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "QUOTEBOT_"))}
+    env.update(QUOTEBOT_DATABASE_URL=db_url, QUOTEBOT_DATA_DIR=str(tmp_path / "data"))
+    try:
+        victim = subprocess.Popen([sys.executable, "-m", "bot", "ingest", str(folder)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 300
+        while store.version() < 2 and victim.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert victim.poll() is None, "the ingest ended before it could be killed"
+        victim.kill()  # SIGKILL
+        victim.wait()
+        stored = {e.id: e for e in store.episodes()}
+        assert stored, "nothing had landed before the kill"
+        assert sum(e.segments for e in stored.values()) == store.segment_count()
+        assert all(e.segments > 0 and e.sources for e in stored.values())
+        again = subprocess.run([sys.executable, "-m", "bot", "ingest", str(folder)], env=env, capture_output=True,
+                               text=True, timeout=600)
+        assert again.returncode == 0, again.stdout + again.stderr
+        after = {e.id: (e.segments, sorted(e.sources)) for e in store.episodes()}
+        for episode_id, episode in stored.items():  # what was stored is still there (merged further, maybe)
+            assert episode_id in after and after[episode_id][0] > 0
+        assert len(after) == 6  # the three seed episodes and the three long ones
+        assert sum(n for n, _ in after.values()) == store.segment_count()
+    finally:
+        store.close()
