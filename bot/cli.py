@@ -22,7 +22,6 @@ from index.search import Hit, Library
 from index.store import Store
 from index.text import format_clock
 
-from .observe import setup_logging
 from .settings import Settings
 
 
@@ -36,6 +35,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"quotebot: bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}", file=sys.stderr)
         return 2
     command = args.command or "run"
+    if command in ("serve", "run") and settings.http_server == "gunicorn" and settings.slack_app_token is None:
+        from .httpd import prepare_metrics
+
+        prepare_metrics(settings.workers)  # before prometheus_client is imported: several workers' metrics
+    from .observe import setup_logging
+
     # the server logs at QUOTEBOT_LOG_LEVEL; the commands people run by hand only say what goes wrong
     setup_logging(settings.log_format, settings.log_level if command == "serve" else "WARNING")
     try:
@@ -173,7 +178,8 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
                  published=e.published.isoformat() if e.published else None,
                  duration_s=e.duration_s, segments=e.segments, speakers=e.speakers, sources=e.sources,
                  speaker_share=e.stats.get("speaker_share"), time_share=e.stats.get("time_share"),
-                 located=e.stats.get("sources", {}), notes=e.stats.get("notes", []))
+                 located=e.stats.get("sources", {}), notes=e.stats.get("notes", []),
+                 inferred_speakers=_evidence_by_speaker(e.speaker_evidence))
             for e in episodes
         ], indent=2, ensure_ascii=False))
         return 0
@@ -189,7 +195,25 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
         for name, st in e.stats.get("sources", {}).items():
             if st["role"] != "timed":
                 print(f"    {name}: {st['located']} of {st['passages']} passages located ({st['role']})")
+        for name, found in _evidence_by_speaker(e.speaker_evidence).items():
+            print(f"    {name}: named from the conversation")
+            for ev in found[:EVIDENCE_SHOWN]:
+                at = format_clock(ev["time_s"]) if ev["time_s"] is not None else "-"
+                print(f"        {ev['rule']} at {at}: “{textwrap.shorten(ev['words'], 100)}”")
+            if len(found) > EVIDENCE_SHOWN:
+                print(f"        … and {len(found) - EVIDENCE_SHOWN} more (quotebot episodes --json)")
     return 0
+
+
+EVIDENCE_SHOWN = 4  # evidence lines per inferred speaker in `quotebot episodes`
+
+
+def _evidence_by_speaker(evidence: list[dict]) -> dict[str, list[dict]]:
+    """An episode's speaker evidence grouped by name: {name: [{rule, time_s, words}, ...]}."""
+    out: dict[str, list[dict]] = {}
+    for ev in evidence:
+        out.setdefault(ev["name"], []).append({k: ev[k] for k in ("rule", "time_s", "words")})
+    return out
 
 
 def render_hit(hit: Hit) -> str:
@@ -235,6 +259,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"First run: ingesting the bundled sample transcripts into {settings.data_dir} …", file=sys.stderr)
         _report(ingest([str(sample_dir())], store, max_bytes=settings.max_bytes, progress=_progress))
     if settings.slack_signing_secret is not None and settings.has_workspace:
+        from .observe import setup_logging
+
         setup_logging(settings.log_format, settings.log_level)
         return cmd_serve(argparse.Namespace(port=None, host="0.0.0.0"), settings)
     from . import console

@@ -198,12 +198,15 @@ class Scheduler:
     what is due", and exactly-once needs the database's claim rows whatever triggers the tick.
     """
 
-    def __init__(self, digester: Digester, *, tick_s: float = 30.0):
+    def __init__(self, digester: Digester, *, tick_s: float = 30.0, leader: Callable[[], bool] = lambda: True):
         self.digester = digester
+        self.leader = leader  # several processes of one server: only the one it names sends
         self._loop = Every(tick_s, self.tick, "digest-scheduler")
 
     def tick(self) -> list[Outcome]:
-        """Send every digest due now; what happened to each."""
+        """Send every digest due now (nothing unless ``leader()``); what happened to each."""
+        if not self.leader():
+            return []
         now = self.digester.clock()
         outcomes = []
         for sub in self.digester.subscriptions():

@@ -44,6 +44,14 @@ class Settings(BaseSettings):
     fetch_allow_hosts: str = ""  # comma-separated URL hosts that may resolve to private addresses
     digest_tick_s: float = Field(30.0, gt=0, le=3600)  # how often serve looks for due digests
     reload_s: float = Field(15.0, gt=0, le=3600)  # how often serve checks the library version
+    # the HTTP server (bot.httpd): gunicorn's gthread workers; wsgiref only as a benchmark baseline
+    http_server: Literal["gunicorn", "wsgiref"] = "gunicorn"
+    workers: int = Field(1, ge=1, le=64)  # processes; see the README's "The HTTP server" for why 1
+    threads: int = Field(8, ge=1, le=256)  # request threads per worker
+    backlog: int = Field(1024, ge=16, le=65535)  # connections the kernel queues while all are busy
+    keepalive_s: float = Field(5.0, gt=0, le=300)  # an idle connection (before or between requests) is closed
+    request_timeout_s: float = Field(10.0, gt=0, le=300)  # a request must arrive whole within this
+    stop_timeout_s: float = Field(8.0, gt=0, le=300)  # a graceful stop's bound (Docker kills at 10 s)
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

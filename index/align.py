@@ -8,9 +8,8 @@
   there, with its time shared out by word position.
 - ``locate_passages``: snippets (no time, no speaker) are found in the timed
   words by n-grams that occur once in the episode.
-- ``name_turns``: unnamed turns (``>>``) get names only from a sidecar that
-  lists one host and one guest, by the interview rule: the side that asks the
-  questions is the host.
+
+Naming unnamed turns is ``speakers.py``'s.
 """
 
 from __future__ import annotations
@@ -215,36 +214,3 @@ def overlap(a: Words, b: Words, n: int = 5) -> float:
     grams = {tuple(a.keys[i:i + n]) for i in range(len(a.keys) - n + 1)}
     sample = [tuple(b.keys[i:i + n]) for i in range(0, len(b.keys) - n + 1, max(1, (len(b.keys) - n + 1) // 2000))]
     return sum(g in grams for g in sample) / len(sample)
-
-
-def name_turns(t: Transcript, hosts: list[str], guests: list[str]) -> tuple[Transcript, str]:
-    """Name unnamed turns from a sidecar's one host and one guest, when the evidence is clear.
-
-    The rule: in an interview, the side that asks the questions is the host.
-    Turns alternate between the two sides; the side whose turns end in a
-    question mark at least three times as often as the other's is the host.
-    Otherwise nothing is named. Returns the transcript and what was decided.
-    """
-    if len(hosts) != 1 or len(guests) != 1:
-        return t, "not named: the sidecar must list exactly one host and one guest"
-    if any(c.speaker for c in t.cues):
-        return t, "not named: the source names its speakers"
-    turns: list[list[int]] = []
-    for i, c in enumerate(t.cues):
-        if c.turn or not turns:
-            turns.append([])
-        turns[-1].append(i)
-    if len(turns) < 6:
-        return t, "not named: too few turns"
-    questions = [0, 0]
-    for n, cues in enumerate(turns):
-        questions[n % 2] += t.cues[cues[-1]].text.rstrip().endswith("?")
-    host_side = 0 if questions[0] >= 3 * max(1, questions[1]) else 1 if questions[1] >= 3 * max(1, questions[0]) else None
-    if host_side is None:
-        return t, f"not named: questions do not fall on one side ({questions[0]} vs {questions[1]})"
-    cues = list(t.cues)
-    for n, members in enumerate(turns):
-        name = hosts[0] if n % 2 == host_side else guests[0]
-        for i in members:
-            cues[i] = replace(cues[i], speaker=name)
-    return replace(t, cues=cues), f"named by the interview rule ({questions[host_side]} questions on the host's side)"

@@ -174,6 +174,7 @@ def build_record(episode_id: str, parts: list[tuple[str, Transcript]]) -> tuple[
             "sources": {name: asdict(stats) for name, stats in built.sources.items()},
             "notes": built.notes,
         },
+        speaker_evidence=[e.as_dict() for e in built.evidence],
     )
     return record, built.segments
 

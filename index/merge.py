@@ -8,7 +8,9 @@ alone never merges two sources.
 ``build_episode`` makes the episode's searchable segments from all its
 sources: the timed transcript is the one copy that is searched; a
 speaker-labelled source lends it speakers, a page of snippets is located in it
-(what cannot be located stays searchable, with no time and no speaker).
+(what cannot be located stays searchable, with no time and no speaker);
+unnamed turns and diarization labels are named where the conversation makes
+it certain (``speakers.attribute``, which also gives the evidence).
 """
 
 from __future__ import annotations
@@ -23,13 +25,13 @@ from .align import (
     SpeakerAlignment,
     align_speakers,
     locate_passages,
-    name_turns,
     overlap,
     words,
 )
 from .links import video_id
 from .model import Segment, Transcript
 from .segment import segment
+from .speakers import Evidence, attribute
 from .text import split_title
 from .tokens import fold
 
@@ -53,6 +55,8 @@ class EpisodeBuild:
     speakers: list[str]
     sources: dict[str, SourceStats] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Why each inferred speaker name was given (speakers.attribute); empty when none was inferred.
+    evidence: list[Evidence] = field(default_factory=list)
 
     @property
     def speaker_share(self) -> float:
@@ -140,10 +144,9 @@ def build_episode(episode_id: str, parts: list[tuple[str, Transcript]]) -> Episo
         else:
             share = overlap(words(primary), words(part))
             stats[name] = SourceStats(part.format, "duplicate", len(part.cues), round(share * len(part.cues)))
-    if not any(c.speaker for c in primary.cues):
-        primary, decision = name_turns(primary, meta.hosts, meta.guests)
-        if meta.hosts or meta.guests:
-            notes.append(f"turns {decision}")
+    attribution = attribute(primary, meta.hosts, meta.guests, meta.title)
+    primary = attribution.transcript
+    notes.extend(attribution.notes)
     segments = segment(primary, episode_id, meta.url)
     for part in extra:
         for s in segment(part, episode_id, None):
@@ -152,7 +155,8 @@ def build_episode(episode_id: str, parts: list[tuple[str, Transcript]]) -> Episo
         [c.speaker for c in primary.cues if c.speaker] + meta.speakers + meta.hosts + meta.guests
     ))
     meta.warnings = primary.warnings
-    return EpisodeBuild(segments=segments, meta=meta, speakers=speakers, sources=stats, notes=notes)
+    return EpisodeBuild(segments=segments, meta=meta, speakers=speakers, sources=stats, notes=notes,
+                        evidence=attribution.evidence)
 
 
 _ALIGNED: OrderedDict[str, SpeakerAlignment] = OrderedDict()

@@ -372,6 +372,26 @@ def looks_like_feed(data: bytes) -> bool:
     return head.startswith(b"<?xml") and b"<rss" in data[:4096].lower() or head.startswith(b"<rss")
 
 
+def _people(element) -> tuple[list[str], list[str]]:
+    """(hosts, guests) from ``<podcast:person role="…">Name</podcast:person>`` tags.
+
+    Podcasting 2.0: the role defaults to "host"; "co-host" counts as a host; other
+    roles (producer, editor …) are not heard on the show, or not known to be.
+    Source: https://podcastindex.org/namespace/1.0#person
+    """
+    hosts: list[str] = []
+    guests: list[str] = []
+    for ns in TRANSCRIPT_NAMESPACES:
+        for tag in element.findall(f"{{{ns}}}person"):
+            name = " ".join((tag.text or "").split())
+            role = (tag.get("role") or "host").strip().lower()
+            if name and role in ("host", "co-host", "cohost"):
+                hosts.append(name)
+            elif name and role == "guest":
+                guests.append(name)
+    return list(dict.fromkeys(hosts)), list(dict.fromkeys(guests))
+
+
 def _feed_sources(
     feed: Source, *, fetcher: Fetcher, base_dir: Path | None = None
 ) -> Iterator[Source | TranscriptError]:
@@ -391,6 +411,7 @@ def _feed_sources(
         yield TranscriptError("feed has no <channel>", source=feed.name)
         return
     podcast = (channel.findtext("title") or "").strip() or None
+    show_people = _people(channel)
     found = 0
     for item in channel.findall("item"):
         tags = [t for ns in TRANSCRIPT_NAMESPACES for t in item.findall(f"{{{ns}}}transcript")]
@@ -415,7 +436,8 @@ def _feed_sources(
                 published = email.utils.parsedate_to_datetime(item.findtext("pubDate")).date()
             except (TypeError, ValueError):
                 published = None
-        meta = Sidecar(title=title, podcast=podcast, url=link, published=published)
+        hosts, guests = (mine or show for mine, show in zip(_people(item), show_people))  # the item's, else the show's
+        meta = Sidecar(title=title, podcast=podcast, url=link, published=published, hosts=hosts, guests=guests)
         kind = tag.get("type")
         hint = TRANSCRIPT_TYPES.get(kind) if kind else None
         fallback = "plain" if kind == "text/plain" else None

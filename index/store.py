@@ -60,6 +60,8 @@ episodes = Table(
     Column("guests", Text, nullable=False, default="[]"),
     Column("stats", Text, nullable=False, default="{}"),  # JSON: how the sources merged
     Column("added_at", DateTime(timezone=True)),  # first stored; kept when the episode is rebuilt
+    # JSON [{name, rule, time_s, words}, ...]: why each inferred speaker name was given (speakers.py)
+    Column("speaker_evidence", Text, nullable=False, default="[]"),
 )
 
 sources = Table(
@@ -129,6 +131,9 @@ class Episode:
     sources: list[str] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
     added_at: dt.datetime | None = None
+    # Why each speaker name the transcripts did not give was inferred: {name, rule, time_s, words}
+    # dicts (speakers.Evidence.as_dict), in the order found.
+    speaker_evidence: list[dict] = field(default_factory=list)
 
 
 def sqlite_url(data_dir: Path) -> str:
@@ -257,6 +262,7 @@ class Store:
                     sources=names.get(row.id, []),
                     stats=json.loads(row.stats),
                     added_at=utc(row.added_at),
+                    speaker_evidence=json.loads(row.speaker_evidence or "[]"),
                 )
                 for row in conn.execute(query)
             ]
@@ -487,6 +493,7 @@ def _episode_row(r: Episode) -> dict:
         hosts=json.dumps(r.hosts, ensure_ascii=False),
         guests=json.dumps(r.guests, ensure_ascii=False),
         stats=json.dumps(r.stats, ensure_ascii=False),
+        speaker_evidence=json.dumps(r.speaker_evidence, ensure_ascii=False),
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from .conftest import SAMPLES
 
 EPISODE_FIELDS = {"id", "title", "podcast", "url", "published", "duration_s", "segments", "speakers", "sources",
-                  "speaker_share", "time_share", "located", "notes"}
+                  "speaker_share", "time_share", "located", "notes", "inferred_speakers"}
 HIT_FIELDS = {"text", "speaker", "start_s", "end_s", "episode", "podcast", "url", "score", "matched", "translation"}
 
 

@@ -318,3 +318,18 @@ _EXCERPT = _SEED_LINES[:60] + _SEED_LINES[1060:1130] + _SEED_LINES[3170:3190]
 @given(EDITS)
 def test_fuzz_mutated_seed_excerpt(edits: list[tuple[int, int, str]]) -> None:
     _parse_or_error(edit_lines(_EXCERPT, edits))
+
+
+def test_a_short_turn_rolled_onto_the_next_line_stays_one_turn() -> None:
+    # seed 001 at 08:59: "… do. >> Yeah." then ">> Yeah. >> Um, …": one "Yeah." turn, not two
+    [t] = bracket_captions.parse(
+        "[08:57] an extremely complicated thing to do. >> Yeah.\n"
+        "[08:59] >> Yeah. >> Um, that's not reinforcement learning.\n"
+        "[09:01] >> Um, that's not reinforcement learning. That's baked in.\n"
+    )
+    assert [(c.turn, c.text) for c in t.cues] == [
+        (False, "an extremely complicated thing to do."),
+        (True, "Yeah."),
+        (True, "Um, that's not reinforcement learning."),
+        (False, "That's baked in."),
+    ]

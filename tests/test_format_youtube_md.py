@@ -262,3 +262,19 @@ _EXCERPT = SEED.read_text(encoding="utf-8").splitlines()[:40] + ["---", ""] + SE
 @given(EDITS)
 def test_fuzz_mutated_seed_excerpt(edits: list[tuple[int, int, str]]) -> None:
     _parse_or_error(edit_lines(_EXCERPT, edits))
+
+
+def test_turn_marks_split_a_line() -> None:
+    text = (
+        "# A talk | Some Podcast #1\n"
+        "*  Nathan, what is it? [[00:00:01](https://www.youtube.com/watch?v=x&t=1.0s)]\n"
+        "*  >> It is a model. >> And who made it? [[00:00:04](https://www.youtube.com/watch?v=x&t=4.0s)]\n"
+        "*  >> DeepSeek. [[00:00:09](https://www.youtube.com/watch?v=x&t=9.0s)]\n"
+    )
+    [t] = youtube_md.parse(text)
+    assert [(c.turn, c.text, c.start_s, c.end_s) for c in t.cues] == [
+        (False, "Nathan, what is it?", 1.0, 4.0),
+        (True, "It is a model.", 4.0, 9.0),
+        (True, "And who made it?", 4.0, 9.0),
+        (True, "DeepSeek.", 9.0, None),
+    ]

@@ -211,6 +211,21 @@ def _check_translation(english: str, pieces: list[tuple[bool, str]], translation
     return None
 
 
+def _rolled_turn(cues: list[Cue], pieces: list[tuple[bool, str]], previous_line: int) -> bool:
+    """A short turn rolled whole onto the next line: ``… do. >> Yeah.`` then ``>> Yeah. >> Um, …``.
+
+    Too short for ``rolling_overlap`` (one word is no evidence of a roll), but
+    the repeated turn mark is: the line starts with a marked turn equal to the
+    marked turn the line before ended with. Kept twice, it would be a spurious
+    extra turn.
+    """
+    if not cues or not pieces or not pieces[0][0] or not cues[-1].turn or cues[-1].line != previous_line:
+        return False
+    last = [norm_word(w) for w in cues[-1].text.split()]
+    first = [norm_word(w) for w in pieces[0][1].split()]
+    return bool(first) and last == first and len(pieces) > 1
+
+
 def parse(text: str) -> list[Transcript]:
     """The one transcript in a bracketed-caption file."""
     transcript = Transcript(format=NAME)
@@ -220,6 +235,7 @@ def parse(text: str) -> list[Transcript]:
 
     cues: list[Cue] = []
     tail: list[str] = []  # the last words emitted, for rolling overlap
+    previous_line = 0
     # Translation bookkeeping: checked lines as (passed, first cue index).
     checked: list[tuple[bool, int]] = []
     drifted = False
@@ -237,6 +253,9 @@ def parse(text: str) -> list[Transcript]:
         if not words:
             continue
         overlap = rolling_overlap(tail, words, max_k=_ROLL_MAX_K)
+        if not overlap and _rolled_turn(cues, pieces, previous_line):
+            overlap = len(pieces[0][1].split())
+        previous_line = caption.number
         first_cue = len(cues)
         current: list[str] = []
         current_turn = False

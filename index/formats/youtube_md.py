@@ -20,6 +20,8 @@ the video, never a speaker; the file names no speakers at all. Each ``*`` line
 is one whisper segment; its ``[[hh:mm:ss](url&t=12.34s)]`` suffix is optional
 (other exports from the same tool omit it). The ``t=`` value is more precise
 than the label, so it gives ``start_s``; ``end_s`` is the next cue's start.
+``>>`` in a line marks a change of speaker, as in other whisper output: each
+piece becomes a cue with ``turn=True`` and the line's times.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from ..text import (
     parse_clock,
     repair_mojibake,
     split_title,
+    split_turns,
     squash,
     strip_noise,
 )
@@ -202,14 +205,18 @@ def parse(text: str) -> list[Transcript]:
         cue_text = collapse_repeats(_clean(body))
         if not cue_text:
             continue
-        key = " ".join(norm_word(w) for w in cue_text.split())
+        key = " ".join(k for k in map(norm_word, cue_text.split()) if k)  # ">>" is no word
         if key and key == last_key:
             continue  # whisper repeated the whole line
         last_key = key
-        cues.append(Cue(text=cue_text, start_s=start, line=number))
+        for turn, piece in split_turns(cue_text):
+            cues.append(Cue(text=piece, start_s=start, turn=turn, line=number))
     for this, nxt in zip(cues, cues[1:]):
         if this.start_s is not None and nxt.start_s is not None:
             this.end_s = nxt.start_s
+    for i in range(len(cues) - 2, -1, -1):
+        if cues[i].line == cues[i + 1].line:  # the pieces of one line (>> turns) share its end
+            cues[i].end_s = cues[i + 1].end_s
     transcript.cues = cues
     if transcript.title:
         podcast, _ = split_title(transcript.title)
