@@ -325,8 +325,9 @@ class Fetcher:
 
     @staticmethod
     def _refusal(host: str, address: str, why: str) -> str:
-        return (f"refused: {host} resolves to {address}, a {why} address; feeds and URLs may only reach public "
-                f"addresses (to allow this host, add it to QUOTEBOT_FETCH_ALLOW_HOSTS)")
+        what = f"{host} is" if host.strip("[]") == address else f"{host} resolves to {address},"
+        return (f"refused: {what} a {why} address; feeds and URLs may only reach public addresses "
+                "(to allow this host, add it to QUOTEBOT_FETCH_ALLOW_HOSTS)")
 
     def _body(self, response: httpx.Response, url: str, deadline: float) -> bytes:
         if response.status_code >= 400:

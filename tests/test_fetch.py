@@ -86,7 +86,7 @@ def test_feeds_and_urls_cannot_reach_loopback_or_private_addresses(http_server, 
     # allowing a name allows that name only: its redirect to 127.0.0.1 and a feed's items there are refused
     results = ingest([f"{named}/hop", hop_feed.replace("127.0.0.1", "localhost")], store, allow_hosts=["localhost"])
     assert [r.status for r in results] == ["failed", "failed"]
-    assert all("127.0.0.1, a loopback address" in r.error for r in results), [r.error for r in results]
+    assert all("127.0.0.1 is a loopback address" in r.error for r in results), [r.error for r in results]
     assert all(r.error.startswith(secret) for r in results)  # the redirect's target is named, and refused
     assert nothing_stored(store)
     # and the setting lets a named host through
