@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("episodes", help="list the episodes in the library")
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = sub.add_parser("feedback", help="list the reports made on quote cards (wrong speaker, wrong time)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
     p = sub.add_parser("search", help="search the library for quotes")
     p.add_argument("query")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -170,8 +173,40 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return code
 
 
+def _feedback(store: Store):
+    from .feedback import FeedbackStore
+
+    return FeedbackStore(store.engine)
+
+
+def _reports_line(counts: dict[str, int]) -> str:
+    """``2 reports: 1 wrong speaker, 1 wrong time``."""
+    from .feedback import KINDS
+
+    total = sum(counts.values())
+    parts = ", ".join(f"{n} {KINDS[k].lower()}" for k, n in sorted(counts.items()) if k in KINDS)
+    return f"{total} report{'s' if total != 1 else ''}: {parts}"
+
+
+def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    reports = _feedback(_store(settings)).reports()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+        return 0
+    if not reports:
+        print("No reports. People report a wrong speaker or a wrong time with the ⋯ menu on a quote card.")
+    for r in reports:
+        when = format_clock(r.start_s) if r.start_s is not None else "no time"
+        text = textwrap.shorten(r.text, 100, placeholder="…")
+        print(f"{r.created_at:%Y-%m-%d %H:%M}  {r.kind:<7}  {r.episode_id} at {when}  "
+              f"(speaker shown: {r.speaker or 'unknown'})  by {r.user_id} in {r.team_id}\n    “{text}”")
+    return 0
+
+
 def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
-    episodes = _store(settings).episodes()
+    store = _store(settings)
+    episodes = store.episodes()
+    reports = _feedback(store).counts()
     if args.json:
         print(json.dumps([
             dict(id=e.id, title=e.title, podcast=e.podcast, url=e.url,
@@ -179,7 +214,8 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
                  duration_s=e.duration_s, segments=e.segments, speakers=e.speakers, sources=e.sources,
                  speaker_share=e.stats.get("speaker_share"), time_share=e.stats.get("time_share"),
                  located=e.stats.get("sources", {}), notes=e.stats.get("notes", []),
-                 inferred_speakers=_evidence_by_speaker(e.speaker_evidence))
+                 inferred_speakers=_evidence_by_speaker(e.speaker_evidence),
+                 reports=reports.get(e.id, {}))
             for e in episodes
         ], indent=2, ensure_ascii=False))
         return 0
@@ -202,6 +238,8 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"        {ev['rule']} at {at}: “{textwrap.shorten(ev['words'], 100)}”")
             if len(found) > EVIDENCE_SHOWN:
                 print(f"        … and {len(found) - EVIDENCE_SHOWN} more (quotebot episodes --json)")
+        if e.id in reports:
+            print(f"    {_reports_line(reports[e.id])} (quotebot feedback lists them)")
     return 0
 
 
@@ -220,7 +258,7 @@ def render_hit(hit: Hit) -> str:
     lines = textwrap.wrap(f"“{hit.text}”", width=88, initial_indent="  ", subsequent_indent="   ")
     if hit.translation:
         lines.extend(textwrap.wrap(hit.translation, width=44, initial_indent="   ", subsequent_indent="   "))
-    about = [hit.speaker or "Unknown speaker"]
+    about = [hit.who or "Unknown speaker"]
     if hit.start_s is not None:
         about.append(format_clock(hit.start_s))
     about.append(hit.episode or hit.episode_id)
@@ -238,12 +276,23 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         query += f' speaker:"{args.speaker}"'
     if args.episode:
         query += f' episode:"{args.episode}"'
-    hits = _library(settings).search(query, limit=args.limit)
+    result = _library(settings).answer(query, limit=args.limit)  # what /quote answers, for the same text
+    hits = result.hits
+    if result.kind == "error":
+        print(f"Cannot search that: {result.understanding.error}", file=sys.stderr)
+        return 2
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
+        return 0
+    notes = result.notes(lambda s: f"'{s}'")
+    if result.kind == "help":
+        print(f"Search as in /quote: {_parser().prog} search 'export controls speaker:dylan'. "
+              "See the README's Searching section.")
     elif not hits:
-        print("No quotes matched. Try fewer or different words, or drop a filter.")
+        print(" ".join([f"No quotes matched '{result.understanding.text}'.", *notes]))
     else:
+        if notes:
+            print(" ".join(notes), end="\n\n")
         print("\n\n".join(render_hit(h) for h in hits))
     return 0
 
@@ -269,7 +318,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     library = _library(settings, store)
     print(f"Library: {len(store.episodes())} episodes, {library.size} segments. No Slack tokens are set, "
           "so this is the local console.", file=sys.stderr)
-    console.run(settings, library, EventLog(store.engine), digests=_digester(settings, store, library))
+    console.run(settings, library, EventLog(store.engine), digests=_digester(settings, store, library),
+                store=store)
     return 0
 
 
@@ -341,4 +391,4 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "episodes": cmd_episodes, "search": cmd_search, "run": cmd_run,
-            "serve": cmd_serve, "digest": cmd_digest}
+            "serve": cmd_serve, "digest": cmd_digest, "feedback": cmd_feedback}

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from index.query import QueryError
-
 from . import cards
 
 PAGE_LIMIT = 20  # the hits a search pages through
@@ -15,20 +13,13 @@ APOLOGY = "Sorry, something went wrong on my side while answering. Please try ag
 log = logging.getLogger("quotebot.handlers")
 
 
-def answer(quotes, respond: Callable, query: str, index: int = 0, *, replace: bool = False) -> None:
-    """Respond with the ``index``-th hit for ``query`` as an ephemeral card, or say why not."""
-    try:
-        hits = quotes.search(query, limit=PAGE_LIMIT)
-    except QueryError as exc:
-        respond(response_type="ephemeral", replace_original=replace,
-                **cards.message(f"Cannot search that: {cards.escape(str(exc))}"))
-        return
-    if not hits:
-        respond(response_type="ephemeral", replace_original=replace, **cards.no_match(query))
-        return
-    index = max(0, min(index, len(hits) - 1))
+def answer(quotes, respond: Callable, query: str, index: int = 0, *, replace: bool = False,
+           post_thread: str | None = None) -> None:
+    """Respond with the ``index``-th hit for ``query`` as an ephemeral card, or say why not
+    (the query as typed in Slack: ``quotes.answer`` reads its markup, questions, names and typos).
+    ``post_thread``: the message a shortcut was used on, for the card's "Post to thread"."""
     respond(response_type="ephemeral", replace_original=replace,
-            **cards.search_card(hits[index], query, index, len(hits)))
+            **cards.answer_card(quotes.answer(query, limit=PAGE_LIMIT), index, post_thread=post_thread))
 
 
 def apologise(say: Callable, where: str) -> None:

@@ -1,6 +1,7 @@
 """@quotebot in a channel or thread: the best card, replied in the thread.
 
-A bare mention inside a thread searches with the thread's root message.
+A bare mention inside a thread searches with the thread's root message; ``@quotebot help``, or a bare
+mention outside a thread, answers with the help. The text goes to ``quotes.answer`` as Slack sent it.
 Slack retries an event it did not see answered in time; the retry is dropped
 before it gets here (``bot.events.once_per_request``), so nobody gets two replies.
 """
@@ -8,10 +9,9 @@ before it gets here (``bot.events.once_per_request``), so nobody gets two replie
 from __future__ import annotations
 
 import re
+
 from slack_bolt import App
 from slack_sdk import WebClient
-
-from index.query import QueryError
 
 from . import cards
 from .answers import PAGE_LIMIT, apologise
@@ -43,14 +43,6 @@ def register(app: App, quotes) -> None:
             if not query:
                 say(**cards.message(cards.HELP))
                 return
-            try:
-                hits = quotes.search(query, limit=PAGE_LIMIT)
-            except QueryError as exc:
-                say(**cards.message(f"Cannot search that: {cards.escape(str(exc))}"))
-                return
-            if not hits:
-                say(**cards.no_match(query))
-                return
-            say(**cards.thread_card(hits[0], query, len(hits)))
+            say(**cards.answer_card(quotes.answer(query, limit=PAGE_LIMIT), thread=True))
         except Exception:  # noqa: BLE001 - logged, and the thread hears about it
             apologise(lambda **kw: say(**kw), "app_mention")

@@ -12,7 +12,8 @@ from pathlib import Path
 from . import formats
 from .errors import TranscriptError
 from .merge import build_episode, metadata_points_to, same_episode
-from .model import Segment, Transcript
+from .labels import label_name
+from .model import Segment, Transcript, speakers_in
 from .sources import (
     DEFAULT_MAX_BYTES,
     DEFAULT_TIMEOUT_S,
@@ -202,10 +203,17 @@ def _apply_sidecar(transcript: Transcript, meta: Sidecar | None) -> None:
         if value is not None:
             setattr(transcript, name, value)
     if isinstance(meta.speakers, dict):
+        # A key names a speaker as the source wrote it, or a diarization label as
+        # the source wrote it ("SPEAKER_00") or as cards show it ("Speaker 1").
+        # A named label keeps its label (Cue.label).
+        mapping = meta.speakers
         for cue in transcript.cues:
-            if cue.speaker in meta.speakers:
-                cue.speaker = meta.speakers[cue.speaker]
-        transcript.speakers = [meta.speakers.get(s, s) for s in transcript.speakers]
+            if cue.speaker in mapping:
+                cue.speaker = mapping[cue.speaker]
+            elif cue.speaker is None and cue.label is not None:
+                cue.speaker = mapping.get(cue.label) or mapping.get(label_name(cue.label) or "")
+        transcript.speakers = list(dict.fromkeys(
+            [mapping.get(s, s) for s in transcript.speakers] + speakers_in(transcript.cues)))
     elif isinstance(meta.speakers, list):
         transcript.speakers = list(meta.speakers)
     transcript.hosts = list(meta.hosts)

@@ -6,6 +6,8 @@ import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field
 
+from .labels import display_name
+
 
 @dataclass
 class Cue:
@@ -13,9 +15,14 @@ class Cue:
 
     Parsers emit cues in source order. Times are seconds from the start of the
     recording, or None when the source has none. ``speaker`` is None unless the
-    source names the speaker (a page's person is never a speaker). ``turn`` is
-    True where a new speaker turn starts (``>>``, a speaker heading, a voice tag
-    that changes), whether or not the speaker is named.
+    source names the speaker (a page's person is never a speaker). ``label``
+    is the source's diarization label (``SPEAKER_00``, ``spk_1``, ``A``, ``0``)
+    where it tells voices apart without naming them: kept as the source wrote
+    it, so that a sidecar or speaker inference can name it (they set
+    ``speaker`` and keep ``label``); cards show an unnamed label as "Speaker 1"
+    (``index.labels.label_name``). ``turn`` is True where a new speaker turn
+    starts (``>>``, a speaker heading, a voice tag that changes), whether or
+    not the speaker is named. ``line`` is the 1-based source line.
     """
 
     text: str
@@ -25,6 +32,12 @@ class Cue:
     turn: bool = False
     translation: str | None = None
     line: int | None = None
+    label: str | None = None
+
+    @property
+    def voice(self) -> tuple[str | None, str | None]:
+        """(speaker, label): two cues with the same voice are the same speaker."""
+        return self.speaker, self.label
 
 
 def speakers_in(cues: list[Cue]) -> list[str]:
@@ -79,7 +92,11 @@ class Transcript:
 
 @dataclass
 class Segment:
-    """One quote: whole sentences, about 15 to 60 words."""
+    """One quote: whole sentences, about 15 to 60 words.
+
+    ``speaker`` is a named person; ``speaker_label`` the source's diarization
+    label when no name is known (see ``Cue.label``); ``who`` is what a card shows.
+    """
 
     episode_id: str
     seq: int
@@ -91,3 +108,9 @@ class Segment:
     chapter: str | None = None
     url: str | None = None
     id: int | None = None  # the stored row's id, once stored
+    speaker_label: str | None = None
+
+    @property
+    def who(self) -> str | None:
+        """The named speaker, else the diarization label as "Speaker N", else None."""
+        return display_name(self.speaker, self.speaker_label)

@@ -16,29 +16,30 @@ import re
 import shutil
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from . import rank
 from .engine import BM25Index
+from .labels import display_name
 from .links import link_time, video_id
 from .model import Segment
-from .query import Query, parse_query
+from .query import Query
 from .store import Store
 from .text import norm_word
 from .tokens import fold, tokenize
+from .understand import MIN_COUNT, Lexicon, Understanding, name_words, understand
 
 # A hit must contain the query's rarest term, or this share of its idf mass.
 IDF_MASS_SHARE = 0.6
 # Two texts sharing this share of the shorter one's word 3-grams are one quote.
 DUPLICATE_SHARE = 0.5
 MAX_CANDIDATES = 4000
-OPENING_S = 180  # an episode's first minutes: introductions and sponsors
-# words of a sponsor read or a sign-off: never a quote of the day
-_ADVERT = re.compile(r"\b(sponsor(ed|s)?|promo code|use code|check out|in the description|brought to you|"
-                     r"sign up|subscribe|we've been using|discount|[a-z]+\.(com|ai|io)/)\b", re.I)
+BROWSE_SAMPLE = 160  # a filter alone: the segments (spread over the matches) ranked by quotability
 
 Progress = Callable[[str, int, int], None]
 
@@ -60,9 +61,16 @@ class Hit:
     chapter: str | None = None
     published: str | None = None
     episode_url: str | None = None
+    rank: float | None = None  # the re-rank's order key (index.rank); ``score`` stays the exact BM25 score
+    speaker_label: str | None = None  # the source's diarization label, when no name is known
+
+    @property
+    def who(self) -> str | None:
+        """The named speaker, else the diarization label as "Speaker N", else None."""
+        return display_name(self.speaker, self.speaker_label)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {**asdict(self), "who": self.who}
 
 
 @dataclass
@@ -82,6 +90,17 @@ class _Stale(Exception):
 
 
 @dataclass
+class Overview:
+    """The library at a glance (App Home)."""
+
+    episodes: int
+    segments: int
+    newest: EpisodeInfo | None  # by publication date
+    hours: float  # of audio, from the episodes' durations
+    speaker_share: float  # 0..1, segments that name their speaker
+
+
+@dataclass
 class _Snapshot:
     """One built index with what filters need per document."""
 
@@ -92,6 +111,60 @@ class _Snapshot:
     doc_speaker: np.ndarray  # document -> index into speakers, -1 for none
     episodes: list[EpisodeInfo]
     speakers: list[str]
+    asker_share: list[float] = field(default_factory=list)  # speaker -> share of their segments that ask
+    vocabulary: list[str] = field(default_factory=list)  # folded library words, for typo look-ups
+    counts: list[int] = field(default_factory=list)  # vocabulary word -> segments holding it
+    lexicon: Lexicon | None = None
+
+
+@dataclass
+class Answer:
+    """What a query gets: the hits, and what was understood (for the card's notes).
+
+    ``kind``: "hits", "none" (an honest no-match), "help", "error" (``understanding.error`` says how
+    to fix the query). ``relaxed``: the named speaker or episode had nothing, so these are everyone's.
+    ``unfiltered``: when explicit filters emptied the result, how many hits the words get without them.
+    """
+
+    understanding: Understanding
+    hits: list[Hit]
+    relaxed: bool = False
+    unfiltered: int = 0
+
+    @property
+    def kind(self) -> str:
+        if self.understanding.kind in ("help", "error"):
+            return self.understanding.kind
+        return "hits" if self.hits else "none"
+
+    def notes(self, mark: Callable[[str], str] = lambda s: s) -> list[str]:
+        """What to tell the person about their query, one sentence each; every typed word goes through
+        ``mark`` (a surface bolds and escapes it). With hits: corrections, words left out, the named
+        preference. With none: why, and what to try next."""
+        u, out = self.understanding, []
+        listed = lambda words: ", ".join(mark(w) for w in words)  # noqa: E731
+        if u.corrected:
+            typed = " ".join(f'"{t}"' for t, _ in u.corrected)
+            out.append(f"Showing results for {mark(u.searched)}; search instead for {mark(typed)}.")
+        if u.suggested:
+            out.append(f"Did you mean {listed([f for _, f in u.suggested])}?")
+        if u.left_out and self.hits:
+            out.append(f"Left out {listed(u.left_out)}: no transcript in the library has "
+                       f"{'it' if len(u.left_out) == 1 else 'them'}.")
+        elif u.left_out:
+            out.append(f"No transcript in the library has {listed(u.left_out)}.")
+        if u.preferred and self.hits:
+            out.append(f"Nothing from {mark(u.preferred)} matched; these are from anyone." if self.relaxed
+                       else f"From {mark(u.preferred)}.")
+        if self.kind == "none":
+            query = u.query
+            if self.unfiltered and query is not None:
+                drop = " ".join(query.filters)
+                out.append(f"Without {mark(drop)}, {self.unfiltered}{'+' if self.unfiltered >= 10 else ''} "
+                           f"quote{'s' if self.unfiltered > 1 else ''} match: drop the filter.")
+            elif not (u.left_out or u.suggested):
+                out.append("Try fewer or other words, drop a filter, or check the spelling of a name.")
+        return out
 
 
 def document_terms(segment: Segment) -> list[str]:
@@ -154,13 +227,21 @@ class Library:
         episode_index = {e.id: i for i, e in enumerate(episodes)}
         speakers: dict[str, int] = {}
         segment_ids, doc_episode, doc_speaker, docs = [], [], [], []
+        said: Counter[int] = Counter()  # speaker -> segments
+        asked: Counter[int] = Counter()  # speaker -> question segments
+        words: Counter[str] = Counter()  # folded word -> segments holding it
         total = sum(e.segments for e in episodes)
         for seg in self.store.iter_segments():
             if seg.episode_id not in episode_index:
                 continue  # stored by an ingest that landed after ``version`` was read: the next refresh has it
             segment_ids.append(seg.id)
             doc_episode.append(episode_index[seg.episode_id])
-            doc_speaker.append(speakers.setdefault(seg.speaker, len(speakers)) if seg.speaker else -1)
+            who = seg.who  # a label is found as "Speaker 1" too
+            speaker = speakers.setdefault(who, len(speakers)) if who else -1
+            doc_speaker.append(speaker)
+            said[speaker] += 1
+            asked[speaker] += rank.is_question(seg.text)
+            words.update(set(_WORD.findall(fold(seg.text))))
             docs.append(document_terms(seg))
             if progress and len(docs) % 50_000 == 0:
                 progress("reading segments", len(docs), total)
@@ -174,9 +255,12 @@ class Library:
         np.save(tmp / "segment_ids.npy", np.asarray(segment_ids, dtype=np.int64))
         np.save(tmp / "doc_episode.npy", np.asarray(doc_episode, dtype=np.int32))
         np.save(tmp / "doc_speaker.npy", np.asarray(doc_speaker, dtype=np.int32))
+        vocabulary = sorted((w for w, n in words.items() if n >= MIN_COUNT), key=lambda w: (-words[w], w))
+        (tmp / "vocabulary.json").write_text(json.dumps({w: words[w] for w in vocabulary}, ensure_ascii=False))
         (tmp / "library.json").write_text(json.dumps({
             "version": version,
             "speakers": list(speakers),
+            "asker_share": [asked[i] / said[i] if said[i] else 0.0 for i in range(len(speakers))],
             "episodes": [
                 dict(id=e.id, title=e.title, podcast=e.podcast, url=e.url,
                      published=e.published.isoformat() if e.published else None)
@@ -198,24 +282,72 @@ class Library:
 
     # --- searching -------------------------------------------------------------
 
-    def search(self, query: Query | str, limit: int = 10) -> list[Hit]:
-        """The best ``limit`` hits: honest, without duplicates, diversified on ties.
+    def answer(self, text: str, limit: int = 10) -> Answer:
+        """Answer what a person typed (a Slack message's text, or a command line): the one entry point.
 
-        The hits come from the index in use; their text is read from the store by segment id. An
-        id the store no longer has means the library changed since the index was built (a
-        re-ingest replaced that segment): the new index is loaded (or built) now and the search
-        runs again on it, so an answer is never "no match" for want of a reload, and never another
-        segment's text (ids are never reused). Raises QueryError for a malformed query string.
+        ``text`` may hold Slack markup, a question, typos, names and filters (``index.understand``).
+        Returns an ``Answer`` with at most ``limit`` hits, best first, and what the card should say
+        about the query. Never raises for bad input (``Answer.kind`` is "error" with a fix).
+        """
+        snap = self._snapshot
+        lexicon = self._lexicon(snap)
+        got = understand(text, lexicon)
+        if got.kind in ("help", "error") or got.query is None or snap is None:
+            return Answer(got, [])
+        if got.kind == "moment":
+            hit = self.moment(got.link) if got.link else self._moment_at(snap, got.query)
+            return Answer(got, [hit] if hit else [])
+        hits = self._search(got.query, limit, got.order)
+        if not hits and got.relaxed is not None:
+            return Answer(got, self._search(got.relaxed, limit, got.order), relaxed=True)
+        unfiltered = 0
+        query = got.query
+        if not hits and query.filters and (query.words or query.phrases):
+            bare = replace(query, speaker=None, episode=None, podcast=None, after=None, before=None)
+            unfiltered = len(self._search(bare, limit, got.order))
+        return Answer(got, hits, unfiltered=unfiltered)
+
+    def understand(self, text: str) -> Understanding:
+        """What ``text`` is understood to ask (``index.understand.understand`` over this library)."""
+        return understand(text, self._lexicon(self._snapshot))
+
+    def search(self, query: Query | str, limit: int = 10) -> list[Hit]:
+        """The best ``limit`` hits: honest, without duplicates, re-ranked for quotes worth posting.
+
+        A string is understood as ``answer`` understands it (markup, questions, names, typos) and
+        gives ``answer(text, limit).hits``; a ``Query`` is searched as it stands. Never raises for a
+        malformed string: it finds nothing (``answer`` says why).
         """
         if isinstance(query, str):
-            query = parse_query(query)
+            return self.answer(query, limit).hits
+        return self._search(query, limit, None)
+
+    def _lexicon(self, snap: _Snapshot | None) -> Lexicon:
+        if snap is None:
+            return Lexicon(speakers=(), episodes=(), df=lambda term: 0)
+        if snap.lexicon is None:
+            episodes = [(e.id, e.title or "", e.podcast or "") for e in snap.episodes]
+            snap.lexicon = Lexicon(
+                speakers=snap.speakers, episodes=episodes, df=snap.engine.df, words=snap.vocabulary,
+                counts=snap.counts, names=name_words(snap.speakers, episodes, snap.engine.df),
+            )
+        return snap.lexicon
+
+    def _search(self, query: Query, limit: int, order: tuple[str, ...] | None) -> list[Hit]:
+        """The hits of ``query`` in the index in use; their text is read from the store by segment id.
+
+        An id the store no longer has means the library changed since the index was built (a
+        re-ingest replaced that segment): the new index is loaded (or built) now and the search
+        runs again on it, so an answer is never "no match" for want of a reload, and never another
+        segment's text (ids are never reused).
+        """
         for _ in range(STALE_RETRIES):
             snap = self._snapshot
             try:
-                return self._search(snap, query, limit)
+                return self._search_in(snap, query, limit, order, stale_ok=False)
             except _Stale:
                 self._reload_after(snap)
-        return self._search(self._snapshot, query, limit, stale_ok=True)
+        return self._search_in(self._snapshot, query, limit, order, stale_ok=True)
 
     def _reload_after(self, seen: "_Snapshot | None") -> None:
         """Reload now, unless another thread already swapped in a newer index than ``seen``."""
@@ -224,28 +356,85 @@ class Library:
                 return
         self.refresh()
 
-    def _search(self, snap: "_Snapshot | None", query: Query, limit: int, *, stale_ok: bool = False) -> list[Hit]:
+    def _rows(self, snap: "_Snapshot", docs, stale_ok: bool) -> dict[int, Segment]:
+        """The segments of these documents by row id; raises _Stale when one is gone (unless ``stale_ok``)."""
+        ids = [int(snap.segment_ids[doc]) for doc in docs]
+        rows = self.store.segments_by_id(ids)
+        if len(rows) < len(set(ids)) and not stale_ok:
+            raise _Stale()
+        return rows
+
+    def _search_in(self, snap: "_Snapshot | None", query: Query, limit: int, order: tuple[str, ...] | None,
+                   *, stale_ok: bool) -> list[Hit]:
         if snap is None or snap.engine.doc_count == 0 or limit <= 0:
             return []
-        terms = tokenize(query.search_text)
-        if not terms:
-            return []
+        if query.at_s is not None:
+            hit = self._moment_at(snap, query)
+            return [hit] if hit else []
         allowed = self._allowed(snap, query)
         if allowed is not None and not allowed.any():
             return []
-        need = _required(snap.engine, terms)
-        if not need({t for t in terms if snap.engine.df(t)}):
+        sides = [_side(side) for side in query.alternatives] or [(query.search_text, query.phrases)]
+        terms = tokenize(" ".join(text for text, _ in sides))
+        if not terms:
+            return self._browse(snap, query, allowed, limit, stale_ok) if allowed is not None else []
+        needs = []
+        for side_text, phrases in sides:
+            side_terms = tokenize(side_text)
+            need = _required(snap.engine, side_terms) if side_terms else None
+            if need is not None and need({t for t in side_terms if snap.engine.df(t)}):
+                needs.append((need, [_phrase_form(p) for p in phrases]))
+        if not needs:
             return []  # even a segment holding every known word would not be relevant
+        if order is None:  # a Query as it stands: proximity over its words and phrases when three or more
+            typed = query.words + query.phrases
+            order = tuple(tokenize(" ".join(typed))) if len(typed) >= 3 else ()
+        order_terms = list(order)
         vetting = _Vetting(limit)
         done, k = 0, min(max(limit * 4, 40), MAX_CANDIDATES)
         while True:
             docs, scores = snap.engine.top_k(terms, k, allowed=allowed)
             # top_k is exact and deterministic: a larger k keeps the same first ``done`` docs
-            self._vet(snap, query, terms, need, docs[done:], scores[done:], vetting, stale_ok)
+            self._vet(snap, query, terms, needs, order_terms, docs[done:], scores[done:], vetting, stale_ok)
             done = len(docs)
             if vetting.full or len(docs) < k or k >= MAX_CANDIDATES:
                 return _diversify(vetting.hits)[:limit]
             k = min(k * 4, MAX_CANDIDATES)
+
+    def _browse(self, snap: _Snapshot, query: Query, allowed: np.ndarray, limit: int,
+                stale_ok: bool = False) -> list[Hit]:
+        """A filter alone (``speaker:dylan``): the most quotable of a spread of its segments."""
+        docs = np.flatnonzero(allowed)
+        if len(docs) > BROWSE_SAMPLE:
+            docs = docs[np.linspace(0, len(docs) - 1, BROWSE_SAMPLE).astype(np.int64)]
+        rows = self._rows(snap, docs, stale_ok)
+        excluded = [_phrase_form(p) for p in query.excluded_phrases]
+        scored = []
+        for doc in docs:
+            seg = rows.get(int(snap.segment_ids[doc]))
+            if seg is None or (excluded and any(p in _phrase_form(seg.text) for p in excluded)):
+                continue
+            score = quotability(seg, snap.engine.idf)
+            if score > 0:
+                scored.append((score, int(doc), seg))
+        scored.sort(key=lambda x: (-x[0], x[1]))
+        vetting = _Vetting(limit)
+        for score, doc, seg in scored:
+            if vetting.full:
+                break
+            hit = self._as_hit(seg, snap.episodes[int(snap.doc_episode[doc])])
+            hit.score = hit.rank = score
+            vetting.offer(hit, seg)
+        return vetting.hits
+
+    def _moment_at(self, snap: _Snapshot, query: Query) -> Hit | None:
+        """``at:1:23:45 episode:459``: the segment said then in the first episode the filter matches."""
+        want = fold(query.episode or "")
+        for ep in snap.episodes:
+            if want and want in fold(f"{ep.id} {ep.title or ''}"):
+                seg = self.store.segment_at(ep.id, query.at_s or 0.0)
+                return self._as_hit(seg, ep) if seg else None
+        return None
 
     def _allowed(self, snap: _Snapshot, query: Query) -> np.ndarray | None:
         mask: np.ndarray | None = None
@@ -272,7 +461,7 @@ class Library:
         if episode_tests:
             ids = [i for i, e in enumerate(snap.episodes) if all(test(e) for test in episode_tests)]
             narrow(np.isin(snap.doc_episode, ids))
-        for phrase in query.phrases:  # a phrase's words must all be there
+        for phrase in () if query.alternatives else query.phrases:  # a phrase's words must all be there
             for term in set(tokenize(phrase)):
                 narrow(_has(snap, term))
         for word in query.excluded_words:
@@ -280,36 +469,59 @@ class Library:
                 narrow(~_has(snap, term))
         return mask
 
-    def _vet(self, snap, query, terms, need, docs, scores, vetting: "_Vetting", stale_ok: bool = False) -> None:
-        """Keep the candidates that pass: the honesty rule, phrases, exclusions, no duplicates.
+    def _vet(self, snap, query, terms, needs, order, docs, scores, vetting: "_Vetting",
+             stale_ok: bool = False) -> None:
+        """Keep the candidates that pass, re-ranked (``index.rank``): the honesty rule, phrases,
+        exclusions, no duplicates.
 
         Which query terms a candidate holds is read off the index (term frequencies), so only the
-        candidates that pass the honesty rule are fetched from the store.
+        candidates that pass the honesty rule are fetched from the store. A candidate passes when one
+        side of the query (``A OR B``; one side without OR) holds enough of its terms and its phrases.
         """
         wanted = sorted(set(terms))
         holds = [snap.engine.term_freqs(t, docs) > 0 for t in wanted]
         passing = []
         for i, (doc, score) in enumerate(zip(docs, scores)):
             present = {t for t, held in zip(wanted, holds) if held[i]}
-            if score > 0 and need(present):
+            # What counts as a match is the honesty rule on the terms a segment holds, not the sign
+            # of its score: in a tiny library every BM25Okapi idf is at or below zero (rank-bm25's
+            # epsilon floor), yet a segment holding the query's words is still a match. Scores and
+            # their order stay rank-bm25's.
+            if any(need(present) for need, _ in needs):
                 passing.append((doc, score, present))
-        rows = self.store.segments_by_id([int(snap.segment_ids[doc]) for doc, _, _ in passing])
-        if len(rows) < len(passing) and not stale_ok:
-            raise _Stale()
-        phrases = [_phrase_form(p) for p in query.phrases]
         excluded = [_phrase_form(p) for p in query.excluded_phrases]
-        for doc, score, present in passing:
+        # The re-rank can lift a candidate at most to ``lift`` × its BM25 score (quality <= 1), so the
+        # candidates are read in BM25 order, a chunk at a time, until the next one cannot reach the
+        # ranks already held by twice the hits still wanted (room for duplicates).
+        lift = rank.max_lift(len(order))
+        room = 2 * (vetting.limit - len(vetting.hits))
+        ranked: list[tuple[float, float, int, Segment, set]] = []
+        for start in range(0, len(passing), max(room, 20)):
+            chunk = passing[start:start + max(room, 20)]
+            if len(ranked) >= room and rank.bound(float(chunk[0][1]), lift) < ranked[room - 1][0]:
+                break
+            rows = self._rows(snap, [doc for doc, _, _ in chunk], stale_ok)
+            for doc, score, present in chunk:
+                seg = rows.get(int(snap.segment_ids[doc]))
+                if seg is None:
+                    continue
+                if any(p for _, p in needs) or excluded:
+                    folded = _phrase_form(seg.text + " " + (seg.translation or ""))
+                    if not any(need(present) and all(p in folded for p in phrases) for need, phrases in needs):
+                        continue
+                    if any(p in folded for p in excluded):
+                        continue
+                speaker = int(snap.doc_speaker[doc])
+                asker = snap.asker_share[speaker] if 0 <= speaker < len(snap.asker_share) else 0.0
+                near = rank.proximity(order, tokenize(seg.text)) if len(order) >= 3 else 0.0
+                key = rank.rank_score(float(score), rank.quality(seg.text, seg.start_s, asker), near)
+                ranked.append((key, float(score), doc, seg, present))
+            ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))
+        for key, score, doc, seg, present in ranked:
             if vetting.full:
                 return
-            seg = rows.get(int(snap.segment_ids[doc]))
-            if seg is None:
-                continue
-            if phrases or excluded:
-                folded = _phrase_form(seg.text + " " + (seg.translation or ""))
-                if any(p not in folded for p in phrases) or any(p in folded for p in excluded):
-                    continue
             hit = self._as_hit(seg, snap.episodes[int(snap.doc_episode[doc])])
-            hit.score, hit.matched = float(score), sorted(present)
+            hit.score, hit.rank, hit.matched = score, key, sorted(present)
             vetting.offer(hit, seg)
 
     # --- browsing, for the digest ---------------------------------------------
@@ -327,6 +539,21 @@ class Library:
         snap = self._snapshot
         eps = list(snap.episodes) if snap else []
         return sorted(eps, key=lambda e: (e.published or dt.date.min, e.id), reverse=True)
+
+    def speakers(self) -> list[str]:
+        """The named speakers of the searchable segments, in index order."""
+        snap = self._snapshot
+        return list(snap.speakers) if snap else []
+
+    def overview(self) -> "Overview":
+        """The library at a glance: episodes, the newest, hours of audio, the share of segments with a speaker."""
+        stored = self.store.episodes()
+        segments = sum(e.segments for e in stored)
+        named = sum(e.segments * float(e.stats.get("speaker_share", 0.0)) for e in stored)
+        newest = self.episodes()[0] if self.episodes() else None
+        return Overview(episodes=len(stored), segments=segments, newest=newest,
+                        hours=sum(e.duration_s or 0.0 for e in stored) / 3600,
+                        speaker_share=named / segments if segments else 0.0)
 
     def strongest(self, episode_id: str, limit: int = 5) -> list[Hit]:
         """An episode's most quotable segments, best first (see ``quotability``)."""
@@ -369,7 +596,7 @@ class Library:
             episode=ep.title if ep else None, podcast=ep.podcast if ep else None, url=seg.url, score=0.0,
             matched=[], translation=seg.translation, episode_id=seg.episode_id, segment_id=int(seg.id),
             chapter=seg.chapter, published=ep.published.isoformat() if ep and ep.published else None,
-            episode_url=ep.url if ep else None,
+            episode_url=ep.url if ep else None, speaker_label=seg.speaker_label,
         )
 
 
@@ -384,8 +611,8 @@ def quotability(seg: Segment, idf: Callable[[str], float]) -> float:
     words = len(seg.text.split())
     if seg.start_s is None or not 20 <= words <= 80:
         return 0.0
-    opening = 0.5 if seg.start_s < OPENING_S else 1.0  # greetings and sponsors, seldom quotable
-    if _ADVERT.search(seg.text):
+    opening = 0.5 if seg.start_s < rank.OPENING_S else 1.0  # greetings and sponsors, seldom quotable
+    if rank.is_advert(seg.text):
         return 0.0
     substance = sum(max(idf(t), 0.0) for t in set(tokenize(seg.text)))
     named = 1.0 if seg.speaker else 0.6
@@ -396,6 +623,7 @@ def quotability(seg: Segment, idf: Callable[[str], float]) -> float:
 def _load(folder: Path) -> _Snapshot | None:
     try:
         meta = json.loads((folder / "library.json").read_text())
+        vocabulary: dict[str, int] = json.loads((folder / "vocabulary.json").read_text())
         return _Snapshot(
             version=int(meta["version"]),
             engine=BM25Index.load(folder),
@@ -410,9 +638,15 @@ def _load(folder: Path) -> _Snapshot | None:
                 for e in meta["episodes"]
             ],
             speakers=list(meta["speakers"]),
+            asker_share=[float(x) for x in meta["asker_share"]],
+            vocabulary=list(vocabulary),
+            counts=list(vocabulary.values()),
         )
     except (OSError, ValueError, KeyError):
         return None  # missing or damaged: the caller rebuilds it
+
+
+_WORD = re.compile(r"[^\W\d_]{4,}")  # the words typo look-ups may offer: letters only, 4 or more
 
 
 def _has(snap: _Snapshot, term: str) -> np.ndarray:
@@ -426,13 +660,27 @@ def _required(engine: BM25Index, terms: list[str]) -> Callable[[set], bool]:
 
     A term the library has never seen counts with the largest idf possible, so
     that a query about something absent ("sourdough") finds nothing rather
-    than weak hits on its other words.
+    than weak hits on its other words. When every known query term's BM25Okapi
+    idf is at or below zero (each is in half the documents or more: every term
+    of a tiny library), the rule weighs the terms by their smoothed idf
+    ln(1 + (N - df + 0.5) / (df + 0.5)) instead, which is positive and smaller
+    the commoner the term. These weights only decide what matches, never a score.
     """
     unseen = math.log(engine.doc_count + 0.5) - math.log(0.5)
+    known = [t for t in terms if engine.df(t)]
+    smoothed = bool(known) and all(engine.idf(t) <= 0 for t in known)
+
+    def rule_weight(t: str) -> float:
+        if not engine.df(t):
+            return unseen
+        if smoothed:
+            return math.log1p((engine.doc_count - engine.df(t) + 0.5) / (engine.df(t) + 0.5))
+        return engine.idf(t)
+
     # A compound ("o3-mini") is judged by its parts, which the query also holds:
     # "O3 mini" in a transcript is the same thing said.
     atoms = {t for t in terms if not ("-" in t and set(tokenize(t.replace("-", " "))) <= set(terms))}
-    weight = {t: (engine.idf(t) if engine.df(t) else unseen) for t in atoms or set(terms)}
+    weight = {t: rule_weight(t) for t in atoms or set(terms)}
     total = sum(weight.values())
     rarest = max(weight, key=lambda t: (weight[t], t))
 
@@ -440,6 +688,12 @@ def _required(engine: BM25Index, terms: list[str]) -> Callable[[set], bool]:
         return rarest in present or sum(weight.get(t, 0.0) for t in present) >= IDF_MASS_SHARE * total
 
     return need
+
+
+def _side(side: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """One side of ``A OR B``: its words as search text, and its quoted phrases."""
+    phrases = tuple(w.strip('"') for w in side if w.startswith('"'))
+    return " ".join(w.strip('"') for w in side), phrases
 
 
 def _phrase_form(text: str) -> str:
@@ -494,13 +748,17 @@ def _overlapping(seg: Segment, other: Segment) -> bool:
 
 
 def _diversify(hits: list[Hit]) -> list[Hit]:
-    """Among hits with equal scores, alternate episodes."""
+    """Among hits with equal ranks (equal scores when not re-ranked), alternate episodes."""
     out: list[Hit] = []
     seen: dict[str, int] = {}
     i = 0
+
+    def key(h: Hit) -> float:
+        return h.rank if h.rank is not None else h.score
+
     while i < len(hits):
         j = i
-        while j < len(hits) and math.isclose(hits[j].score, hits[i].score, rel_tol=1e-9, abs_tol=1e-9):
+        while j < len(hits) and math.isclose(key(hits[j]), key(hits[i]), rel_tol=1e-9, abs_tol=1e-9):
             j += 1
         group = hits[i:j]
         while group:

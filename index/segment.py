@@ -77,19 +77,21 @@ def _split_long(words: list[_Word], gaps: dict[int, float]) -> list[list[_Word]]
     pause before it, near TARGET_WORDS words.
     """
     pieces: list[list[_Word]] = []
-    while len(words) > MAX_WORDS:
-        best, best_score = min(TARGET_WORDS, len(words) // 2), float("-inf")
-        for j in range(MIN_WORDS, min(MAX_WORDS, len(words) - MIN_WORDS) + 1):
+    at = 0  # words before ``at`` are cut off already: an index, not a slice, keeps this linear
+    while len(words) - at > MAX_WORDS:
+        left = len(words) - at
+        best, best_score = min(TARGET_WORDS, left // 2), float("-inf")
+        for j in range(MIN_WORDS, min(MAX_WORDS, left - MIN_WORDS) + 1):
             score = -abs(j - TARGET_WORDS) / TARGET_WORDS
-            if _SOFT.search(words[j - 1].text):
+            if _SOFT.search(words[at + j - 1].text):
                 score += 1.0
-            if words[j].cue != words[j - 1].cue:
-                score += 0.5 + min(gaps.get(words[j].cue, 0.0), 3.0) / 3.0
+            if words[at + j].cue != words[at + j - 1].cue:
+                score += 0.5 + min(gaps.get(words[at + j].cue, 0.0), 3.0) / 3.0
             if score > best_score:
                 best, best_score = j, score
-        pieces.append(words[:best])
-        words = words[best:]
-    pieces.append(words)
+        pieces.append(words[at:at + best])
+        at += best
+    pieces.append(words[at:])
     return pieces
 
 
@@ -118,36 +120,37 @@ def _pack(sentences: list[list[_Word]], breaks: set[int]) -> list[list[_Word]]:
     return segments
 
 
-def _runs(transcript: Transcript) -> list[list[_Word]]:
-    """Word runs that a segment may not cross: speaker turns, or separate passages."""
+def _runs(transcript: Transcript, cuts: frozenset[int] | set[int] = frozenset()) -> list[list[_Word]]:
+    """Word runs that a segment may not cross: speaker turns, separate passages, and the cues in ``cuts``."""
     runs: list[list[_Word]] = []
     current: list[_Word] = []
-    previous_speaker: str | None = None
+    previous: tuple[str | None, str | None] = (None, None)
     for i, cue in enumerate(transcript.cues):
-        boundary = transcript.separate_cues or cue.turn or (i > 0 and cue.speaker != previous_speaker)
+        boundary = transcript.separate_cues or cue.turn or (i > 0 and cue.voice != previous) or i in cuts
         if boundary and current:
             runs.append(current)
             current = []
-        previous_speaker = cue.speaker
+        previous = cue.voice
         current.extend(_Word(w, i, k) for k, w in enumerate(cue.text.split()))
     if current:
         runs.append(current)
     return runs
 
 
-def _times(transcript: Transcript) -> tuple[list[float | None], list[float | None], int]:
-    """Monotonic start and end times per cue, and how many starts were clamped.
+def _times(transcript: Transcript) -> tuple[list[float | None], list[float | None], list[int]]:
+    """Start and end times per cue, and the cues whose start goes back in time.
 
-    An untimed cue inside a timed transcript takes the time of the cue before it.
+    A cue that starts before the cue before it keeps its own time (and starts
+    a segment of its own: see ``segment``). An untimed cue inside a timed
+    transcript takes the time of the cue before it.
     """
     starts: list[float | None] = []
-    clamped = 0
+    backwards: list[int] = []
     last: float | None = None
-    for cue in transcript.cues:
+    for i, cue in enumerate(transcript.cues):
         t = cue.start_s
         if t is not None and last is not None and t < last:
-            t = last
-            clamped += 1
+            backwards.append(i)
         if t is None:
             t = last
         starts.append(t)
@@ -163,14 +166,20 @@ def _times(transcript: Transcript) -> tuple[list[float | None], list[float | Non
         if end is not None and starts[i] is not None and end < starts[i]:
             end = starts[i]
         ends.append(end)
-    return starts, ends, clamped
+    return starts, ends, backwards
 
 
 def segment(transcript: Transcript, episode_id: str, url: str | None = None) -> list[Segment]:
     """The quote segments of ``transcript``, numbered from 0, with deep links to ``url``."""
-    starts, ends, clamped = _times(transcript)
-    if clamped:
-        transcript.warnings.append(f"{clamped} timestamps went backwards and were clamped")
+    starts, ends, backwards = _times(transcript)
+    for i in backwards:
+        this, before = transcript.cues[i], transcript.cues[i - 1]
+        where = f"line {this.line}" if this.line else f"cue {i + 1}"
+        after = f"line {before.line}" if before.line else f"cue {i}"
+        transcript.warnings.append(
+            f"{where}: starts at {this.start_s:.3f} s, before the cue of {after} ({before.start_s:.3f} s); "
+            "kept with its own time, as a segment of its own"
+        )
     gaps = {
         i: max(0.0, (starts[i] or 0.0) - (ends[i - 1] or 0.0))
         for i in range(1, len(starts))
@@ -180,6 +189,8 @@ def segment(transcript: Transcript, episode_id: str, url: str | None = None) -> 
     chapter_starts = [c.start_s for c in chapters]
     # Cues that start a new segment: after a long pause, or in a new chapter.
     breaks = {i for i, gap in gaps.items() if gap >= PAUSE_BREAK_S}
+    # A cue that goes back in time is a segment of its own.
+    cuts = {j for i in backwards for j in (i, i + 1)}
     known = [s if s is not None else -1.0 for s in starts]
     for c in chapter_starts:
         k = bisect.bisect_left(known, c)
@@ -187,7 +198,7 @@ def segment(transcript: Transcript, episode_id: str, url: str | None = None) -> 
             breaks.add(k)
 
     out: list[Segment] = []
-    for run in _runs(transcript):
+    for run in _runs(transcript, cuts):
         pieces: list[list[_Word]] = []
         for sentence in _sentences(run):
             pieces.extend(_split_long(sentence, gaps))
@@ -207,6 +218,7 @@ def segment(transcript: Transcript, episode_id: str, url: str | None = None) -> 
                     start_s=start,
                     end_s=ends[last],
                     speaker=cue.speaker,
+                    speaker_label=cue.label,
                     translation=_translation(transcript, words),
                     chapter=chapter,
                     url=deep_link(url, start),
@@ -223,9 +235,12 @@ def _word_time(start: float | None, end: float | None, pos: int, count: int) -> 
 
 
 def _translation(transcript: Transcript, words: list[_Word]) -> str | None:
-    """The translations of the cues that start inside this segment, if every one has one."""
+    """The translations of the cues that start inside this segment, those that have one.
+
+    A cue without a translation does not drop its neighbours' (a line the
+    translator skipped, or one dropped as untrusted): the segment keeps what
+    it has, in order. None when no cue has one.
+    """
     starting = [w.cue for w in words if w.pos == 0]
-    texts = [transcript.cues[c].translation for c in starting]
-    if not texts or not all(texts):
-        return None
-    return "".join(t for t in texts if t)
+    texts = [t for c in starting if (t := transcript.cues[c].translation)]
+    return "".join(texts) or None

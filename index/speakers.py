@@ -40,6 +40,7 @@ from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz
 
+from .labels import is_diarization_label
 from .model import Transcript
 from .tokens import fold
 
@@ -137,13 +138,15 @@ def _same_token(a: str, b: str) -> bool:
 class Turn:
     """A run of cues by one speaker: ``cues[first:end]``.
 
-    ``marked``: it starts at a turn mark or a label change (not the start of
-    the transcript, not a boundary the evidence implied). ``label``: the
-    speaker or diarization label the transcript gives its cues, if any.
+    ``marked``: it starts at a turn mark or a change of voice (not the start
+    of the transcript, not a boundary the evidence implied). ``speaker`` is
+    the name the transcript gives its cues, ``label`` their diarization label
+    (``Cue.label``), if any.
     """
 
     first: int
     end: int
+    speaker: str | None
     label: str | None
     marked: bool
 
@@ -153,17 +156,17 @@ def turns_of(t: Transcript, implied: Iterable[int] = ()) -> list[Turn]:
     extra = set(implied)
     turns: list[Turn] = []
     for i, cue in enumerate(t.cues):
-        changed = i > 0 and cue.speaker != t.cues[i - 1].speaker
+        changed = i > 0 and cue.voice != t.cues[i - 1].voice
         if i == 0 or cue.turn or changed or i in extra:
             if turns:
                 turns[-1].end = i
-            turns.append(Turn(i, len(t.cues), cue.speaker, marked=i > 0 and (cue.turn or changed)))
+            turns.append(Turn(i, len(t.cues), cue.speaker, cue.label, marked=i > 0 and (cue.turn or changed)))
     return turns
 
 
 def has_turns(t: Transcript) -> bool:
     """Whether the source gives any turn structure (marks, labels, names)."""
-    return any(c.turn or c.speaker for c in t.cues)
+    return any(c.turn or c.speaker or c.label for c in t.cues)
 
 
 # --- evidence ----------------------------------------------------------------
@@ -225,6 +228,12 @@ def _names(pattern: re.Pattern[str], text: str) -> list[str]:
     return out
 
 
+def _has(sentence: str, *words: str) -> bool:
+    """A cheap test before a rule's regex: does the sentence hold any of these (lower-case) words?"""
+    lower = sentence.lower()
+    return any(w in lower for w in words)
+
+
 def _trim_name(name: str) -> str | None:
     """Drop trailing non-name words; None when the first word is not a name."""
     tokens = name.split()
@@ -246,6 +255,8 @@ _THIS_IS = re.compile(rf"^(?:(?i:hi|hey|hello)(?:\s+\w+)?,?\s+)?(?i:this is)\s+{
 
 def self_introduction(sentence: str) -> list[_Said]:
     """"This is Alessio", "I'm Marta Kowal", "my name is …": the speaker is that person."""
+    if not _has(sentence, "i'm", "i am", "my name", "this is"):
+        return []
     heard = _names(_SELF_INTRO, sentence) + _names(_THIS_IS, sentence.strip())
     return [_Said("self", n, "self-introduction") for n in heard]
 
@@ -261,6 +272,8 @@ _INTRODUCES = re.compile(
 def introduction(sentence: str) -> list[_Said]:
     """"today we have Dylan Patel … welcome", "I'm speaking with Andre Karpathy": the next turn is
     that person; the speaker is not."""
+    if not _has(sentence, "we have", "we've", "joining", "welcome", "guest", " with", "conversation"):
+        return []
     out = []
     for n in _names(_INTRODUCES, sentence):
         out += [_Said("next", n, "introduction"), _Said("not_self", n, "introduction")]
@@ -282,7 +295,7 @@ def addressed_question(sentence: str) -> list[_Said]:
     answered by Lex in seed 003 (a third voice cuts in on a request).
     """
     text = sentence.strip()
-    if not text.rstrip("\"'”’ ").endswith("?"):
+    if "," not in text or not text.rstrip("\"'”’ ").endswith("?"):
         return []
     out: list[_Said] = []
     for pattern in (_ADDRESS_FIRST, _ADDRESS_INSIDE, _ADDRESS_LAST):
@@ -305,6 +318,8 @@ _WELCOME_AUDIENCE = re.compile(r"(?i:\b(?:everyone|everybody|folks|listeners),?\
 def welcome(sentence: str) -> list[_Said]:
     """"welcome, Dylan" (or a bare "welcome" ending a turn, to the one guest): the next turn is that
     person; the speaker is not. "welcome to the show, everyone" speaks to the audience: no claim."""
+    if not _has(sentence, "welcome"):
+        return []
     out = []
     for m in _WELCOME_NAMED.finditer(sentence):
         name = _trim_name(m.group("name") or m.group("name2") or "")
@@ -325,6 +340,8 @@ def guest_thanks(sentence: str) -> list[_Said]:
     """"thank you for having me": the speaker is a guest. It names no one alone (a sponsor's manager
     thanks the host too, seed 001 at 01:07:02); it corroborates a handover to the one guest, and
     right after a question to that guest in the same turn it proves an unmarked change of turn."""
+    if not _has(sentence, " me", "to be "):
+        return []
     return [_Said("guest_self", None, "thanks for having me")] if _GUEST_THANKS.search(sentence) else []
 
 
@@ -336,6 +353,8 @@ _THANKS_NAMED = re.compile(
 
 def addressed_thanks(sentence: str) -> list[_Said]:
     """"thanks for coming on, Dylan": the speaker is not Dylan; Dylan is the other side (the next turn)."""
+    if not _has(sentence, "thank"):
+        return []
     out = []
     for m in _THANKS_NAMED.finditer(sentence):
         name = _trim_name(m.group("name") or m.group("name2") or "")
@@ -402,21 +421,10 @@ def people_of(t: Transcript, hosts: list[str], guests: list[str], title: str | N
         people.add(name, "guest", "sidecar")
     for name in title_guests(title):
         people.add(name, "guest", "title")
-    for name in t.speakers:
-        if not is_label(name):
+    for name in [*t.speakers, *(c.speaker for c in t.cues if c.speaker)]:
+        if not is_diarization_label(name):
             people.add(name, None, "transcript")
-    for cue in t.cues:
-        if cue.speaker and not is_label(cue.speaker):
-            people.add(cue.speaker, None, "transcript")
     return people
-
-
-_LABEL = re.compile(r"^(?:speaker[ _-]?\d{1,3}|spk[ _-]?\d{1,3}|[A-Z]|unknown|\d{1,3})$", re.IGNORECASE)
-
-
-def is_label(speaker: str) -> bool:
-    """Whether a given speaker is a diarization label (``SPEAKER_00``, ``spk_1``, ``A``), not a name."""
-    return bool(_LABEL.match(speaker.strip()))
 
 
 def attribute(
@@ -433,8 +441,10 @@ def attribute(
     hosts, guests = hosts or [], guests or []
     if not t.cues or not has_turns(t):
         return Attribution(t, notes=["no turns: the transcript marks no speaker changes"] if t.cues else [])
+    if all(c.speaker for c in t.cues):
+        return Attribution(t)  # every word has its speaker already: nothing to name
     people = people_of(t, hosts, guests, title)
-    labelled = any(c.speaker for c in t.cues)
+    labelled = any(c.speaker or c.label for c in t.cues)
     turns = turns_of(t)
     sentences = _sentences(t, turns, labelled)
     _learn_names(_sentences(t, turns, True), people)  # names, not claims: every word counts
@@ -450,8 +460,8 @@ def attribute(
             + "): names do not carry across turns"
         )
     if labelled:
-        names, evidence = _name_labels(t, turns, claims, people, notes)
-        cues = [replace(c, speaker=names.get(c.speaker, c.speaker) if c.speaker else None) for c in t.cues]
+        names, evidence = _name_labels(turns, claims, people, notes)
+        cues = [replace(c, speaker=names.get(c.label)) if c.speaker is None and c.label else c for c in t.cues]
         return Attribution(replace(t, cues=cues), evidence, notes)
     named, evidence = _name_turns(t, turns, claims, people, notes, alternate=not implied)
     if not named and len(hosts) == 1 and len(guests) == 1:
@@ -523,6 +533,8 @@ def _learn_names(sentences: list[Sentence], people: People) -> None:
     """Full names the conversation introduces ("a conversation with Dylan Patel and Nathan Lampert",
     "my name is Marta Kowal") join the known people; acronyms ("GPT OSS") are no names."""
     for s in sentences:
+        if not _has(s.text, "i'm", "i am", "my name", " with", "joining", "welcome", "guest", "here"):
+            continue
         heard: list[tuple[str, str | None]] = []
         if s.words_before < HEAD_WORDS:  # "I'm Marta Kowal", not "this is …" (a show, a product)
             heard += [(name, None) for name in _names(_SELF_INTRO, s.text)]
@@ -619,21 +631,24 @@ def _agreed(claims: list[Claim]) -> tuple[str | None, str]:
 
 
 def _name_labels(
-    t: Transcript, turns: list[Turn], claims: list[Claim], people: People, notes: list[str]
+    turns: list[Turn], claims: list[Claim], people: People, notes: list[str]
 ) -> tuple[dict[str, str], list[Evidence]]:
-    """Diarization labels named by the evidence on any of their turns; given names are kept."""
+    """Diarization labels named by the evidence on any of their turns: {label: name}.
+
+    A turn the transcript (or a sidecar's mapping) names keeps its name: a
+    claim against it is dropped, with a note.
+    """
     by_label: dict[str, list[Claim]] = {}
     for c in claims:
-        label = turns[c.turn].label
-        if label is None:
-            continue
-        if not is_label(label):
-            given = people.match(label)
+        turn = turns[c.turn]
+        if turn.speaker is not None:
+            given = people.match(turn.speaker)
             if c.is_it and (given is None or given.name != c.person):
                 notes.append(f"{c.evidence.rule} at {_clock(c.evidence.time_s)} names {c.person} on a turn "
-                             f"the transcript gives to {label}: kept {label}")
+                             f"the transcript gives to {turn.speaker}: kept {turn.speaker}")
             continue
-        by_label.setdefault(label, []).append(c)
+        if turn.label is not None:
+            by_label.setdefault(turn.label, []).append(c)
     names: dict[str, str] = {}
     for label, cs in by_label.items():
         name, why = _agreed(cs)

@@ -96,7 +96,8 @@ segments = Table(
     Column("seq", Integer, nullable=False),
     Column("start_s", Float),
     Column("end_s", Float),
-    Column("speaker", Text),
+    Column("speaker", Text),  # a named person
+    Column("speaker_label", Text),  # the source's diarization label (SPEAKER_00, spk_1, A), see Cue.label
     Column("text", Text, nullable=False),
     Column("translation", Text),
     Column("chapter", Text),
@@ -443,7 +444,7 @@ class Store:
                     moved.append({"sid": sid, "new_seq": s.seq})
             else:
                 fresh.append(dict(episode_id=episode_id, seq=s.seq, start_s=s.start_s, end_s=s.end_s,
-                                  speaker=s.speaker, text=s.text, translation=s.translation, chapter=s.chapter,
+                                  speaker=s.speaker, speaker_label=s.speaker_label, text=s.text, translation=s.translation, chapter=s.chapter,
                                   url=s.url))
         gone = [sid for ids in old.values() for sid, _ in ids]
         for i in range(0, len(gone), 500):
@@ -470,7 +471,7 @@ class StoreBusy(Exception):
 
 def _content(s) -> tuple:
     """What makes a segment the same segment, whatever its place (a stored row or a ``Segment``)."""
-    return (s.text, s.start_s, s.end_s, s.speaker, s.translation, s.chapter, s.url)
+    return (s.text, s.start_s, s.end_s, s.speaker, s.speaker_label, s.translation, s.chapter, s.url)
 
 
 def utc(moment: dt.datetime | None) -> dt.datetime | None:
@@ -505,6 +506,7 @@ def _segment(r) -> Segment:
         start_s=r.start_s,
         end_s=r.end_s,
         speaker=r.speaker,
+        speaker_label=r.speaker_label,
         translation=r.translation,
         chapter=r.chapter,
         url=r.url,

@@ -72,8 +72,11 @@ _NOISE_WORDS = (
     r"bell rings|coughs|sighs|clears throat|foreign|speaking foreign language|"
     r"chuckles|indistinct|pause|intro music|outro music|theme music"
 )
+# A tag may carry the time it refers to: "[inaudible 00:00:12]", "[crosstalk 01:02]".
+_TAG_TIME = r"(?:\s+\d{1,3}(?::\d{1,2}){1,2}(?:[.,]\d{1,3})?)?"
 NOISE_TAG = re.compile(
-    r"\s*(?:\[\s*(?:[a-z ]+\s)?(?:" + _NOISE_WORDS + r")\s*\]|\(\s*(?:[a-z ]+\s)?(?:" + _NOISE_WORDS + r")\s*\)|[♪♫]+)\s*",
+    r"\s*(?:\[\s*(?:[a-z ]+\s)?(?:" + _NOISE_WORDS + r")" + _TAG_TIME + r"\s*\]|\(\s*(?:[a-z ]+\s)?(?:"
+    + _NOISE_WORDS + r")" + _TAG_TIME + r"\s*\)|[♪♫]+)\s*",
     re.IGNORECASE,
 )
 

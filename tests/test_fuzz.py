@@ -30,7 +30,8 @@ def run_pipeline(text: str, fmt: str | None = None) -> None:
     for t in transcripts:
         segs = segment(t, "fuzz", "https://www.youtube.com/watch?v=x")
         starts = [s.start_s for s in segs if s.start_s is not None]
-        assert starts == sorted(starts)
+        if not any("kept with its own time" in w for w in t.warnings):
+            assert starts == sorted(starts)  # times go back only where a warning names the cue
         assert all(s.text.strip() for s in segs)
 
 

@@ -37,7 +37,11 @@ def test_filter_keys_are_case_insensitive_and_words_may_hold_colons():
         ('chips speaker:""', "'speaker:' needs a value"),
         ("chips speaker:a speaker:b", "given twice"),
         ("chips -speaker:dylan", "cannot be negated"),
-        ("speaker:dylan", "add some words"),
+        ("after:2025-01-01", "add some words"),
+        ("speaker:", "'speaker:' needs a value right after the colon"),
+        ("speaker: dylan", "(no space)"),
+        ("at:1:23:45", "'at:' needs an episode"),
+        ("at:1:77:00 episode:459", "at:h:mm:ss"),
         ("-china", "add some words"),
         ('""', "empty phrase"),
         ("chips after:2025-06-01 before:2025-01-01", "swap them"),
@@ -47,3 +51,12 @@ def test_filter_keys_are_case_insensitive_and_words_may_hold_colons():
 def test_malformed_queries_say_what_to_do(text, message):
     with pytest.raises(QueryError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_query(text)
+
+
+def test_a_filter_alone_or_and_at_are_queries():
+    assert parse_query("speaker:dylan").speaker == "dylan"
+    q = parse_query('tariffs OR "export controls" china')
+    assert q.alternatives == (("tariffs",), ('"export controls"', "china"))
+    assert parse_query("tariffs or sanctions").alternatives == ()  # only a capital OR
+    assert parse_query("at:1:23:45 episode:459").at_s == 5025.0
+    assert parse_query("at:83:05 episode:459").at_s == 83 * 60 + 5

@@ -32,7 +32,11 @@ def test_words(library):
     assert len(hits) == 5
     assert all({"export", "control"} & set(h.matched) for h in hits)
     assert "export" in hits[0].text.lower() and "controls" in hits[0].text.lower()
-    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # re-ranked for quotes worth posting (index.rank), on top of the exact BM25 scores
+    assert [h.rank for h in hits] == sorted((h.rank for h in hits), reverse=True)
+    bm25 = library._snapshot.engine.score_all(tokenize("export controls"))
+    ids = list(library._snapshot.segment_ids)
+    assert [h.score for h in hits] == pytest.approx([float(bm25[ids.index(h.segment_id)]) for h in hits])
 
 
 def test_exact_phrase_is_checked_against_the_text(library):

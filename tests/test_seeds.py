@@ -125,7 +125,7 @@ def test_001_translations_stay_apart_and_stop_where_they_drift(library):
     assert not any(cjk.search(s.text) for s in segs)
     translated = [s for s in segs if s.translation]
     assert translated and translated[0].translation.startswith("强化学习很糟糕。")
-    assert all(s.start_s < 19 * 60 + 29 for s in translated)
+    assert all(s.start_s < 19 * 60 + 31 for s in translated)  # the drift starts at [19:31]
     assert all(cjk.search(s.translation) for s in translated)
 
 

@@ -73,13 +73,14 @@ def test_times_links_and_chapters():
     assert segs[1].end_s == 3730.0
 
 
-def test_backwards_timestamps_are_clamped_and_reported():
-    cues = [Cue(sentence(20, "a"), 50.0, 55.0), Cue(sentence(20, "b"), 40.0, 45.0), Cue(sentence(20, "c"), 60.0)]
+def test_backwards_timestamps_keep_their_own_time_as_a_segment_of_their_own():
+    cues = [Cue(sentence(5, "a"), 50.0, 55.0, line=3), Cue(sentence(5, "b"), 40.0, 45.0, line=7),
+            Cue(sentence(5, "c"), 60.0, line=11)]
     t = Transcript("test", cues)
     segs = segment(t, "ep")
-    starts = [s.start_s for s in segs]
-    assert starts == sorted(starts)
-    assert any("clamped" in w for w in t.warnings)
+    assert [(s.start_s, s.text) for s in segs] == [(50.0, cues[0].text), (40.0, cues[1].text), (60.0, cues[2].text)]
+    assert t.warnings == ["line 7: starts at 40.000 s, before the cue of line 3 (50.000 s); "
+                          "kept with its own time, as a segment of its own"]
 
 
 def test_a_sentence_starting_mid_cue_gets_an_interpolated_time():
@@ -89,7 +90,7 @@ def test_a_sentence_starting_mid_cue_gets_an_interpolated_time():
     assert segs[1].start_s == 105.0  # 35 of 70 words in
 
 
-def test_translation_is_kept_only_when_every_cue_has_one():
+def test_translation_keeps_the_cues_that_have_one():
     cues = [
         Cue("One two three four five six seven eight.", 0.0, 2.0, translation="一二三四五六七八。"),
         Cue("Nine ten eleven twelve thirteen fourteen fifteen sixteen.", 2.0, 4.0, translation="九十。"),
@@ -98,7 +99,7 @@ def test_translation_is_kept_only_when_every_cue_has_one():
     ]
     segs = segment(Transcript("test", cues), "ep")
     assert segs[0].translation == "一二三四五六七八。九十。"
-    assert segs[1].translation is None  # the y cue has none
+    assert segs[1].translation == "甲"  # the y cue has none: the x cue's is kept
     assert all(not any("\u4e00" <= ch <= "\u9fff" for ch in s.text) for s in segs)
 
 

@@ -7,9 +7,12 @@ import json
 import shutil
 import sys
 
+import pytest
+
 from bot.cli import main as cli
 from index import speakers as sp
 from index.ingest import build_record, ingest
+from index.labels import display_name
 from index.model import Cue, Transcript
 from index.speakers import People, attribute
 
@@ -98,23 +101,22 @@ def test_metadata_title_guest_and_name_matching():
     assert people.match("Nathan").name == "Nathan Lambert"
 
 
-def test_diarization_labels():
-    assert all(sp.is_label(x) for x in ["SPEAKER_00", "spk_1", "A", "Speaker 2", "unknown"])
-    assert not any(sp.is_label(x) for x in ["Marta Kowal", "Alessio", "swyx"])
-
-
 # --- attribution --------------------------------------------------------------
 
 
-def marked(*turns: str, speakers: list[str | None] | None = None, title: str | None = None) -> Transcript:
-    """A transcript with one cue per turn, ``>>`` marks between them, one second apart."""
+def marked(*turns: str, speakers: list[str | None] | None = None, labels: list[str | None] | None = None,
+           title: str | None = None) -> Transcript:
+    """A transcript with one cue per turn, ``>>`` marks between them, one second apart; ``speakers``
+    are names the transcript gives, ``labels`` diarization labels."""
     cues = [Cue(text, start_s=float(i), end_s=float(i + 1), turn=i > 0,
-                speaker=speakers[i] if speakers else None) for i, text in enumerate(turns)]
+                speaker=speakers[i] if speakers else None, label=labels[i] if labels else None)
+            for i, text in enumerate(turns)]
     return Transcript("whisper-cpp", cues, title=title)
 
 
 def names(t: Transcript) -> list[str | None]:
-    return [c.speaker for c in t.cues]
+    """What a card shows for each cue: the name, else the label as "Speaker N"."""
+    return [display_name(c.speaker, c.label) for c in t.cues]
 
 
 def test_no_turn_marks_nothing_named():
@@ -126,9 +128,10 @@ def test_no_turn_marks_nothing_named():
 
 def test_label_named_by_self_introduction_everywhere():
     t = marked("Welcome to Harbour Lights. I'm Marta Kowal.", "Thanks for having me.", "So how do lamps fail?",
-               "The brass cracks.", speakers=["SPEAKER_00", "SPEAKER_01", "SPEAKER_00", "SPEAKER_01"])
+               "The brass cracks.", labels=["SPEAKER_00", "SPEAKER_01", "SPEAKER_00", "SPEAKER_01"])
     result = attribute(t)
-    assert names(result.transcript) == ["Marta Kowal", "SPEAKER_01", "Marta Kowal", "SPEAKER_01"]
+    assert names(result.transcript) == ["Marta Kowal", "Speaker 2", "Marta Kowal", "Speaker 2"]
+    assert [c.label for c in result.transcript.cues] == ["SPEAKER_00", "SPEAKER_01"] * 2  # labels are kept
     [evidence] = result.evidence
     assert (evidence.rule, evidence.name, evidence.time_s) == ("self-introduction", "Marta Kowal", 0.0)
     assert "I'm Marta Kowal" in evidence.words
@@ -140,9 +143,18 @@ def test_inference_never_contradicts_a_given_label():
                speakers=["Olek Nowak", "Jan Wiater"])
     result = attribute(t)
     assert names(result.transcript) == ["Olek Nowak", "Jan Wiater"] and not result.evidence
+    # beside a diarization label: the named turn keeps its name, the label gets none from that claim
+    t = marked("Welcome. Last week she told me, I'm Marta Kowal.", "Thanks.",
+               speakers=["Olek Nowak", None], labels=[None, "SPEAKER_01"])
+    result = attribute(t)
+    assert names(result.transcript) == ["Olek Nowak", "Speaker 2"] and not result.evidence
     assert any("kept Olek Nowak" in n for n in result.notes)
-    # a label never becomes a name claimed against a named turn's label either
-    t = marked("Thanks for coming on, Marta Kowal.", "I'm Marta Kowal.", speakers=["Olek Nowak", "SPEAKER_01"])
+    # a sidecar's mapping names a label: evidence never renames it
+    t = marked("I'm Marta Kowal.", "Hello.", speakers=["Jan Wiater", None], labels=["SPEAKER_00", "SPEAKER_01"])
+    assert names(attribute(t).transcript) == ["Jan Wiater", "Speaker 2"]
+    # the label of the next turn is named by the handover, the given name stays
+    t = marked("Thanks for coming on, Marta Kowal.", "I'm Marta Kowal.", speakers=["Olek Nowak", None],
+               labels=[None, "SPEAKER_01"])
     assert names(attribute(t).transcript) == ["Olek Nowak", "Marta Kowal"]
 
 
@@ -156,13 +168,13 @@ def test_conflicting_evidence_leaves_the_turn_unnamed():
     assert names(result.transcript) == [None] * 5 and not result.evidence
     assert any("claims for Dylan Patel and Nathan Lambert" in n for n in result.notes)
     # a label claimed by two names stays a label
-    t = marked("I'm Marta Kowal.", "Hello.", "I'm Jan Wiater.", speakers=["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"])
+    t = marked("I'm Marta Kowal.", "Hello.", "I'm Jan Wiater.", labels=["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"])
     result = attribute(t)
-    assert names(result.transcript) == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"]
+    assert names(result.transcript) == ["Speaker 1", "Speaker 2", "Speaker 1"]
     assert any("SPEAKER_00 left unnamed" in n for n in result.notes)
     # one name claimed for two labels names neither
-    t = marked("I'm Marta Kowal.", "Hello.", "I'm Marta Kowal.", speakers=["SPEAKER_00", "SPEAKER_01", "SPEAKER_02"])
-    assert names(attribute(t).transcript) == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_02"]
+    t = marked("I'm Marta Kowal.", "Hello.", "I'm Marta Kowal.", labels=["SPEAKER_00", "SPEAKER_01", "SPEAKER_02"])
+    assert names(attribute(t).transcript) == ["Speaker 1", "Speaker 2", "Speaker 3"]
     # evidence for and against one name on one turn
     t = marked("Please welcome Marta Kowal.", "Thanks for coming on, Marta Kowal.", "Hi.")
     assert names(attribute(t).transcript)[1] is None
@@ -290,13 +302,15 @@ def test_seed_000_against_003_labels():
 
 def test_store_keeps_evidence(store, tmp_path):
     t = marked("Welcome to Harbour Lights. I'm Marta Kowal.", "Thanks for having me.",
-               speakers=["SPEAKER_00", "SPEAKER_01"])
+               labels=["SPEAKER_00", "SPEAKER_01"])
     store.replace_source(key="k", name="k", content_hash="h", format="srt", warnings=[], parts=[("ep", t)],
                          build=build_record)
     [episode] = store.episodes()
     assert episode.speaker_evidence == [{"rule": "self-introduction", "name": "Marta Kowal", "time_s": 0.0,
                                          "words": "I'm Marta Kowal."}]
-    assert [s.speaker for s in store.segments_of("ep")] == ["Marta Kowal", "SPEAKER_01"]
+    segments = store.segments_of("ep")
+    assert [(s.speaker, s.speaker_label, s.who) for s in segments] == [
+        ("Marta Kowal", "SPEAKER_00", "Marta Kowal"), (None, "SPEAKER_01", "Speaker 2")]
 
 
 FEED_WITH_PEOPLE = """<?xml version="1.0" encoding="UTF-8"?>
@@ -341,3 +355,54 @@ def test_feed_people_roles_name_turns(http_server, store):
     rules = {(e["name"], e["rule"]) for e in episode.speaker_evidence}
     assert rules >= {("Olek Nowak", "self-introduction"), ("Marta Kowal", "welcome"),
                      ("Marta Kowal", "thanks for having me"), ("Olek Nowak", "alternation")}
+
+
+# --- the WhisperX and vendor-JSON cases (tests/data/cases, from ../shared/cases/transcripts) -----
+
+CASES = ROOT / "tests" / "data" / "cases"
+LABELLED_CASES = ["srt-whisperx-bracket-speaker-label.srt", "json-assemblyai-utterances-ms.json",
+                  "json-deepgram-utterances.json", "json-aws-transcribe-items.json"]
+
+
+def introduce_host(name: str, text: str) -> str:
+    """The case with its first speaker saying "I'm Olek Nowak." right after "Welcome to Harbour Lights"."""
+    if name.endswith(".srt"):
+        return text.replace("Welcome to Harbour Lights, I'm here with", "Welcome to Harbour Lights, I'm Olek Nowak, here with")
+    data = json.loads(text)
+    if "utterances" in data and "results" not in data:  # AssemblyAI: utterance text (its words are empty)
+        data["utterances"][0]["text"] += " I'm Olek Nowak."
+    elif "results" in data and "channels" in data["results"]:  # Deepgram: word list
+        words = data["results"]["channels"][0]["alternatives"][0]["words"]
+        said = [("I'm", 2.1, 2.3), ("Olek", 2.3, 2.6), ("Nowak.", 2.6, 3.0)]
+        words[4:4] = [{"word": w.lower().strip("."), "punctuated_word": w, "start": a, "end": b, "confidence": 0.9,
+                       "speaker": 0, "speaker_confidence": 0.5} for w, a, b in said]
+    else:  # AWS Transcribe: items
+        items = data["results"]["items"]
+        said = [("I'm", "1.91", "1.93"), ("Olek", "1.93", "1.95"), ("Nowak", "1.95", "1.97")]
+        items[5:5] = [{"start_time": a, "end_time": b, "type": "pronunciation", "speaker_label": "spk_0",
+                       "alternatives": [{"confidence": "0.99", "content": w}]} for w, a, b in said]
+        items.insert(8, {"type": "punctuation", "alternatives": [{"confidence": "0.0", "content": "."}]})
+    return json.dumps(data)
+
+
+@pytest.mark.parametrize("name", LABELLED_CASES)
+def test_cases_labels_named_by_self_introduction_everywhere(name, tmp_path, store):
+    as_is = tmp_path / name
+    as_is.write_text((CASES / name).read_text(encoding="utf-8"), encoding="utf-8")
+    introduced = tmp_path / f"introduced-{name}"
+    introduced.write_text(introduce_host(name, as_is.read_text(encoding="utf-8")), encoding="utf-8")
+    results = ingest([str(as_is), str(introduced)], store)
+    assert all(r.ok for r in results), [r.error for r in results]
+    plain_id, named_id = results[0].episodes[0], results[1].episodes[0]
+    # no one introduces themselves: the labels stay "Speaker 1", "Speaker 2", never a raw label
+    assert [s.who for s in store.segments_of(plain_id)] in (
+        ["Speaker 1", "Speaker 2"], ["Speaker 1", "Speaker 2", "Speaker 1"])
+    assert store.episode(plain_id).speaker_evidence == []
+    # the first voice says who it is: every turn with its label is named, the other stays a label
+    named = store.segments_of(named_id)
+    assert {s.who for s in named} == {"Olek Nowak", "Speaker 2"}
+    assert all(s.speaker_label for s in named)  # the label is kept beside the name
+    assert [(e["name"], e["rule"]) for e in store.episode(named_id).speaker_evidence] == [
+        ("Olek Nowak", "self-introduction")]
+    first_label = named[0].speaker_label
+    assert all(s.who == "Olek Nowak" for s in named if s.speaker_label == first_label)

@@ -11,6 +11,7 @@ from . import build as building
 from . import params, storage
 from .exhaustive import exhaustive, over_allowed
 from .layout import Array, Layout
+from .planes import planes, suits
 from .scoring import all_postings, exact_scores, score_all, term_tf
 from .single import single
 from .threshold import threshold
@@ -138,4 +139,6 @@ class BM25Index:
             if qterms[0].g < 0:
                 return exhaustive(lay, order, qterms, k, allowed)
             return single(lay, order, qterms[0], k, allowed)
+        if suits(lay, qterms):
+            return planes(lay, order, qterms, k, allowed)
         return threshold(lay, order, qterms, k, allowed)

@@ -20,6 +20,7 @@ import numpy as np
 
 from . import pairs, params
 from .layout import Array, Layout, impact
+from .planes import build_planes
 from .vocab import Vocab
 
 
@@ -49,6 +50,7 @@ def build(docs: Iterable[Sequence[str]], progress: Callable[[int], None] | None 
     arrays, meta = build_arrays(terms, lens, len(vocab))
     arrays.update(Vocab.build(list(vocab)).arrays())
     arrays.update(pairs.NO_PAIRS)
+    arrays.update(build_planes(arrays["dense"], int(np.count_nonzero(arrays["dense_of"] >= 0)), len(lens)))
     lay = Layout(arrays, meta)
     pairs.add_pairs(lay)
     return lay

@@ -14,7 +14,7 @@ N documents are renumbered internally by length (then by id), so the length norm
 * The frequent terms (in >= N/DENSE_FRACTION documents) also have their tf in a dense column
   (4 bits per document, two terms to a byte column; 15 = look in a small exception table), so
   that looking up a candidate is one gather.  Their layers keep only about DENSE_PREFIX postings.
-* Pair lists (pairs.py) for the most frequent terms.
+* Pair lists (pairs.py) for the most frequent terms; tf bit planes (planes.py) for all dense terms.
 * Small corpora (up to SMALL_CORPUS documents) also keep each posting's contribution (float64).
 
 build.py makes these arrays from token lists, storage.py saves and maps them.
@@ -40,6 +40,7 @@ ARRAY_NAMES = (
     "dense_of", "dense", "esc_key", "esc_tf",
     "grid_of", "grid_cnt", "grid_row0", "grid_cut", "grid_jmax", "grid_whole",
     "pair_terms", "pair_index", "pair_off", "pair_docs", "pair_b0", "pair_bound", "pair_depths",
+    "plane_bits", "plane_tf",
 )
 EMPTY = np.zeros(0, np.int32)
 
@@ -126,6 +127,8 @@ class Layout:
     pair_b0: Array
     pair_bound: Array
     pair_depths: Array
+    plane_bits: Array
+    plane_tf: Array
 
     def __init__(self, arrays: dict[str, Array], meta: dict[str, Any]):
         for name in ARRAY_NAMES:

@@ -40,4 +40,11 @@ PAIR_HEAD = 8  # a pair list is chosen among each term's PAIR_HEAD * depth best 
 PAIR_FIRST = 16  # pair list levels: the first 16, 32, 64, ... docs
 OVER_ALLOWED_MIN = 4096  # a mask letting through at most max(this, N/16) docs is scored doc by doc
 CACHE_TERMS = 1 << 14  # tokens and terms whose lookups are cached (the cache is cleared when full)
-FORMAT = 7  # the on-disk format's version (storage.py)
+PLANE_TF = (1, 2, 4)  # a dense term's bit planes: tf >= 1, >= 2, >= 4 (planes.py)
+PLANE_GROUPS = 4  # length groups with their own bounds
+PLANE_UNITS = 16  # bounds are rounded up to units of the guessed k-th score / PLANE_UNITS
+PLANE_SEED = 64  # each dense term's best postings scored for the first guess
+PLANE_CANDIDATES = 8192  # more candidates than this: try a higher guess first
+PLANE_MIN_TERMS = 3  # ... and at least this many dense terms
+PLANE_RARE_MAX = 4096  # the planes answer queries with at most this many postings of other terms
+FORMAT = 8  # the on-disk format's version (storage.py)

@@ -8,16 +8,21 @@ Each format module defines:
   one per episode for a page of snippets). Problems raise ``TranscriptError``
   with the line number; the caller adds the file name.
 
-Detection tries the formats in ``FORMATS`` order, most specific first.
+Speech-to-text services' JSON shapes are one module (``asr_json``) with a
+``Vendor`` object per shape, each with the same three names.
+
+Detection tries the formats in ``FORMATS`` order, most specific first. JSON
+that no JSON format claims is refused with a message naming the shapes read.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
+from typing import Protocol
 
 from ..errors import TranscriptError
 from ..model import Transcript
 from . import (
+    asr_json,
     bracket_captions,
     plain,
     podcast_html,
@@ -25,13 +30,28 @@ from . import (
     snippets,
     speaker_md,
     srt_format,
+    ttml,
     vtt,
     whisper_cpp,
     youtube_md,
 )
 
-FORMATS: list[ModuleType] = [
+
+
+class Format(Protocol):
+    """A transcript format: a module, or an ``asr_json.Vendor``."""
+
+    NAME: str
+
+    def sniff(self, text: str) -> bool: ...
+
+    def parse(self, text: str) -> list[Transcript]: ...
+
+
+FORMATS: list[Format] = [
     vtt,
+    ttml,
+    *asr_json.VENDORS,
     podcast_json,
     srt_format,
     whisper_cpp,
@@ -43,14 +63,16 @@ FORMATS: list[ModuleType] = [
     plain,
 ]
 
-BY_NAME: dict[str, ModuleType] = {m.NAME: m for m in FORMATS}
+BY_NAME: dict[str, Format] = {m.NAME: m for m in FORMATS}
 
 
-def detect(text: str) -> ModuleType:
+def detect(text: str) -> Format:
     """The format module for ``text``; TranscriptError when none fits."""
     for module in FORMATS:
         if module.sniff(text):
             return module
+    if asr_json.looks_like_json(text):
+        raise TranscriptError(asr_json.NOT_A_TRANSCRIPT)
     raise TranscriptError(
         "unknown transcript format; pass --format with one of: " + ", ".join(BY_NAME)
     )

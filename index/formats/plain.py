@@ -8,8 +8,10 @@ Timecoded shapes it recognises::
     Text that starts at 0:00.            Otter-style: the speaker and the time,
                                          then what she said.
 
-A timecode alone on a line times the text below it (Transistor style); a
-``Name:`` line just above it names the speaker. An Otter header (name, two or
+A timecode alone on a line times the text below it (Transistor style), and so
+does ``Starting point is hh:mm:ss`` (podcast sites) and a DaVinci Resolve
+``[HH:MM:SS:FF - HH:MM:SS:FF]`` line (frames at 25 fps), whose next line names
+the speaker; a ``Name:`` line just above a timecode names the speaker. An Otter header (name, two or
 more spaces, time) names the speaker of the text below. A ``NAME:`` prefix on a
 cue's first line names the speaker under the same conservative rule as SRT.
 
@@ -30,7 +32,7 @@ from itertools import pairwise
 from ..errors import TranscriptError
 from ..model import Cue, Transcript, speakers_in
 from ..text import clean_text, parse_clock, squash
-from .srt_format import speaker_names, speaker_prefix
+from ..labels import NOBODY, Voice, accepted_names, prefix, voice
 
 NAME = "plain"
 
@@ -41,6 +43,12 @@ _LEAD = re.compile(
 )
 _OTTER = re.compile(rf"^\s*(?P<name>[^\W\d_][^\t]{{0,60}}?)(?:[ ]{{2,}}|\t)\s*\(?(?P<tc>{_TC})\)?\s*$")
 _LABEL = re.compile(r"^\s*(?P<name>[^\W\d_][^:]{0,40}?)\s*:\s*$")
+# Podcast-site blocks: "Starting point is 00:00:07" above the text.
+_STARTING = re.compile(rf"^\s*starting point is\s+(?P<tc>{_TC})\s*$", re.IGNORECASE)
+# DaVinci Resolve subtitle export: "[HH:MM:SS:FF - HH:MM:SS:FF]", then the speaker's name, then the text.
+_DAVINCI = re.compile(r"^\s*\[(?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2}):(?P<f>\d{2})\s*-\s*[\d:]{8,11}\s*\]\s*$")
+DAVINCI_FPS = 25  # frames are read at the usual 25 fps (the export does not say its rate)
+_NAME_LINE = re.compile(r"^\s*[^\W\d_][\w.'’-]*(?:[ ][^\W\d_][\w.'’-]*){0,2}\s*$")
 # Something shaped like a timecode that is not a valid one: 00:7x:10, [00:61:00 ...
 _BROKEN = re.compile(r"^\s*[(\[]?\d{1,3}(?::[0-9A-Za-z]{1,3}){1,2}(?:[.,]\w*)?[)\]]?(?=\s|$)")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -55,11 +63,21 @@ class _Line:
     tc: str | None = None
     name: str | None = None
     bracketed: bool = False
+    names_next: bool = False  # a DaVinci block: the next line names the speaker
 
 
 def _classify(line: str) -> _Line:
     if not line.strip():
         return _Line("blank")
+    m = _STARTING.match(line)
+    if m:
+        return _Line(STAMP, "", m.group("tc"))
+    m = _DAVINCI.match(line)
+    if m:
+        h, mi, s, f = (int(m.group(k)) for k in "hmsf")
+        seconds = h * 3600 + mi * 60 + s + f / DAVINCI_FPS
+        tc = f"{int(seconds) // 3600:02d}:{int(seconds) % 3600 // 60:02d}:{int(seconds) % 60:02d}.{round(seconds % 1 * 1000):03d}"
+        return _Line(STAMP, "", tc, names_next=True)
     m = _LEAD.match(line)
     if m:
         rest = m.group("rest").strip()
@@ -124,10 +142,11 @@ def sniff(text: str) -> bool:
 @dataclass
 class _Open:
     start: float | None
-    speaker: str | None
+    speaker: Voice
     line: int
     parts: list[str] = field(default_factory=list)
     named: bool = False
+    names_next: bool = False
 
 
 def parse(text: str) -> list[Transcript]:
@@ -140,29 +159,30 @@ def parse(text: str) -> list[Transcript]:
         lines = [_Line("blank") if ln.kind == "blank" else _Line(TEXT, raw.strip()) for ln, raw in zip(lines, raw_lines)]
 
     # Which "Name:" prefixes are speakers (upper case, or used at least twice).
-    firsts: list[str] = []
+    firsts = []
     previous_blank = True
     for ln in lines:
         if ln.kind == TIMED or (ln.kind == TEXT and previous_blank):
-            hit = speaker_prefix(ln.text)
+            hit = prefix(ln.text)
             if hit:
-                firsts.append(hit[0])
+                firsts.append(hit)
         previous_blank = ln.kind in ("blank", STAMP, OTTER)
-    names = speaker_names(firsts)
+    names = accepted_names(firsts)
 
     cues: list[Cue] = []
-    speaker: str | None = None
+    speaker: Voice = NOBODY
     current: _Open | None = None
-    pending_label: str | None = None
+    pending_label: Voice | None = None
 
     def close() -> None:
         nonlocal current
         if current is not None:
             body = clean_text(html.unescape(" ".join(current.parts)))
             if body:
-                previous = cues[-1].speaker if cues else None
-                turn = current.speaker is not None and (not cues or previous != current.speaker)
-                cues.append(Cue(text=body, start_s=current.start, speaker=current.speaker, turn=turn, line=current.line))
+                v = current.speaker
+                turn = v != NOBODY and (not cues or cues[-1].voice != (v.speaker, v.label))
+                cues.append(Cue(text=body, start_s=current.start, speaker=v.speaker, label=v.label, turn=turn,
+                                line=current.line))
         current = None
 
     def clock(tc: str, number: int) -> float:
@@ -180,21 +200,25 @@ def parse(text: str) -> list[Transcript]:
             close()
             if pending_label is not None:
                 speaker, pending_label = pending_label, None
-            current = _Open(clock(ln.tc or "", number), speaker, number)
+            current = _Open(clock(ln.tc or "", number), speaker, number, names_next=ln.names_next)
             if ln.text:
                 speaker = _take_prefix(current, ln.text, names, speaker)
             continue
         if ln.kind == OTTER:
             close()
-            speaker = ln.name
+            speaker = voice(ln.name)
             current = _Open(clock(ln.tc or "", number), speaker, number)
             continue
         if ln.kind == LABEL:
             nxt = next((x for x in lines[number:] if x.kind != "blank"), None)
             if nxt is not None and nxt.kind == STAMP:
                 close()
-                pending_label = ln.name
+                pending_label = voice(ln.name)
                 continue
+        if current is not None and current.names_next and not current.parts and _NAME_LINE.match(ln.text):
+            speaker = current.speaker = voice(ln.text.strip())  # DaVinci: the line under the time names the speaker
+            current.names_next = False
+            continue
         if current is None:
             current = _Open(None, speaker, number)
         if not current.parts:
@@ -206,12 +230,12 @@ def parse(text: str) -> list[Transcript]:
     return [Transcript(format=NAME, cues=cues, speakers=speakers)]
 
 
-def _take_prefix(current: _Open, text: str, names: set[str], speaker: str | None) -> str | None:
-    """Add a cue's first line, taking a ``NAME:`` prefix as its speaker; the speaker after it."""
-    hit = speaker_prefix(text)
-    if hit and hit[0] in names:
-        current.speaker = hit[0]
-        current.parts.append(hit[1])
-        return hit[0]
+def _take_prefix(current: _Open, text: str, names: set[str], speaker: Voice) -> Voice:
+    """Add a cue's first line, taking a label (``index.labels``) as its speaker; the voice after it."""
+    hit = prefix(text)
+    if hit and hit.name in names:
+        current.speaker = voice(hit.name)
+        current.parts.append(hit.rest)
+        return current.speaker
     current.parts.append(text)
     return speaker

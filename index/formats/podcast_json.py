@@ -29,17 +29,13 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from ..errors import TranscriptError
 from ..model import Cue, Transcript, speakers_in
+from ..labels import NOBODY, voice
 from ..text import clean_text, parse_clock, repair_mojibake, squash
+from .asr_json import Word, merge_words
 
 NAME = "podcast-json"
 
-MIN_WORDS = 8  # a sentence end closes a cue once it has this many words
-MAX_WORDS = 40  # a cue never grows past this many words
-PAUSE_S = 1.5  # a silence this long between segments closes a cue
-
 _NUMBER = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
-_SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*\s*$")
-_NO_SPACE_BEFORE = re.compile(r"^[,.!?;:%)\]}…'’”]")
 
 
 def _seconds(value: Any) -> float | None:
@@ -183,64 +179,27 @@ def parse(text: str) -> list[Transcript]:
     return [Transcript(format=NAME, cues=cues, title=title, speakers=speakers)]
 
 
-def _join(words: list[str]) -> str:
-    out = ""
-    for w in words:
-        if out and not _NO_SPACE_BEFORE.match(w):
-            out += " "
-        out += w
-    return out
-
-
 def _merge(segments: list[_Segment]) -> list[Cue]:
-    """Merge word (or phrase) segments into sentence-sized cues."""
-    cues: list[Cue] = []
-    words: list[str] = []
-    start: float | None = None
-    end: float | None = None
-    speaker: str | None = None
-    cue_speaker: str | None = None
-
-    def flush() -> None:
-        nonlocal words, start, end
-        if words:
-            previous = cues[-1].speaker if cues else None
-            cues.append(Cue(
-                text=_join(words), start_s=start, end_s=end, speaker=cue_speaker,
-                turn=cue_speaker is not None and (not cues or previous != cue_speaker),
-            ))
-        words, start, end = [], None, None
-
+    """Merge word (or phrase) segments into sentence-sized cues (``asr_json.merge_words``);
+    a segment without ``speaker`` inherits the previous one."""
+    words: list[Word] = []
+    current = NOBODY
     for seg in segments:
         if seg.speaker is not None:
-            speaker = seg.speaker
-        text = _clean(seg.body)
-        if not text:
-            continue
-        if words:
-            pause = seg.startTime is not None and end is not None and seg.startTime - end >= PAUSE_S
-            if speaker != cue_speaker or pause or len(words) >= MAX_WORDS:
-                flush()
-        if not words:
-            start, cue_speaker = seg.startTime, speaker
-        words.extend(text.split())
-        if seg.endTime is not None:
-            end = seg.endTime
-        elif seg.startTime is not None:
-            end = max(end or seg.startTime, seg.startTime)
-        if len(words) >= MIN_WORDS and ("\n" in seg.body or _SENTENCE_END.search(text)):
-            flush()
-    flush()
-    return cues
+            current = voice(seg.speaker)
+        words.append(Word(seg.body, seg.startTime, seg.endTime, current, newline="\n" in seg.body))
+    return merge_words(words)
 
 
 def _whisper_cues(segments: list[_WhisperSegment]) -> list[Cue]:
+    """Whisper segments, one cue each; WhisperX's ``SPEAKER_00`` is kept as a diarization label."""
     cues: list[Cue] = []
     for seg in segments:
         text = _clean(seg.text)
         if not text:
             continue
-        previous = cues[-1].speaker if cues else None
-        turn = seg.speaker is not None and (not cues or previous != seg.speaker)
-        cues.append(Cue(text=text, start_s=seg.start, end_s=seg.end, speaker=seg.speaker, turn=turn))
+        v = voice(seg.speaker)
+        previous = cues[-1].voice if cues else (None, None)
+        turn = v != NOBODY and (not cues or previous != (v.speaker, v.label))
+        cues.append(Cue(text=text, start_s=seg.start, end_s=seg.end, speaker=v.speaker, label=v.label, turn=turn))
     return cues

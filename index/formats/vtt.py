@@ -12,11 +12,18 @@ timing line ``00:00:05.000 --> 00:00:10.000 [settings]`` and text lines::
     It's amazing how it's empowering creators.
 
 Voice spans ``<v Name>`` name the speaker "when they change", so the last voice
-carries forward over cues without one. YouTube auto-captions add inline
-``<00:00:01.000><c> word</c>`` tags and roll: each cue repeats the tail of the
-one before, so only the new words of each cue are kept. Parsing is done by
-webvtt-py; this module validates timings itself so that a malformed timestamp
-is reported with its line instead of being dropped silently.
+carries forward over cues without one. Labels written in the text (Zoom's
+``Name: text``, ``>> NAME:``, ``[SPEAKER_00]:``) are read by ``index.labels``,
+the same rule as SRT's; a voice or label that is a diarization label
+(``SPEAKER_1``) is kept as the cue's label. Blocks are read by
+``index.cueblocks``: bare-second times (``0.860 --> 7.380``), short fields,
+``-->`` in text and text after a blank line are accepted; a cue whose timing
+cannot be read is skipped with a warning naming its line.
+
+YouTube auto-captions add inline ``<00:00:01.000><c> word</c>`` tags and roll:
+each cue repeats the tail of the one before (the old style repeats the
+previous cue's last line as its first line), so only the new words of each
+cue are kept.
 """
 
 from __future__ import annotations
@@ -24,19 +31,16 @@ from __future__ import annotations
 import html
 import re
 
-import webvtt
-from webvtt.errors import MalformedCaptionError, MalformedFileError
-
+from ..cueblocks import Block, read_blocks
 from ..errors import TranscriptError
+from ..labels import Piece, Voices, accepted_names, line_candidates, voice
 from ..model import Cue, Transcript, speakers_in
-from ..text import clean_text, is_rolling, repair_mojibake, rolling_overlap, split_turns, squash
+from ..text import is_rolling, norm_word, repair_mojibake, squash
+from .srt_format import add_cues, clean, unrolled
 
 NAME = "vtt"
 
 _HEADER = re.compile(r"WEBVTT(?:[ \t]|\r?\n|\r|$)")
-# [hh:]mm:ss.mmm, as webvtt-py accepts it (fields may be short: 0:1:5.2).
-_TS = r"(?:(\d+):)?(\d{1,2}):(\d{1,2})\.(\d{1,3})"
-_TIMING = re.compile(rf"^\s*{_TS}\s*-->\s*{_TS}(?=\s|$)")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # <v Name>, <v.loud Name>; the name runs to the '>'.
 _VOICE = re.compile(r"<v(?:\.[^\s<>]*)?[ \t]+([^<>]*)>")
@@ -52,156 +56,90 @@ def sniff(text: str) -> bool:
     return bool(_HEADER.match(text.lstrip("\ufeff \t\r\n")))
 
 
-
-def _clean(raw: str) -> str:
-    """Cue text without tags or entities, noise tags dropped, white space squashed."""
-    return clean_text(html.unescape(_TAG.sub("", raw)))
+def _untag(raw: str) -> str:
+    return html.unescape(_TAG.sub("", raw))
 
 
-def _ms(match: re.Match[str], first: int) -> None:
-    """Raise ValueError when a timestamp field is out of range."""
-    minutes, seconds = int(match.group(first + 1)), int(match.group(first + 2))
-    if minutes > 59 or seconds > 59:
-        raise ValueError
+def _voice_split(lines: list[str]) -> list[tuple[str | None, list[str]]]:
+    """A cue's raw lines split at voice spans: [(voice name given there or None, untagged lines)]."""
+    out: list[tuple[str | None, list[str]]] = [(None, [])]
+    for raw in lines:
+        pos = 0
+        for m in _VOICE.finditer(raw):
+            if raw[pos:m.start()].strip():
+                out[-1][1].append(_untag(raw[pos:m.start()]))
+            out.append((squash(html.unescape(m.group(1))), []))
+            pos = m.end()
+        rest = raw[pos:]
+        if rest.strip() or pos == 0:
+            out[-1][1].append(_untag(rest))
+    return [(name, lines) for name, lines in out if name is not None or any(x.strip() for x in lines)]
 
 
-def _timing_lines(lines: list[str], offset: int) -> list[int]:
-    """1-based line numbers of the cue timing lines; TranscriptError for a bad one."""
-    found: list[int] = []
-    for i, line in enumerate(lines):
-        if "-->" not in line:
-            continue
-        number = i + 1 + offset
-        m = _TIMING.match(line)
-        try:
-            if not m:
-                raise ValueError
-            _ms(m, 1)
-            _ms(m, 5)
-        except ValueError:
-            raise TranscriptError(
-                f"malformed cue timing {line.strip()[:80]!r} (expected hh:mm:ss.mmm --> hh:mm:ss.mmm)",
-                line=number,
-            ) from None
-        found.append(number)
-    return found
+def _pieces(block: Block, voices: Voices) -> list[Piece]:
+    pieces: list[Piece] = []
+    for name, lines in _voice_split(block.lines):
+        if name is not None:
+            given = voice(name)
+            turn = given != voices.current or not pieces
+            voices.set(given)
+            inner = voices.pieces(lines)
+            if inner and not inner[0].turn:
+                inner[0].turn = turn
+            pieces.extend(inner)
+        else:
+            pieces.extend(voices.pieces(lines))
+    return pieces
 
 
-def _pieces(raw: str, voice: str | None) -> list[tuple[str | None, bool, str]]:
-    """Split a cue's raw text at voice spans: [(voice, voice_given_here, raw piece)]."""
-    out: list[tuple[str | None, bool, str]] = []
-    pos = 0
-    given = False
-    for m in _VOICE.finditer(raw):
-        if m.start() > pos:
-            out.append((voice, given, raw[pos:m.start()]))
-        name = squash(html.unescape(m.group(1)))
-        voice, given = (name or None), True
-        pos = m.end()
-    out.append((voice, given, raw[pos:]))
-    return out
+def _drop_rolled_lines(blocks: list[Block]) -> None:
+    """Old-style rolling captions start each cue with the previous cue's last line: drop it."""
+    last: list[str] = []
+    for block in blocks:
+        lines = [x for x in block.lines if x.strip()]
+        keys = [norm_word(w) for x in lines[:1] for w in clean(_untag(x)).split()]
+        if len(lines) > 1 and keys and keys == last:
+            block.lines = lines[1:]
+        if lines:
+            last = [norm_word(w) for w in clean(_untag(lines[-1])).split()]
 
 
 def parse(text: str) -> list[Transcript]:
-    """Parse WebVTT text into one transcript; TranscriptError on malformed input."""
+    """Parse WebVTT text into one transcript; a bad cue is skipped with a warning."""
     body = text.lstrip("\ufeff")
     stripped = body.lstrip(" \t\r\n")
     offset = len(_LINE_BREAK.findall(body[: len(body) - len(stripped)]))
-    body = stripped
-    if not _HEADER.match(body):
+    if not _HEADER.match(stripped):
         raise TranscriptError("not a WebVTT file: the first line must be 'WEBVTT'", line=1 + offset)
-    lines = _LINE_BREAK.split(body)
-    timing_lines = _timing_lines(lines, offset)
-    try:
-        doc = webvtt.from_string(body)
-    except MalformedFileError as exc:
-        raise TranscriptError(f"not a WebVTT file ({exc})", line=1 + offset) from None
-    except MalformedCaptionError as exc:
-        raise TranscriptError(f"malformed WebVTT cue: {exc}") from None
-    except Exception as exc:  # webvtt-py on garbage: report it, never crash
-        raise TranscriptError(f"unreadable WebVTT ({type(exc).__name__}: {exc})") from None
-
-    captions = list(doc.captions)
-    numbers: list[int | None] = list(timing_lines) if len(timing_lines) == len(captions) else [None] * len(captions)
-
+    read = read_blocks(body, vtt=True)
     title = None
-    for meta in doc.metadata:
-        m = _TITLE.match(meta)
+    for line in read.header[1:]:
+        m = _TITLE.match(line)
         if m:
             title = squash(html.unescape(m.group(1))) or None
             break
     if title and not title.isascii():
         title = repair_mojibake(title)
-
-    raws = [c.raw_text for c in captions]
-    rolling = _is_rolling(raws)
-    cues = _rolling_cues(captions, numbers) if rolling else _plain_cues(captions, numbers)
-    speakers = speakers_in(cues)
-    return [Transcript(format=NAME, cues=cues, title=title, speakers=speakers)]
-
-
-def _is_rolling(raws: list[str]) -> bool:
-    """YouTube-style rolling captions: inline word timings, or most cues repeat the previous tail."""
-    return any(_INLINE.search(r) for r in raws) or is_rolling([_clean(r) for r in raws], _SAMPLE)
-
-
-def _plain_cues(captions: list, numbers: list[int | None]) -> list[Cue]:
+    rolling = any(_INLINE.search(x) for b in read.blocks for x in b.lines) or is_rolling(
+        [clean(_untag(" ".join(b.lines))) for b in read.blocks], _SAMPLE
+    )
+    if rolling:
+        _drop_rolled_lines(read.blocks)
+    names = accepted_names(p for b in read.blocks for _, lines in _voice_split(b.lines) for p in line_candidates(lines))
+    voices = Voices(names)
     cues: list[Cue] = []
-    voice: str | None = None
-    previous_key: tuple[str | None, str] | None = None
-    for caption, number in zip(captions, numbers):
-        start = caption.start_time.in_milliseconds() / 1000
-        end = caption.end_time.in_milliseconds() / 1000
-        for piece_voice, given, raw in _pieces(caption.raw_text, voice):
-            if given:
-                voice = piece_voice
-            text = _clean(raw)
-            if not text:
-                continue
-            key = (voice, text)
-            if key == previous_key and cues:
-                # The same caption repeated: one cue, spanning both.
-                cues[-1].end_s = max(cues[-1].end_s or end, end)
-                continue
-            previous_key = key
-            voice = _append(cues, text, start, end, voice, number)
-    return cues
+    for block in read.blocks:
+        add_cues(cues, block, _pieces(block, voices))
+    cues = unrolled(cues) if rolling else _merge_repeats(cues)
+    return [Transcript(format=NAME, cues=cues, title=title, speakers=speakers_in(cues), warnings=read.warnings)]
 
 
-def _append(cues: list[Cue], text: str, start: float, end: float, voice: str | None, number: int | None) -> str | None:
-    """Append ``text`` as cues, split at ``>>`` marks; the voice that carries on after it."""
-    for turn_mark, part in split_turns(text):
-        if turn_mark:
-            voice = None  # '>>' says the speaker changes, without a name
-        changed = bool(cues) and cues[-1].speaker != voice
-        first_named = not cues and voice is not None
-        cues.append(Cue(
-            text=part, start_s=start, end_s=end, speaker=voice,
-            turn=turn_mark or changed or first_named, line=number,
-        ))
-    return voice
-
-
-def _rolling_cues(captions: list, numbers: list[int | None]) -> list[Cue]:
-    """Keep only the words each rolling caption adds to what was already emitted."""
-    cues: list[Cue] = []
-    tail: list[str] = []
-    voice: str | None = None
-    for caption, number in zip(captions, numbers):
-        start = caption.start_time.in_milliseconds() / 1000
-        end = caption.end_time.in_milliseconds() / 1000
-        for piece_voice, given, raw in _pieces(caption.raw_text, voice):
-            if given:
-                voice = piece_voice
-            words = _clean(raw).split()
-            if not words:
-                continue
-            k = rolling_overlap(tail, words)
-            new = words[k:]
-            if not new:
-                if cues:
-                    cues[-1].end_s = max(cues[-1].end_s or end, end)
-                continue
-            tail = (tail + new)[-40:]
-            voice = _append(cues, " ".join(new), start, end, voice, number)
-    return cues
+def _merge_repeats(cues: list[Cue]) -> list[Cue]:
+    """The same caption repeated by the same voice: one cue, spanning both."""
+    out: list[Cue] = []
+    for cue in cues:
+        if out and out[-1].voice == cue.voice and out[-1].text == cue.text and out[-1].line != cue.line:
+            out[-1].end_s = max(out[-1].end_s or 0.0, cue.end_s or 0.0)
+            continue
+        out.append(cue)
+    return out

@@ -5,13 +5,13 @@ index built before a re-ingest could show another segment's text under that id. 
 copied into one declared AUTOINCREMENT; ids are kept, and SQLite starts counting after the
 highest one.
 
-Revision ID: 0004
+Revision ID: 0005
 """
 
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 
 
 def upgrade() -> None:

@@ -1,0 +1,133 @@
+"""Speaker labels: one rule for every format, diarization labels kept as labels and shown
+as "Speaker N" on cards and in the CLI, placeholders meaning nobody."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from handlers.cards import attribution, search_card
+from index import formats
+from index.ingest import ingest
+from index.labels import NOBODY, Voice, label_name, voice
+from index.search import Library
+
+from .test_cases import CASES
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("Unknown", NOBODY), ("Unknown Speaker", NOBODY), ("Speaker ?", NOBODY), ("??", NOBODY),
+    ("SPEAKER_00", Voice(label="SPEAKER_00")), ("spk_1", Voice(label="spk_1")), ("Speaker 2", Voice(label="Speaker 2")),
+    ("Marta Kowal", Voice(speaker="Marta Kowal")), ("A", Voice(speaker="A")),
+])
+def test_what_a_label_means(raw, expected):
+    assert voice(raw) == expected
+
+
+def test_vendor_ids_are_labels_only_where_the_field_is_a_diarization_id():
+    assert voice("A", vendor_ids=True) == Voice(label="A")
+    assert voice(0, vendor_ids=True) == Voice(label="0")
+
+
+@pytest.mark.parametrize("label,shown", [
+    ("SPEAKER_00", "Speaker 1"), ("SPEAKER_01", "Speaker 2"), ("SPEAKER_1", "Speaker 1"), ("SPEAKER_2", "Speaker 2"),
+    ("spk_0", "Speaker 1"), ("spk_1", "Speaker 2"), ("A", "Speaker 1"), ("B", "Speaker 2"), ("0", "Speaker 1"),
+    ("Speaker 1", "Speaker 1"), ("Speaker B", "Speaker 2"),
+])
+def test_labels_are_shown_as_speaker_n(label, shown):
+    assert label_name(label) == shown
+
+
+CONVENTIONS = {
+    "Name: text": "Marta Kowal: We keep spares in the shed by the pier.",
+    ">> NAME: text": ">> MARTA KOWAL: We keep spares in the shed by the pier.",
+    "[Name]: text": "[Marta Kowal]: We keep spares in the shed by the pier.",
+    "[Name] text": "[Marta Kowal] We keep spares in the shed by the pier.",
+}
+
+
+@pytest.mark.parametrize("convention", sorted(CONVENTIONS))
+@pytest.mark.parametrize("shape", ["srt", "vtt", "plain"])
+def test_each_convention_in_srt_vtt_and_plain_text(convention, shape):
+    first = CONVENTIONS[convention]
+    second = first.replace("Marta Kowal", "Olek Nowak").replace("MARTA KOWAL", "OLEK NOWAK").replace(
+        "We keep spares in the shed by the pier.", "The brass diaphragm cracks every winter.")
+    lines = [first, second, first, second]
+    if shape == "srt":
+        text = "".join(f"{i + 1}\n00:00:0{i},000 --> 00:00:0{i},900\n{line}\n\n" for i, line in enumerate(lines))
+    elif shape == "vtt":
+        text = "WEBVTT\n\n" + "".join(f"00:00:0{i}.000 --> 00:00:0{i}.900\n{line}\n\n" for i, line in enumerate(lines))
+    else:
+        text = "".join(f"00:00:0{i} {line}\n" for i, line in enumerate(lines))
+    fmt, [t] = formats.parse(text)
+    assert fmt == shape
+    names = [c.speaker.title() if c.speaker else None for c in t.cues]
+    assert names == ["Marta Kowal", "Olek Nowak", "Marta Kowal", "Olek Nowak"]
+    assert [c.text for c in t.cues][:2] == ["We keep spares in the shed by the pier.",
+                                           "The brass diaphragm cracks every winter."]
+    assert all(c.turn for c in t.cues)
+
+
+def test_dialogue_dashes_are_two_unnamed_turns():
+    text = "1\n00:00:01,000 --> 00:00:03,000\n- Where are the spares?\n- In the shed.\n"
+    _, [t] = formats.parse(text)
+    assert [(c.text, c.turn, c.speaker) for c in t.cues] == [
+        ("Where are the spares?", True, None), ("In the shed.", True, None)]
+
+
+def test_placeholder_labels_mean_no_speaker_in_every_format():
+    srt = "1\n00:00:01,000 --> 00:00:03,000\nUnknown Speaker: hello there.\n\n2\n00:00:04,000 --> 00:00:05,000\n" \
+          "Speaker ?: and again.\n"
+    _, [t] = formats.parse(srt)
+    assert [(c.speaker, c.label, c.text) for c in t.cues] == [(None, None, "hello there."), (None, None, "and again.")]
+    cue_list = '[{"start": 0, "end": 1, "text": "hello", "speaker": "Unknown"}]'
+    _, [t] = formats.parse(cue_list)
+    assert (t.cues[0].speaker, t.cues[0].label) == (None, None)
+
+
+@pytest.fixture
+def labelled_library(tmp_path, store) -> Library:
+    (tmp_path / "in").mkdir()
+    for name in ("srt-whisperx-bracket-speaker-label.srt", "json-assemblyai-utterances-ms.json"):
+        (tmp_path / "in" / name).write_bytes((CASES / name).read_bytes())
+    results = ingest([str(tmp_path / "in")], store)
+    assert all(r.ok for r in results), [r.error for r in results]
+    library = Library(store, tmp_path / "index")
+    library.refresh()
+    return library
+
+
+def test_cards_show_diarization_labels_as_speaker_n(labelled_library):
+    [hit] = labelled_library.search("test a new one before the storms")
+    assert hit.speaker is None and hit.speaker_label == "SPEAKER_00" and hit.who == "Speaker 1"
+    line = attribution(hit)
+    assert line.startswith("*Speaker 1*") and "SPEAKER_00" not in str(search_card(hit, "q", 0, 1))
+    [hit] = labelled_library.search("brass diaphragm cracks every winter without fail")
+    assert hit.who == "Speaker 2"
+    # "Speaker 2" is searchable as a speaker, like a name.
+    assert [h.who for h in labelled_library.search('diaphragm speaker:"speaker 2"')] == ["Speaker 2"] * len(
+        labelled_library.search('diaphragm speaker:"speaker 2"'))
+
+
+def test_a_sidecar_names_a_diarization_label_and_the_label_is_kept(tmp_path, store):
+    name = "srt-whisperx-bracket-speaker-label.srt"
+    (tmp_path / name).write_bytes((CASES / name).read_bytes())
+    (tmp_path / (name.split(".")[0] + ".meta.json")).write_text('{"speakers": {"SPEAKER_00": "Marta", "Speaker 2": "Olek"}}')
+    [r] = ingest([str(tmp_path / name)], store)
+    assert r.ok, r.error
+    segs = store.segments_of(r.episodes[0])
+    assert [(s.speaker, s.speaker_label) for s in segs][:2] == [("Marta", "SPEAKER_00"), ("Olek", "SPEAKER_01")]
+
+
+def test_cli_search_shows_speaker_n(tmp_path):
+    data = tmp_path / "data"
+    env = {"QUOTEBOT_DATA_DIR": str(data), "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([sys.executable, "-m", "bot", "ingest", str(CASES / "json-deepgram-utterances.json")],
+                         capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    run = subprocess.run([sys.executable, "-m", "bot", "search", "brass diaphragm"], capture_output=True, text=True,
+                         env=env, timeout=300, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "Speaker 2" in run.stdout and "SPEAKER" not in run.stdout
