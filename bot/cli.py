@@ -145,6 +145,9 @@ def _report(results: list[IngestResult]) -> int:
         if r.status == "unchanged":
             print(f"same    {r.name}  episode {episodes}  (unchanged, nothing to do)")
             continue
+        if r.status == "skipped":
+            print(f"skipped {r.name}  format {r.format}  ({'; '.join(r.warnings)})")
+            continue
         print(f"{r.status:<7} {r.name}  format {r.format}  episode {episodes}  {r.segments} segments"
               f"  {len(r.warnings)} warnings")
         for w in r.warnings:

@@ -33,6 +33,7 @@ from . import (
     ttml,
     vtt,
     whisper_cpp,
+    whisper_tsv,
     youtube_md,
 )
 
@@ -55,6 +56,7 @@ FORMATS: list[Format] = [
     podcast_json,
     srt_format,
     whisper_cpp,
+    whisper_tsv,
     youtube_md,
     bracket_captions,
     podcast_html,
