@@ -82,6 +82,13 @@ class EpisodeInfo:
     url: str | None
 
 
+STALE_RETRIES = 3  # reloads a search may wait for when the library keeps changing under it
+
+
+class _Stale(Exception):
+    """The index names a segment the store no longer has: the library changed since it was built."""
+
+
 @dataclass
 class Overview:
     """The library at a glance (App Home)."""
@@ -327,7 +334,38 @@ class Library:
         return snap.lexicon
 
     def _search(self, query: Query, limit: int, order: tuple[str, ...] | None) -> list[Hit]:
-        snap = self._snapshot
+        """The hits of ``query`` in the index in use; their text is read from the store by segment id.
+
+        An id the store no longer has means the library changed since the index was built (a
+        re-ingest replaced that segment): the new index is loaded (or built) now and the search
+        runs again on it, so an answer is never "no match" for want of a reload, and never another
+        segment's text (ids are never reused).
+        """
+        for _ in range(STALE_RETRIES):
+            snap = self._snapshot
+            try:
+                return self._search_in(snap, query, limit, order, stale_ok=False)
+            except _Stale:
+                self._reload_after(snap)
+        return self._search_in(self._snapshot, query, limit, order, stale_ok=True)
+
+    def _reload_after(self, seen: "_Snapshot | None") -> None:
+        """Reload now, unless another thread already swapped in a newer index than ``seen``."""
+        with self._lock:
+            if self._snapshot is not seen:
+                return
+        self.refresh()
+
+    def _rows(self, snap: "_Snapshot", docs, stale_ok: bool) -> dict[int, Segment]:
+        """The segments of these documents by row id; raises _Stale when one is gone (unless ``stale_ok``)."""
+        ids = [int(snap.segment_ids[doc]) for doc in docs]
+        rows = self.store.segments_by_id(ids)
+        if len(rows) < len(set(ids)) and not stale_ok:
+            raise _Stale()
+        return rows
+
+    def _search_in(self, snap: "_Snapshot | None", query: Query, limit: int, order: tuple[str, ...] | None,
+                   *, stale_ok: bool) -> list[Hit]:
         if snap is None or snap.engine.doc_count == 0 or limit <= 0:
             return []
         if query.at_s is not None:
@@ -339,7 +377,7 @@ class Library:
         sides = [_side(side) for side in query.alternatives] or [(query.search_text, query.phrases)]
         terms = tokenize(" ".join(text for text, _ in sides))
         if not terms:
-            return self._browse(snap, query, allowed, limit) if allowed is not None else []
+            return self._browse(snap, query, allowed, limit, stale_ok) if allowed is not None else []
         needs = []
         for side_text, phrases in sides:
             side_terms = tokenize(side_text)
@@ -357,18 +395,19 @@ class Library:
         while True:
             docs, scores = snap.engine.top_k(terms, k, allowed=allowed)
             # top_k is exact and deterministic: a larger k keeps the same first ``done`` docs
-            self._vet(snap, query, terms, needs, order_terms, docs[done:], scores[done:], vetting)
+            self._vet(snap, query, terms, needs, order_terms, docs[done:], scores[done:], vetting, stale_ok)
             done = len(docs)
             if vetting.full or len(docs) < k or k >= MAX_CANDIDATES:
                 return _diversify(vetting.hits)[:limit]
             k = min(k * 4, MAX_CANDIDATES)
 
-    def _browse(self, snap: _Snapshot, query: Query, allowed: np.ndarray, limit: int) -> list[Hit]:
+    def _browse(self, snap: _Snapshot, query: Query, allowed: np.ndarray, limit: int,
+                stale_ok: bool = False) -> list[Hit]:
         """A filter alone (``speaker:dylan``): the most quotable of a spread of its segments."""
         docs = np.flatnonzero(allowed)
         if len(docs) > BROWSE_SAMPLE:
             docs = docs[np.linspace(0, len(docs) - 1, BROWSE_SAMPLE).astype(np.int64)]
-        rows = self.store.segments_by_id([int(snap.segment_ids[d]) for d in docs])
+        rows = self._rows(snap, docs, stale_ok)
         excluded = [_phrase_form(p) for p in query.excluded_phrases]
         scored = []
         for doc in docs:
@@ -430,7 +469,8 @@ class Library:
                 narrow(~_has(snap, term))
         return mask
 
-    def _vet(self, snap, query, terms, needs, order, docs, scores, vetting: "_Vetting") -> None:
+    def _vet(self, snap, query, terms, needs, order, docs, scores, vetting: "_Vetting",
+             stale_ok: bool = False) -> None:
         """Keep the candidates that pass, re-ranked (``index.rank``): the honesty rule, phrases,
         exclusions, no duplicates.
 
@@ -460,7 +500,7 @@ class Library:
             chunk = passing[start:start + max(room, 20)]
             if len(ranked) >= room and rank.bound(float(chunk[0][1]), lift) < ranked[room - 1][0]:
                 break
-            rows = self.store.segments_by_id([int(snap.segment_ids[doc]) for doc, _, _ in chunk])
+            rows = self._rows(snap, [doc for doc, _, _ in chunk], stale_ok)
             for doc, score, present in chunk:
                 seg = rows.get(int(snap.segment_ids[doc]))
                 if seg is None:
