@@ -83,6 +83,24 @@ class EpisodeInfo:
     url: str | None
 
 
+STALE_RETRIES = 3  # reloads a search may wait for when the library keeps changing under it
+
+
+class _Stale(Exception):
+    """The index names a segment the store no longer has: the library changed since it was built."""
+
+
+@dataclass
+class Overview:
+    """The library at a glance (App Home)."""
+
+    episodes: int
+    segments: int
+    newest: EpisodeInfo | None  # by publication date
+    hours: float  # of audio, from the episodes' durations
+    speaker_share: float  # 0..1, segments that name their speaker
+
+
 @dataclass
 class _Snapshot:
     """One built index with what filters need per document."""
@@ -326,7 +344,38 @@ class Library:
         return snap.lexicon
 
     def _search(self, query: Query, limit: int, order: tuple[str, ...] | None) -> list[Hit]:
-        snap = self._snapshot
+        """The hits of ``query`` in the index in use; their text is read from the store by segment id.
+
+        An id the store no longer has means the library changed since the index was built (a
+        re-ingest replaced that segment): the new index is loaded (or built) now and the search
+        runs again on it, so an answer is never "no match" for want of a reload, and never another
+        segment's text (ids are never reused).
+        """
+        for _ in range(STALE_RETRIES):
+            snap = self._snapshot
+            try:
+                return self._search_in(snap, query, limit, order, stale_ok=False)
+            except _Stale:
+                self._reload_after(snap)
+        return self._search_in(self._snapshot, query, limit, order, stale_ok=True)
+
+    def _reload_after(self, seen: "_Snapshot | None") -> None:
+        """Reload now, unless another thread already swapped in a newer index than ``seen``."""
+        with self._lock:
+            if self._snapshot is not seen:
+                return
+        self.refresh()
+
+    def _rows(self, snap: "_Snapshot", docs, stale_ok: bool) -> dict[int, Segment]:
+        """The segments of these documents by row id; raises _Stale when one is gone (unless ``stale_ok``)."""
+        ids = [int(snap.segment_ids[doc]) for doc in docs]
+        rows = self.store.segments_by_id(ids)
+        if len(rows) < len(set(ids)) and not stale_ok:
+            raise _Stale()
+        return rows
+
+    def _search_in(self, snap: "_Snapshot | None", query: Query, limit: int, order: tuple[str, ...] | None,
+                   *, stale_ok: bool) -> list[Hit]:
         if snap is None or snap.engine.doc_count == 0 or limit <= 0:
             return []
         if query.at_s is not None:
@@ -338,7 +387,7 @@ class Library:
         sides = [_side(side) for side in query.alternatives] or [(query.search_text, query.phrases)]
         terms = tokenize(" ".join(text for text, _ in sides))
         if not terms:
-            return self._browse(snap, query, allowed, limit) if allowed is not None else []
+            return self._browse(snap, query, allowed, limit, stale_ok) if allowed is not None else []
         needs = []
         for side_text, phrases in sides:
             side_terms = tokenize(side_text)
@@ -356,18 +405,19 @@ class Library:
         while True:
             docs, scores = snap.engine.top_k(terms, k, allowed=allowed)
             # top_k is exact and deterministic: a larger k keeps the same first ``done`` docs
-            self._vet(snap, query, terms, needs, order_terms, docs[done:], scores[done:], vetting)
+            self._vet(snap, query, terms, needs, order_terms, docs[done:], scores[done:], vetting, stale_ok)
             done = len(docs)
             if vetting.full or len(docs) < k or k >= MAX_CANDIDATES:
                 return _diversify(vetting.hits)[:limit]
             k = min(k * 4, MAX_CANDIDATES)
 
-    def _browse(self, snap: _Snapshot, query: Query, allowed: np.ndarray, limit: int) -> list[Hit]:
+    def _browse(self, snap: _Snapshot, query: Query, allowed: np.ndarray, limit: int,
+                stale_ok: bool = False) -> list[Hit]:
         """A filter alone (``speaker:dylan``): the most quotable of a spread of its segments."""
         docs = np.flatnonzero(allowed)
         if len(docs) > BROWSE_SAMPLE:
             docs = docs[np.linspace(0, len(docs) - 1, BROWSE_SAMPLE).astype(np.int64)]
-        rows = self.store.segments_by_id([int(snap.segment_ids[d]) for d in docs])
+        rows = self._rows(snap, docs, stale_ok)
         excluded = [_phrase_form(p) for p in query.excluded_phrases]
         scored = []
         for doc in docs:
@@ -429,7 +479,8 @@ class Library:
                 narrow(~_has(snap, term))
         return mask
 
-    def _vet(self, snap, query, terms, needs, order, docs, scores, vetting: "_Vetting") -> None:
+    def _vet(self, snap, query, terms, needs, order, docs, scores, vetting: "_Vetting",
+             stale_ok: bool = False) -> None:
         """Keep the candidates that pass, re-ranked (``index.rank``): the honesty rule, phrases,
         exclusions, no duplicates.
 
@@ -469,7 +520,7 @@ class Library:
             chunk = order_of[start:start + step]
             if len(ranked) >= room and upper[chunk[0]] < ranked[room - 1][0]:
                 break
-            rows = self.store.segments_by_id([int(snap.segment_ids[cand[i]]) for i in chunk])
+            rows = self._rows(snap, [int(cand[i]) for i in chunk], stale_ok)
             for i in chunk:
                 doc, score, present = passing[i]
                 seg = rows.get(int(snap.segment_ids[doc]))
@@ -507,6 +558,21 @@ class Library:
         snap = self._snapshot
         eps = list(snap.episodes) if snap else []
         return sorted(eps, key=lambda e: (e.published or dt.date.min, e.id), reverse=True)
+
+    def speakers(self) -> list[str]:
+        """The named speakers of the searchable segments, in index order."""
+        snap = self._snapshot
+        return list(snap.speakers) if snap else []
+
+    def overview(self) -> "Overview":
+        """The library at a glance: episodes, the newest, hours of audio, the share of segments with a speaker."""
+        stored = self.store.episodes()
+        segments = sum(e.segments for e in stored)
+        named = sum(e.segments * float(e.stats.get("speaker_share", 0.0)) for e in stored)
+        newest = self.episodes()[0] if self.episodes() else None
+        return Overview(episodes=len(stored), segments=segments, newest=newest,
+                        hours=sum(e.duration_s or 0.0 for e in stored) / 3600,
+                        speaker_share=named / segments if segments else 0.0)
 
     def strongest(self, episode_id: str, limit: int = 5) -> list[Hit]:
         """An episode's most quotable segments, best first (see ``quotability``)."""
