@@ -33,7 +33,8 @@ def web_client(settings: Settings, token: str | None = None, *, anonymous: bool 
 
 def build_app(settings: Settings, quotes: handlers.Quotes, once: handlers.Once, *, client: WebClient | None = None,
               digests: handlers.Digests | None = None, oauth_settings: OAuthSettings | None = None,
-              executor: Executor | None = None) -> App:
+              executor: Executor | None = None, alerts: handlers.Alerts | None = None,
+              feedback: handlers.Feedback | None = None) -> App:
     """The Bolt app. The signing secret is required: Bolt answers a forged or stale request with 401.
 
     ``once`` holds the claim rows (``bot.events.EventLog``): every request is recorded before it is
@@ -51,5 +52,5 @@ def build_app(settings: Settings, quotes: handlers.Quotes, once: handlers.Once, 
         listener_executor=executor,
     )
     app.middleware(once_per_request(once.first_time))
-    handlers.register(app, quotes, once, digests)
+    handlers.register(app, quotes, once, digests, alerts, feedback)
     return app

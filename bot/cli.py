@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("episodes", help="list the episodes in the library")
     p.add_argument("--json", action="store_true", help="print JSON")
 
+    p = sub.add_parser("feedback", help="list the reports made on quote cards (wrong speaker, wrong time)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
     p = sub.add_parser("search", help="search the library for quotes")
     p.add_argument("query")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -142,6 +145,9 @@ def _report(results: list[IngestResult]) -> int:
         if r.status == "unchanged":
             print(f"same    {r.name}  episode {episodes}  (unchanged, nothing to do)")
             continue
+        if r.status == "skipped":
+            print(f"skipped {r.name}  format {r.format}  ({'; '.join(r.warnings)})")
+            continue
         print(f"{r.status:<7} {r.name}  format {r.format}  episode {episodes}  {r.segments} segments"
               f"  {len(r.warnings)} warnings")
         for w in r.warnings:
@@ -170,8 +176,40 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return code
 
 
+def _feedback(store: Store):
+    from .feedback import FeedbackStore
+
+    return FeedbackStore(store.engine)
+
+
+def _reports_line(counts: dict[str, int]) -> str:
+    """``2 reports: 1 wrong speaker, 1 wrong time``."""
+    from .feedback import KINDS
+
+    total = sum(counts.values())
+    parts = ", ".join(f"{n} {KINDS[k].lower()}" for k, n in sorted(counts.items()) if k in KINDS)
+    return f"{total} report{'s' if total != 1 else ''}: {parts}"
+
+
+def cmd_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    reports = _feedback(_store(settings)).reports()
+    if args.json:
+        print(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+        return 0
+    if not reports:
+        print("No reports. People report a wrong speaker or a wrong time with the ⋯ menu on a quote card.")
+    for r in reports:
+        when = format_clock(r.start_s) if r.start_s is not None else "no time"
+        text = textwrap.shorten(r.text, 100, placeholder="…")
+        print(f"{r.created_at:%Y-%m-%d %H:%M}  {r.kind:<7}  {r.episode_id} at {when}  "
+              f"(speaker shown: {r.speaker or 'unknown'})  by {r.user_id} in {r.team_id}\n    “{text}”")
+    return 0
+
+
 def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
-    episodes = _store(settings).episodes()
+    store = _store(settings)
+    episodes = store.episodes()
+    reports = _feedback(store).counts()
     if args.json:
         print(json.dumps([
             dict(id=e.id, title=e.title, podcast=e.podcast, url=e.url,
@@ -179,7 +217,8 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
                  duration_s=e.duration_s, segments=e.segments, speakers=e.speakers, sources=e.sources,
                  speaker_share=e.stats.get("speaker_share"), time_share=e.stats.get("time_share"),
                  located=e.stats.get("sources", {}), notes=e.stats.get("notes", []),
-                 inferred_speakers=_evidence_by_speaker(e.speaker_evidence))
+                 inferred_speakers=_evidence_by_speaker(e.speaker_evidence),
+                 reports=reports.get(e.id, {}))
             for e in episodes
         ], indent=2, ensure_ascii=False))
         return 0
@@ -202,6 +241,8 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"        {ev['rule']} at {at}: “{textwrap.shorten(ev['words'], 100)}”")
             if len(found) > EVIDENCE_SHOWN:
                 print(f"        … and {len(found) - EVIDENCE_SHOWN} more (quotebot episodes --json)")
+        if e.id in reports:
+            print(f"    {_reports_line(reports[e.id])} (quotebot feedback lists them)")
     return 0
 
 
@@ -280,7 +321,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     library = _library(settings, store)
     print(f"Library: {len(store.episodes())} episodes, {library.size} segments. No Slack tokens are set, "
           "so this is the local console.", file=sys.stderr)
-    console.run(settings, library, EventLog(store.engine), digests=_digester(settings, store, library))
+    console.run(settings, library, EventLog(store.engine), digests=_digester(settings, store, library),
+                store=store)
     return 0
 
 
@@ -352,4 +394,4 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 COMMANDS = {"ingest": cmd_ingest, "episodes": cmd_episodes, "search": cmd_search, "run": cmd_run,
-            "serve": cmd_serve, "digest": cmd_digest}
+            "serve": cmd_serve, "digest": cmd_digest, "feedback": cmd_feedback}

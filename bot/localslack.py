@@ -72,10 +72,13 @@ class LocalSlack:
         self.oauth_codes: dict[str, str] = {}  # OAuth code -> the workspace it installs into
         self.delay: dict[str, float] = {}  # method -> seconds to wait before answering
         self.socket_url: str | None = None  # what apps.connections.open hands out (a Socket Mode server)
+        self.views: dict[str, dict[str, Any]] = {}  # view id -> the view as last opened, updated or published
+        self.homes: dict[str, str] = {}  # user id -> their Home tab's view id
         self._calls: list[Call] = []
         self._failures: dict[str, _Failure] = {}
         self._hooks: set[str] = set()
         self._ts = 0
+        self._epoch = int(time.time())  # message ts count up from the server's start, as Slack's never repeat
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
@@ -148,7 +151,7 @@ class LocalSlack:
         with self._lock:
             self._ts += 1
             micros = self._ts * 100
-        return f"{1700000000 + micros // 1_000_000}.{micros % 1_000_000:06d}"
+        return f"{self._epoch + micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _take_failure(self, method: str) -> _Failure | None:
         with self._lock:
@@ -182,6 +185,33 @@ class LocalSlack:
         else:
             call.response = self._answer(call.method, call.body, call.team)
         return extra
+
+    def _view(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        """views.open/push/update/publish: the view as Slack keeps it (an id, a hash, an empty state)."""
+        view = body.get("view")
+        if not isinstance(view, dict):
+            return {"ok": False, "error": "invalid_arguments"}
+        with self._lock:
+            if method == "views.update":
+                view_id = str(body.get("view_id") or "")
+                old = self.views.get(view_id)
+                if old is None:
+                    return {"ok": False, "error": "not_found"}
+                if body.get("hash") and body["hash"] != old["hash"]:
+                    return {"ok": False, "error": "hash_conflict"}
+            elif method == "views.publish":
+                view_id = self.homes.get(str(body.get("user_id")), "")
+            else:
+                view_id = ""
+            if not view_id:
+                self._ts += 1
+                view_id = f"V{self._ts:08d}"
+            kept = {**view, "id": view_id, "hash": uuid.uuid4().hex[:16], "team_id": TEAM_ID, "app_id": APP_ID,
+                    "state": {"values": {}}}
+            self.views[view_id] = kept
+            if method == "views.publish":
+                self.homes[str(body.get("user_id"))] = view_id
+        return {"ok": True, "view": kept}
 
     def _install(self, body: dict[str, Any]) -> dict[str, Any]:
         """oauth.v2.access: a code from ``oauth_codes`` becomes that workspace's installation."""
@@ -232,6 +262,8 @@ class LocalSlack:
             if self.socket_url is None:
                 return {"ok": False, "error": "no_socket_server"}
             return {"ok": True, "url": self.socket_url}
+        if method in ("views.open", "views.update", "views.publish", "views.push"):
+            return self._view(method, body)
         if method == "team.info":
             return {"ok": True, "team": {"id": TEAM_ID, "name": "Local", "domain": "local"}}
         return {"ok": True}
@@ -339,8 +371,10 @@ def slash_command_body(text: str, *, command: str = "/quote", user_id: str = "U1
 
 def block_actions_body(action_id: str, value: str, *, user_id: str = "U123", channel_id: str = "C123",
                        response_url: str, message: dict[str, Any] | None = None,
-                       team_id: str = TEAM_ID, block_id: str = "quote", message_ts: str | None = None) -> str:
-    """A form-encoded ``payload=<json>`` block_actions interaction for a button click.
+                       team_id: str = TEAM_ID, block_id: str = "quote", message_ts: str | None = None,
+                       option: dict[str, Any] | None = None) -> str:
+    """A form-encoded ``payload=<json>`` block_actions interaction for a button click, or (with
+    ``option``) a choice in an overflow menu.
 
     ``message`` is the message holding the button; without one the click comes from an ephemeral
     message, which Slack sends with ``container.is_ephemeral`` and no ``message``. The container's
@@ -361,11 +395,69 @@ def block_actions_body(action_id: str, value: str, *, user_id: str = "U123", cha
         "state": {"values": {}},
         "response_url": response_url,
         "actions": [{"action_id": action_id, "block_id": block_id, "value": value, "type": "button",
-                     "text": {"type": "plain_text", "text": action_id}, "action_ts": f"{time.time():.6f}"}],
+                     "text": {"type": "plain_text", "text": action_id}, "action_ts": f"{time.time():.6f}"}
+                    if option is None else
+                    {"action_id": action_id, "block_id": block_id, "type": "overflow", "selected_option": option,
+                     "action_ts": f"{time.time():.6f}"}],
     }
     if message is not None:
         payload["message"] = message
     return urlencode({"payload": json.dumps(payload)})
+
+
+def _interaction(payload: dict[str, Any], user_id: str, team_id: str) -> str:
+    payload = {"user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": team_id},
+               "api_app_id": APP_ID, "team": {"id": team_id, "domain": "local"}, "enterprise": None,
+               "is_enterprise_install": False, "token": "local-verification-token", **payload}
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def shortcut_body(callback_id: str, *, user_id: str = "U123", team_id: str = TEAM_ID) -> str:
+    """A global shortcut (``type: shortcut``), as Slack POSTs it."""
+    return _interaction({"type": "shortcut", "callback_id": callback_id, "trigger_id": _trigger_id(),
+                         "action_ts": f"{time.time():.6f}"}, user_id, team_id)
+
+
+def message_shortcut_body(callback_id: str, message: dict[str, Any], *, channel_id: str = "C123",
+                          user_id: str = "U123", team_id: str = TEAM_ID, response_url: str) -> str:
+    """A message shortcut (``type: message_action``) used on ``message`` (text, ts, maybe thread_ts)."""
+    return _interaction({"type": "message_action", "callback_id": callback_id, "trigger_id": _trigger_id(),
+                         "message_ts": message["ts"], "message": {"type": "message", "user": "U0AUTHOR", **message},
+                         "channel": {"id": channel_id, "name": "general"}, "response_url": response_url,
+                         "action_ts": f"{time.time():.6f}"}, user_id, team_id)
+
+
+def view_state(values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A view's ``state`` from {block_id: {"action_id": …, the element's value fields}}."""
+    return {"values": {block: {field["action_id"]: {k: v for k, v in field.items() if k != "action_id"}}
+                       for block, field in values.items()}}
+
+
+def view_submission_body(view: dict[str, Any], values: dict[str, dict[str, Any]], *, user_id: str = "U123",
+                         team_id: str = TEAM_ID) -> str:
+    """A ``view_submission`` of ``view`` (as views.open answered it) with the inputs' ``values``."""
+    return _interaction({"type": "view_submission", "trigger_id": _trigger_id(),
+                         "view": {**view, "state": view_state(values)}, "response_urls": []}, user_id, team_id)
+
+
+def view_action_body(view: dict[str, Any], action: dict[str, Any], *, user_id: str = "U123",
+                     team_id: str = TEAM_ID, values: dict[str, dict[str, Any]] | None = None) -> str:
+    """A ``block_actions`` from inside a modal or the Home tab (no response_url there)."""
+    return _interaction({"type": "block_actions", "trigger_id": _trigger_id(),
+                         "container": {"type": "view", "view_id": view.get("id")},
+                         "view": {**view, "state": view_state(values or {})},
+                         "actions": [{"action_ts": f"{time.time():.6f}", **action}]}, user_id, team_id)
+
+
+def options_body(action_id: str, value: str, *, view: dict[str, Any] | None = None, block_id: str = "",
+                 user_id: str = "U123", team_id: str = TEAM_ID) -> str:
+    """A ``block_suggestion``: what an external select asks for while someone types ``value``."""
+    payload: dict[str, Any] = {"type": "block_suggestion", "action_id": action_id, "block_id": block_id,
+                               "value": value}
+    if view is not None:
+        payload["view"] = view
+        payload["container"] = {"type": "view", "view_id": view.get("id")}
+    return _interaction(payload, user_id, team_id)
 
 
 def event_body(event: dict[str, Any], *, event_id: str | None = None, team_id: str = TEAM_ID,

@@ -25,10 +25,12 @@ from slack_bolt import App
 from index.search import Library
 from index.store import Store
 
+from .alerts import Alerter, AlertLoop, AlertStore
 from .app import build_app, web_client
 from .background import Every
 from .digests import DigestStore
 from .events import EventLog
+from .feedback import FeedbackStore
 from .observe import INDEX_RELOADS, ContextExecutor
 from .httpd import file_lock
 from .schedule import Digester, Scheduler
@@ -45,17 +47,21 @@ class Parts:
     library: Library
     workspaces: Workspaces
     digester: Digester
+    alerter: Alerter
+    feedback: FeedbackStore
 
 
 def assemble(settings: Settings, store: Store, library: Library) -> Parts:
-    """The pieces every Slack-facing command shares: workspaces and the digester."""
+    """The pieces every Slack-facing command shares: workspaces, the digester, alerts and feedback."""
     workspaces = Workspaces(settings, store.engine, web_client(settings, anonymous=settings.oauth))
     digester = Digester(DigestStore(store.engine), library, workspaces.client_for)
-    return Parts(store, library, workspaces, digester)
+    alerter = Alerter(AlertStore(store.engine), library, workspaces.client_for, settle_s=settings.alert_settle_s)
+    return Parts(store, library, workspaces, digester, alerter, FeedbackStore(store.engine))
 
 
-def reload(library: Library, lock: Path | None = None) -> None:
-    """Swap in a new index when another process changed the library.
+def reload(library: Library, lock: Path | None = None, alerter: Alerter | None = None) -> None:
+    """Swap in a new index when another process changed the library; then look for alert matches
+    (``alerter``).
 
     With ``lock`` (several server processes on one data folder), the rebuild happens under that
     file lock, so one process builds and the others load what it built."""
@@ -69,6 +75,8 @@ def reload(library: Library, lock: Path | None = None) -> None:
     if changed:
         INDEX_RELOADS.inc()
         log.info("library changed: index reloaded at version %s, %d segments", library.version, library.size)
+        if alerter is not None:
+            alerter.run()
 
 
 class Background:
@@ -81,18 +89,21 @@ class Background:
                  leader: Callable[[], bool] = lambda: True, lock: Path | None = None):
         self.executor = executor
         self.leader = leader
-        self.reloader = Every(settings.reload_s, lambda: reload(parts.library, lock), "index-reload")
+        self.reloader = Every(settings.reload_s, lambda: reload(parts.library, lock, parts.alerter), "index-reload")
         self.scheduler = Scheduler(parts.digester, tick_s=settings.digest_tick_s, leader=leader)
+        self.alerts = AlertLoop(parts.alerter, tick_s=settings.digest_tick_s, leader=leader)
 
     def start(self) -> None:
         self.scheduler.start()
         self.reloader.start()
+        self.alerts.start()
 
     def stop(self) -> None:
         log.info("stopping: finishing the work in flight (pid %d)", os.getpid())
         self.reloader.stop(timeout=1.0)  # a rebuild in progress is abandoned (a daemon thread)
         self.executor.shutdown(wait=True)  # answers already acknowledged still go out
         self.scheduler.stop(timeout=3.0)  # releases any digest claim still held
+        self.alerts.stop(timeout=3.0)  # and any alert lease
         release = getattr(self.leader, "release", None)
         if release is not None:
             release()
@@ -104,7 +115,8 @@ def serve(settings: Settings, parts: Parts, host: str, port: int) -> int:
     executor = ContextExecutor(max_workers=16, thread_name_prefix="listener")
     app = build_app(settings, parts.library, EventLog(parts.store.engine),
                     client=parts.workspaces.client, digests=parts.digester,
-                    oauth_settings=parts.workspaces.oauth_settings(), executor=executor)
+                    oauth_settings=parts.workspaces.oauth_settings(), executor=executor,
+                    alerts=parts.alerter, feedback=parts.feedback)
     workspaces = "many workspaces (OAuth: /slack/install)" if settings.oauth else "one workspace"
     if settings.slack_app_token is None and settings.http_server == "gunicorn":
         return _serve_gunicorn(settings, parts, app, executor, host, port, workspaces)

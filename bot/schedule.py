@@ -34,6 +34,7 @@ from handlers.digest import EVENT_TYPE, NO_REPEAT_DAYS, Digest, DigestQuotes, Su
 from .background import Every
 from .digests import DONE, EMPTY, FAILED, DigestStore
 from .observe import DIGEST_POSTS
+from .posting import post, posted_before
 
 log = logging.getLogger("quotebot.digest")
 
@@ -161,30 +162,12 @@ class Digester:
         return Outcome("posted", channel, day, ts)
 
     def _post(self, client: WebClient, channel: str, day: dt.date, digest: Digest) -> str:
-        message = digest_message(digest)
-        kwargs = dict(channel=channel, unfurl_links=False, unfurl_media=False,
-                      metadata={"event_type": EVENT_TYPE, "event_payload": {"date": day.isoformat()}}, **message)
-        try:
-            return client.chat_postMessage(**kwargs)["ts"]
-        except SlackApiError as exc:
-            if exc.response.get("error") != "not_in_channel":
-                raise
-            client.conversations_join(channel=channel)  # a public channel: join it, then post
-            return client.chat_postMessage(**kwargs)["ts"]
+        meta = {"event_type": EVENT_TYPE, "event_payload": {"date": day.isoformat()}}
+        return post(client, channel, digest_message(digest), meta)
 
     def _posted_before(self, client: WebClient, channel: str, day: dt.date) -> str | None:
         """The ts of a digest for ``day`` already in the channel (posted by a holder that died)."""
-        try:
-            history = client.conversations_history(channel=channel, limit=50, include_all_metadata=True)
-        except SlackApiError as exc:
-            log.warning("could not read %s's history to check for a digest (%s); posting",
-                        channel, exc.response.get("error"))
-            return None
-        for message in history.get("messages", []):
-            meta = message.get("metadata") or {}
-            if meta.get("event_type") == EVENT_TYPE and (meta.get("event_payload") or {}).get("date") == day.isoformat():
-                return message.get("ts")
-        return None
+        return posted_before(client, channel, EVENT_TYPE, lambda payload: payload.get("date") == day.isoformat())
 
     def release(self) -> int:
         """Give up this process's claims (at shutdown), so another may post them."""

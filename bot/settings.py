@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     fetch_timeout_s: float = Field(20.0, gt=0)
     digest_tick_s: float = Field(30.0, gt=0, le=3600)  # how often serve looks for due digests
     reload_s: float = Field(15.0, gt=0, le=3600)  # how often serve checks the library version
+    alert_settle_s: float = Field(30.0, ge=0, le=3600)  # alerts wait this quiet time, to batch a burst of episodes
     # the HTTP server (bot.httpd): gunicorn's gthread workers; wsgiref only as a benchmark baseline
     http_server: Literal["gunicorn", "wsgiref"] = "gunicorn"
     workers: int = Field(1, ge=1, le=64)  # processes; see the README's "The HTTP server" for why 1

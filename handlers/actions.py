@@ -26,7 +26,8 @@ A new button is::
 
 ``decode`` defaults to ``cards.State.decode`` (``{"q": query, "i": index}``); pass another
 function ``str -> T`` for other values (it must raise ``ValueError`` on a bad one). The value is
-read from ``value`` (buttons) or ``selected_option.value`` (overflow menus, selects).
+read from ``value`` (buttons), ``selected_option.value`` (overflow menus, selects) or
+``selected_conversation`` (conversations selects).
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ class Click:
 
 
 def action_value(body: dict[str, Any]) -> str:
-    """The clicked element's value: a button's ``value`` or a menu's ``selected_option.value``.
+    """The clicked element's value: a button's ``value``, a menu's ``selected_option.value`` or a
+    conversations select's ``selected_conversation``.
 
     Raises ``Expired`` when the payload holds no action or no string value.
     """
@@ -109,6 +111,8 @@ def action_value(body: dict[str, Any]) -> str:
         value = action.get("value")
         if value is None and isinstance(action.get("selected_option"), dict):
             value = action["selected_option"].get("value")
+        if value is None:  # a conversations select: the channel picked
+            value = action.get("selected_conversation")
     except (KeyError, IndexError, TypeError, AttributeError):
         raise Expired() from None
     if not isinstance(value, str):

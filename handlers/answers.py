@@ -13,11 +13,13 @@ APOLOGY = "Sorry, something went wrong on my side while answering. Please try ag
 log = logging.getLogger("quotebot.handlers")
 
 
-def answer(quotes, respond: Callable, query: str, index: int = 0, *, replace: bool = False) -> None:
+def answer(quotes, respond: Callable, query: str, index: int = 0, *, replace: bool = False,
+           post_thread: str | None = None) -> None:
     """Respond with the ``index``-th hit for ``query`` as an ephemeral card, or say why not
-    (the query as typed in Slack: ``quotes.answer`` reads its markup, questions, names and typos)."""
+    (the query as typed in Slack: ``quotes.answer`` reads its markup, questions, names and typos).
+    ``post_thread``: the message a shortcut was used on, for the card's "Post to thread"."""
     respond(response_type="ephemeral", replace_original=replace,
-            **cards.answer_card(quotes.answer(query, limit=PAGE_LIMIT), index))
+            **cards.answer_card(quotes.answer(query, limit=PAGE_LIMIT), index, post_thread=post_thread))
 
 
 def apologise(say: Callable, where: str) -> None:

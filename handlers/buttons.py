@@ -1,7 +1,8 @@
-"""The card's buttons: Post to channel, Next, Previous, Show context, More; Open is a link.
+"""The card's buttons: Post to channel, Post to thread, Next, Previous, Show context, More; Open is a link.
 
 Each goes through ``actions.button`` (ack, value decoded inside the guard, "expired" for a bad
-value); **Post to channel** writes, so it acts once per card however often it is clicked.
+value); **Post to channel** and **Post to thread** write, so they act once per card however often
+they are clicked.
 """
 
 from __future__ import annotations
@@ -28,8 +29,17 @@ def register(app: App, quotes, once: Once) -> None:
         click.respond(response_type="in_channel", replace_original=False, unfurl_links=False, unfurl_media=False,
                       **cards.shared_card(hit, click.user_id))
 
+    @button(app, once, cards.POST_THREAD, "post to thread", writes=True)
+    def post_thread(state: cards.State, click: Click) -> None:
+        hit, _ = nth(state)
+        if not state.thread:
+            raise Expired()
+        click.client.chat_postMessage(channel=click.channel_id, thread_ts=state.thread, unfurl_links=False,
+                                      unfurl_media=False, **cards.shared_card(hit, click.user_id))
+        click.respond(delete_original=True)
+
     def page(state: cards.State, click: Click) -> None:
-        answer(quotes, click.respond, state.query, state.index, replace=True)
+        answer(quotes, click.respond, state.query, state.index, replace=True, post_thread=state.thread)
 
     button(app, once, cards.NEXT, "next", writes=False)(page)
     button(app, once, cards.PREVIOUS, "previous", writes=False)(page)

@@ -27,11 +27,19 @@ CONTEXT = "quote_context"
 OPEN = "quote_open"
 EPISODE = "quote_episode"
 MORE = "quote_more"
+POST_THREAD = "quote_post_thread"  # the message shortcut's card: reply under the message
+FEEDBACK = "quote_feedback"  # the overflow menu on every card: "Wrong speaker", "Wrong time"
+FEEDBACK_KINDS = {"speaker": "Wrong speaker", "time": "Wrong time"}
 
 
 def escape(text: str) -> str:
     """Text made inert for mrkdwn: only &, < and > are special (Slack's own rule)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_id(value: str) -> str:
+    """A Slack id (``C0123``, ``U0123``) fit for ``<#…>`` and ``<@…>``: letters and digits only."""
+    return "".join(ch for ch in value if ch.isalnum())
 
 
 def safe_url(url: str | None) -> str | None:
@@ -68,20 +76,25 @@ def highlighted(text: str, matched: list[str]) -> str:
 
 @dataclass(frozen=True)
 class State:
-    """What a button needs to redo its search: the query and the hit's place."""
+    """What a button needs to redo its search: the query, the hit's place, and the thread (a message
+    shortcut's message ts) a "Post to thread" replies in."""
 
     query: str
     index: int
+    thread: str | None = None
 
     def encode(self) -> str:
-        value = json.dumps({"q": self.query, "i": self.index}, separators=(",", ":"))
+        data: dict = {"q": self.query, "i": self.index}
+        if self.thread:
+            data["t"] = self.thread
+        value = json.dumps(data, separators=(",", ":"))
         if len(value) > VALUE_LIMIT:  # the query parser caps queries far below this
             raise ValueError("button state over Slack's 2,000-character limit")
         return value
 
     @classmethod
     def decode(cls, value: str) -> "State":
-        """The state a button carries, checked: ``{"q": str, "i": int}`` with 0 <= i < ``INDEX_LIMIT``.
+        """The state a button carries, checked: ``{"q": str, "i": int, "t"?: str}`` with 0 <= i < ``INDEX_LIMIT``.
 
         Raises ValueError for anything else (not JSON, another shape, NaN, Infinity, a bool, a
         huge number, an over-long value): a crafted or stale value, never trusted.
@@ -99,7 +112,10 @@ class State:
             raise ValueError("button value has no query")
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < INDEX_LIMIT:
             raise ValueError("button value has no valid position")
-        return cls(query=query, index=index)
+        thread = data.get("t")
+        if thread is not None and not (isinstance(thread, str) and len(thread) <= 40):
+            raise ValueError("button value has a bad thread")
+        return cls(query=query, index=index, thread=thread or None)
 
 
 INDEX_LIMIT = 10_000  # far above any page of hits
@@ -131,13 +147,23 @@ def quoted(text: str, matched: list[str], limit: int = QUOTE_LIMIT) -> str:
         limit -= len(out) - SECTION_LIMIT + 10
 
 
-def quote_blocks(hit: Hit, limit: int = QUOTE_LIMIT) -> list[dict]:
-    """The quote itself, its translation when the match came through it, and the context line."""
+def feedback_menu(segment_id: int) -> dict:
+    """The card's overflow menu: report a wrong speaker or a wrong time (value ``kind:segment id``)."""
+    return {"type": "overflow", "action_id": FEEDBACK, "options": [
+        {"text": {"type": "plain_text", "text": label}, "value": f"{kind}:{segment_id}"}
+        for kind, label in FEEDBACK_KINDS.items()]}
+
+
+def quote_blocks(hit: Hit, limit: int = QUOTE_LIMIT, *, feedback: bool = True) -> list[dict]:
+    """The quote itself (with the feedback menu), its translation when the match came through it, and
+    the context line."""
     blocks: list[dict] = [{
         "type": "section",
         "block_id": "quote_text",
         "text": {"type": "mrkdwn", "text": quoted(hit.text, hit.matched, limit), "verbatim": True},
     }]
+    if feedback:
+        blocks[0]["accessory"] = feedback_menu(hit.segment_id)
     if hit.translation and _matched_through(hit.translation, hit.matched) and not _matched_through(hit.text, hit.matched):
         blocks.append({
             "type": "section",
@@ -190,9 +216,10 @@ def notes_blocks(answer: Answer) -> list[dict]:
              "elements": [{"type": "mrkdwn", "text": cut(" ".join(notes), 2900), "verbatim": True}]}]
 
 
-def answer_card(answer: Answer, index: int = 0, *, thread: bool = False) -> dict:
+def answer_card(answer: Answer, index: int = 0, *, thread: bool = False, post_thread: str | None = None) -> dict:
     """The message for an ``Answer``: the help, a fix for a malformed query, an honest no-match that
-    helps, or the ``index``-th hit's card (ephemeral, or a thread's with ``thread``), with notes."""
+    helps, or the ``index``-th hit's card (ephemeral, or a thread's with ``thread``), with notes.
+    ``post_thread``: the ts of the message a shortcut was used on (the card gets "Post to thread")."""
     u = answer.understanding
     if answer.kind == "help":
         return message(HELP)
@@ -202,21 +229,25 @@ def answer_card(answer: Answer, index: int = 0, *, thread: bool = False) -> dict
         return no_match(answer)
     index = max(0, min(index, len(answer.hits) - 1))
     hit, total = answer.hits[index], len(answer.hits)
-    card = thread_card(hit, u.text, total) if thread else search_card(hit, u.text, index, total)
+    card = thread_card(hit, u.text, total) if thread else search_card(hit, u.text, index, total, thread=post_thread)
     card["blocks"] = notes_blocks(answer) + card["blocks"]
     return card
 
 
-def search_card(hit: Hit, query: str, index: int, total: int, *, shareable: bool = True) -> dict:
-    """The ephemeral answer to /quote: the card, its buttons and "n of N"."""
-    state = State(query, index)
+def search_card(hit: Hit, query: str, index: int, total: int, *, shareable: bool = True,
+                thread: str | None = None) -> dict:
+    """The ephemeral answer to /quote: the card, its buttons and "n of N". With ``thread`` (the ts of
+    the message a shortcut was used on) it also has "Post to thread"."""
+    state = State(query, index, thread)
     buttons = []
+    if thread:
+        buttons.append(button("Post to thread", POST_THREAD, state.encode(), style="primary"))
     if shareable:
-        buttons.append(button("Post to channel", POST, state.encode(), style="primary"))
+        buttons.append(button("Post to channel", POST, state.encode(), style=None if thread else "primary"))
     if index > 0:
-        buttons.append(button("Previous", PREVIOUS, State(query, index - 1).encode()))
+        buttons.append(button("Previous", PREVIOUS, State(query, index - 1, thread).encode()))
     if index + 1 < total:
-        buttons.append(button("Next", NEXT, State(query, index + 1).encode()))
+        buttons.append(button("Next", NEXT, State(query, index + 1, thread).encode()))
     buttons.append(button("Show context", CONTEXT, state.encode()))
     link = safe_url(hit.url)
     if link and hit.start_s is not None:
@@ -231,10 +262,9 @@ def search_card(hit: Hit, query: str, index: int, total: int, *, shareable: bool
 
 def shared_card(hit: Hit, user_id: str) -> dict:
     """The card as posted to the channel, saying who shared it."""
-    user = "".join(ch for ch in user_id if ch.isalnum())
     blocks = quote_blocks(hit) + [{
         "type": "context", "block_id": "quote_shared",
-        "elements": [{"type": "mrkdwn", "text": f"Shared by <@{user}> with /quote"}],
+        "elements": [{"type": "mrkdwn", "text": f"Shared by <@{slack_id(user_id)}> with /quote"}],
     }]
     link = safe_url(hit.url)
     if link and hit.start_s is not None:

@@ -20,8 +20,8 @@ from typing import Protocol
 from rapidfuzz import fuzz, process
 
 from index.markup import plain_text
-from index.query import QueryError, parse_query
 from index.model import Segment
+from index.query import QueryError, parse_query
 from index.search import EpisodeInfo, Hit
 from index.understand import Understanding
 from index.text import format_clock
@@ -328,14 +328,14 @@ def digest_message(d: Digest) -> dict:
         blocks.append(_context(f"Topics: `{cards.escape(cards.cut(d.topics, 200))}`"))
     if d.quote is not None:
         blocks.append(_heading("Quote of the day"))
-        blocks.extend(_quote(d.quote))
+        blocks.extend(quote_card(d.quote))
     if d.new:
         blocks.append({"type": "divider"})
         blocks.append(_heading("New this week"))
         for episode, hit in d.new:
-            blocks.append(_episode_line(episode))
+            blocks.append(episode_line(episode))
             if hit is not None:
-                blocks.extend(_quote(hit, with_episode=False))
+                blocks.extend(quote_card(hit, with_episode=False))
         if d.more:
             blocks.append(_context(f"…and {d.more} more new episodes. `/quote episode:NAME` searches one."))
     blocks.append(_context(footer(d.schedule)))
@@ -348,7 +348,7 @@ def footer(sub: Subscription | None) -> str:
     if sub is None:
         return "A preview: this channel has no digest. `/quote digest subscribe` starts one."
     days = "every day" if sub.weekends else "Monday to Friday"
-    return (f"<#{_id(sub.channel_id)}> gets a digest at {sub.post_at:%H:%M} ({sub.tz}), {days}. "
+    return (f"<#{cards.slack_id(sub.channel_id)}> gets a digest at {sub.post_at:%H:%M} ({sub.tz}), {days}. "
             "`/quote digest unsubscribe` stops it.")
 
 
@@ -364,7 +364,9 @@ def _context(text: str) -> dict:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": cards.cut(text, 2000)}]}
 
 
-def _quote(hit: Hit, *, with_episode: bool = True) -> list[dict]:
+def quote_card(hit: Hit, *, with_episode: bool = True) -> list[dict]:
+    """A quote in a post that holds several (a digest, an alert): the card without block ids, with
+    its "Open at" and "Episode" links."""
     # block ids must be unique in a message, and a digest holds several cards
     blocks = [{k: v for k, v in b.items() if k != "block_id"}
               for b in cards.quote_blocks(hit, limit=DIGEST_QUOTE_LIMIT)]
@@ -380,7 +382,8 @@ def _quote(hit: Hit, *, with_episode: bool = True) -> list[dict]:
     return blocks
 
 
-def _episode_line(episode: EpisodeInfo) -> dict:
+def episode_line(episode: EpisodeInfo) -> dict:
+    """An episode's title (linked) and podcast, as one section."""
     title = cards.escape(cards.cut(episode.title or episode.id, 200))
     link = cards.safe_url(episode.url)
     name = f"<{link}|{title}>" if link else title
@@ -400,8 +403,9 @@ def _fallback(d: Digest) -> str:
 
 # --- the /quote digest subcommands ------------------------------------------------------------
 
-def handle(digests: Digests, text: str, body: dict, respond: Callable, user_tz: Callable[[str], str | None]) -> None:
-    """Answer ``/quote digest <text>`` ephemerally."""
+def handle(digests: Digests, text: str, body: dict, respond: Callable, user_tz: Callable[[str], str | None],
+           changed: Callable[[str, str], None] = lambda team, user: None) -> None:
+    """Answer ``/quote digest <text>`` ephemerally; ``changed(team, user)`` after a change (App Home refresh)."""
     verb, _, rest = text.strip().partition(" ")
     verb = verb.lower()
     team, channel, user = body.get("team_id", ""), body.get("channel_id", ""), body.get("user_id", "")
@@ -421,14 +425,16 @@ def handle(digests: Digests, text: str, body: dict, respond: Callable, user_tz: 
             weekends=request.weekends, created_by=user,
         )
         new = digests.subscribe(sub)
+        changed(team, user)
         what = "Subscribed" if new else "Updated the subscription of"
         notes = "".join(f"{n}\n" for n in request.notes)
-        say(f"{what} <#{_id(channel)}>: a digest at {sub.describe()}.\n{notes}"
+        say(f"{what} <#{cards.slack_id(channel)}>: a digest at {sub.describe()}.\n{notes}"
             "`/quote digest preview` shows today's; `/quote digest unsubscribe` stops it. "
             "In a private channel, invite me first: `/invite @quotebot`.")
     elif verb == "unsubscribe":
         if digests.unsubscribe(team, channel):
-            say(f"Unsubscribed <#{_id(channel)}>: no more digests here.")
+            changed(team, user)
+            say(f"Unsubscribed <#{cards.slack_id(channel)}>: no more digests here.")
         else:
             say("This channel has no digest. `/quote digest subscribe` starts one.")
     elif verb == "list":
@@ -436,7 +442,7 @@ def handle(digests: Digests, text: str, body: dict, respond: Callable, user_tz: 
         if not subs:
             say("No channel in this workspace has a digest. `/quote digest subscribe` starts one here.")
             return
-        lines = [f"• <#{_id(s.channel_id)}>{' (here)' if s.channel_id == channel else ''}: {s.describe()}"
+        lines = [f"• <#{cards.slack_id(s.channel_id)}>{' (here)' if s.channel_id == channel else ''}: {s.describe()}"
                  for s in subs]
         say(cards.cut("*Digests in this workspace*\n" + "\n".join(lines), cards.SECTION_LIMIT))
     elif verb == "preview":
@@ -454,7 +460,3 @@ def handle(digests: Digests, text: str, body: dict, respond: Callable, user_tz: 
 
 def _known_zone(name: str | None) -> str | None:
     return name if name and _zones().get(name.lower()) == name else None
-
-
-def _id(slack_id: str) -> str:
-    return "".join(ch for ch in slack_id if ch.isalnum())

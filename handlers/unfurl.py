@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+
 from slack_bolt import App
 from slack_sdk import WebClient
 

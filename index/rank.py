@@ -11,8 +11,8 @@ its BM25 score in ``Hit.score``. The order of the candidates the engine returned
   guests hold the views), the episode's opening minutes (OPENING) and sponsor reads (ADVERT).
   Penalties are mild, so they decide among hits of similar BM25 score, not against a much better match.
 - ``proximity`` (0 to 1) is a sloppy phrase match, as Lucene's and Elasticsearch's ``match_phrase`` with a
-  slop rescore: the share of the query's consecutive word pairs found in the segment in the same order at
-  most ``SLOP`` words apart. It is computed for queries of three words or more (a remembered phrase), over
+  slop rescore: the query's consecutive word pairs found in the segment in the same order at most ``SLOP``
+  words apart, each weighed 1 / (1 + the words between) as Lucene's sloppy frequency, over the pairs. It is computed for queries of three words or more (a remembered phrase), over
   every word typed (question words and stopwords too: they are part of what is remembered). It is added
   to quality rather than multiplied by it: a passage that holds the remembered words in order is the
   one meant, even when it is a fragment.
@@ -93,8 +93,12 @@ def quality(text: str, start_s: float | None, asker_share: float, weights: Weigh
 
 
 def proximity(query_terms: Sequence[str], doc_terms: Sequence[str], slop: int | None = None) -> float:
-    """The share (0 to 1) of the query's consecutive term pairs found in ``doc_terms`` in order, at most
-    ``slop`` terms apart (a sloppy phrase match); 0 for a query of fewer than three terms."""
+    """A sloppy phrase match of ``query_terms`` in ``doc_terms``, from 0 to 1; 0 for fewer than three terms.
+
+    Each consecutive pair of query terms found in the document in the same order, at most ``slop``
+    terms between them, counts 1 / (1 + the terms between), as Lucene's sloppy phrase frequency
+    weighs a match by its distance; the sum is divided by the number of pairs.
+    """
     if len(query_terms) < 3:
         return 0.0
     slop = WEIGHTS.slop if slop is None else slop
@@ -103,11 +107,13 @@ def proximity(query_terms: Sequence[str], doc_terms: Sequence[str], slop: int | 
     for i, term in enumerate(doc_terms):
         if term in wanted:
             positions.setdefault(term, []).append(i)
-    found = 0
+    found = 0.0
     for a, b in zip(query_terms, query_terms[1:]):
         pa, pb = positions.get(a), positions.get(b)
-        if pa and pb and any(0 < j - i <= slop + 1 for i in pa for j in pb):
-            found += 1
+        if pa and pb:
+            gaps = [j - i for i in pa for j in pb if 0 < j - i <= slop + 1]
+            if gaps:
+                found += 1 / min(gaps)
     return found / (len(query_terms) - 1)
 
 
@@ -117,3 +123,14 @@ def rank_score(bm25: float, quality_: float, proximity_: float, weights: Weights
     if bm25 <= 0:  # a tiny library, where every idf is at rank-bm25's floor: its order stands
         return bm25
     return bm25 * (quality_ + weights.phrase * proximity_)
+
+
+def max_lift(query_length: int, weights: Weights | None = None) -> float:
+    """The most the re-rank can multiply a BM25 score by, for a query of ``query_length`` proximity terms."""
+    weights = weights or WEIGHTS
+    return 1.0 + (weights.phrase if query_length >= 3 else 0.0)
+
+
+def bound(bm25: float, lift: float) -> float:
+    """The highest rank a candidate with score ``bm25`` can reach (see ``rank_score``)."""
+    return bm25 * lift if bm25 > 0 else bm25

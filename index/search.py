@@ -83,6 +83,17 @@ class EpisodeInfo:
 
 
 @dataclass
+class Overview:
+    """The library at a glance (App Home)."""
+
+    episodes: int
+    segments: int
+    newest: EpisodeInfo | None  # by publication date
+    hours: float  # of audio, from the episodes' durations
+    speaker_share: float  # 0..1, segments that name their speaker
+
+
+@dataclass
 class _Snapshot:
     """One built index with what filters need per document."""
 
@@ -438,25 +449,34 @@ class Library:
             # their order stay rank-bm25's.
             if any(need(present) for need, _ in needs):
                 passing.append((doc, score, present))
-        rows = self.store.segments_by_id([int(snap.segment_ids[doc]) for doc, _, _ in passing])
         excluded = [_phrase_form(p) for p in query.excluded_phrases]
-        ranked = []
-        for doc, score, present in passing:
-            seg = rows.get(int(snap.segment_ids[doc]))
-            if seg is None:
-                continue
-            if any(p for _, p in needs) or excluded:
-                folded = _phrase_form(seg.text + " " + (seg.translation or ""))
-                if not any(need(present) and all(p in folded for p in phrases) for need, phrases in needs):
+        # The re-rank can lift a candidate at most to ``lift`` × its BM25 score (quality <= 1), so the
+        # candidates are read in BM25 order, a chunk at a time, until the next one cannot reach the
+        # ranks already held by twice the hits still wanted (room for duplicates).
+        lift = rank.max_lift(len(order))
+        room = 2 * (vetting.limit - len(vetting.hits))
+        ranked: list[tuple[float, float, int, Segment, set]] = []
+        for start in range(0, len(passing), max(room, 20)):
+            chunk = passing[start:start + max(room, 20)]
+            if len(ranked) >= room and rank.bound(float(chunk[0][1]), lift) < ranked[room - 1][0]:
+                break
+            rows = self.store.segments_by_id([int(snap.segment_ids[doc]) for doc, _, _ in chunk])
+            for doc, score, present in chunk:
+                seg = rows.get(int(snap.segment_ids[doc]))
+                if seg is None:
                     continue
-                if any(p in folded for p in excluded):
-                    continue
-            speaker = int(snap.doc_speaker[doc])
-            asker = snap.asker_share[speaker] if 0 <= speaker < len(snap.asker_share) else 0.0
-            near = rank.proximity(order, tokenize(seg.text)) if len(order) >= 3 else 0.0
-            key = rank.rank_score(float(score), rank.quality(seg.text, seg.start_s, asker), near)
-            ranked.append((key, float(score), doc, seg, present))
-        ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))
+                if any(p for _, p in needs) or excluded:
+                    folded = _phrase_form(seg.text + " " + (seg.translation or ""))
+                    if not any(need(present) and all(p in folded for p in phrases) for need, phrases in needs):
+                        continue
+                    if any(p in folded for p in excluded):
+                        continue
+                speaker = int(snap.doc_speaker[doc])
+                asker = snap.asker_share[speaker] if 0 <= speaker < len(snap.asker_share) else 0.0
+                near = rank.proximity(order, tokenize(seg.text)) if len(order) >= 3 else 0.0
+                key = rank.rank_score(float(score), rank.quality(seg.text, seg.start_s, asker), near)
+                ranked.append((key, float(score), doc, seg, present))
+            ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))
         for key, score, doc, seg, present in ranked:
             if vetting.full:
                 return
@@ -479,6 +499,21 @@ class Library:
         snap = self._snapshot
         eps = list(snap.episodes) if snap else []
         return sorted(eps, key=lambda e: (e.published or dt.date.min, e.id), reverse=True)
+
+    def speakers(self) -> list[str]:
+        """The named speakers of the searchable segments, in index order."""
+        snap = self._snapshot
+        return list(snap.speakers) if snap else []
+
+    def overview(self) -> "Overview":
+        """The library at a glance: episodes, the newest, hours of audio, the share of segments with a speaker."""
+        stored = self.store.episodes()
+        segments = sum(e.segments for e in stored)
+        named = sum(e.segments * float(e.stats.get("speaker_share", 0.0)) for e in stored)
+        newest = self.episodes()[0] if self.episodes() else None
+        return Overview(episodes=len(stored), segments=segments, newest=newest,
+                        hours=sum(e.duration_s or 0.0 for e in stored) / 3600,
+                        speaker_share=named / segments if segments else 0.0)
 
     def strongest(self, episode_id: str, limit: int = 5) -> list[Hit]:
         """An episode's most quotable segments, best first (see ``quotability``)."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
+import charset_normalizer
 import httpx
 from defusedxml import ElementTree
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -71,9 +72,12 @@ class Source:
 
 
 def decode(data: bytes) -> tuple[str, list[str]]:
-    """Bytes to text: UTF-8 (with or without BOM), UTF-16 with BOM, else cp1252/latin-1.
+    """Bytes to text: UTF-8 (with or without BOM), UTF-16 with a BOM; anything else
+    (GB18030/GBK, Big5, Shift-JIS, UTF-16 without a BOM, cp1252 …) is detected by
+    charset-normalizer, with a warning naming the encoding.
 
-    Raises TranscriptError for an empty or binary file.
+    Raises TranscriptError for an empty or binary file, or text that decodes to
+    garbage in every encoding (charset-normalizer finds no plausible one).
     """
     if not data.strip():
         raise TranscriptError("file is empty")
@@ -82,21 +86,52 @@ def decode(data: bytes) -> tuple[str, list[str]]:
             return data.decode("utf-16"), []
         except UnicodeError:
             raise TranscriptError("file has a UTF-16 mark but is not valid UTF-16") from None
-    head = data[:8192]
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
-    if b"\x00" in head or controls > len(head) * 0.05:
-        raise TranscriptError("binary file, not a transcript")
+    head = data[:4096]
+    if head.count(b"\x00") * 3 >= len(head) and (head[1::2].count(0) * 4 >= len(head) or head[0::2].count(0) * 4 >= len(head)):
+        # UTF-16 without a BOM: every other byte of ASCII text is zero.
+        codec = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+        try:
+            return _binary_check(data.decode(codec)), [f"no byte-order mark; decoded as {codec.upper()}"]
+        except UnicodeDecodeError:
+            raise TranscriptError("binary file, not a transcript") from None
     try:
-        return data.decode("utf-8-sig"), []
+        return _binary_check(data.decode("utf-8-sig")), []
     except UnicodeDecodeError as exc:
         where = data[: exc.start].count(b"\n") + 1
-        for codec in ("cp1252", "latin-1"):
-            try:
-                text = data.decode(codec)
-            except UnicodeDecodeError:
-                continue
-            return text, [f"not UTF-8 (first bad byte on line {where}); decoded as {codec}"]
-    raise TranscriptError("cannot decode file")  # pragma: no cover - latin-1 decodes anything
+    # UTF-16/32 without zero bytes cannot be (that case is read above): never guess them.
+    matches = [m for m in charset_normalizer.from_bytes(data[:1_000_000]) if not m.encoding.startswith("utf_")]
+    best = matches[0] if matches else None
+    # Short Western text fits several single-byte code pages equally; cp1252 is the one
+    # Windows tools write, so it wins among them when it fits at all.
+    encoding = best.encoding if best is not None else None
+    if encoding is not None and encoding.startswith(("cp125", "cp8", "cp7", "iso8859", "latin", "mac")):
+        try:
+            data.decode("cp1252")
+            encoding = "cp1252"
+        except UnicodeDecodeError:
+            pass
+    if encoding is None:
+        head = data[:8192]
+        if b"\x00" in head or sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13)) > len(head) * 0.05:
+            raise TranscriptError("binary file, not a transcript")
+        raise TranscriptError(
+            f"not UTF-8 (first bad byte on line {where}) and no text encoding fits; "
+            "convert it to UTF-8 (e.g. iconv -f ENCODING -t UTF-8) and ingest it again"
+        )
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        raise TranscriptError(f"not UTF-8, and not valid {encoding} either; convert it to UTF-8") from None
+    return _binary_check(text), [f"not UTF-8 (first bad byte on line {where}); decoded as {encoding}"]
+
+
+def _binary_check(text: str) -> str:
+    """``text``, or TranscriptError when it is full of control characters (a binary file)."""
+    head = text[:8192]
+    controls = sum(1 for ch in head if ord(ch) < 32 and ch not in "\t\n\f\r")
+    if "\x00" in head or controls > len(head) * 0.05:
+        raise TranscriptError("binary file, not a transcript")
+    return text
 
 
 def read_sidecar(path: Path) -> tuple[Sidecar, bytes]:

@@ -4,6 +4,7 @@ the right result from that folder's README: detected format, speakers, start tim
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -198,11 +199,107 @@ def test_vtt_youtube_old_style_rolling():
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in CASES.iterdir() if p.is_file() and p.suffix != ".md"))
-def test_every_case_segments_with_no_label_left_in_its_text(name):
-    """Whatever the shape, no segment's text keeps a speaker label or a timing."""
-    try:
-        _, t = parsed(name)
-    except Exception as exc:  # the cases not read yet are listed in their own tests
-        pytest.skip(f"not read: {exc}")
-    for s in segment(t, "ep"):
+def test_every_case_is_read_and_no_label_or_timing_stays_in_its_text(name):
+    _, t = parsed(name)
+    segs = segment(t, "ep")
+    assert segs
+    for s in segs:
         assert "SPEAKER_" not in s.text and "-->" not in s.text.replace("Step one --> open", "")
+        assert not re.search(r"\(\d{1,2}:\d{2}\)|\[\d{1,2}:\d{2}", s.text)
+
+
+def test_ttml_apple_podcasts_word_spans():
+    fmt, t = parsed("ttml-apple-podcasts-word-spans.ttml")
+    assert fmt == "ttml"
+    assert_turns(t, [("SPEAKER_1", 0.22), ("SPEAKER_2", 62.0)])
+    assert t.cues[0].text == "Welcome to Harbour Lights. Today we discuss lighthouse keepers and foghorn maintenance."
+    assert t.cues[1].text == "Thanks for having me, the brass lens needs polishing weekly."
+
+
+def test_txt_bracket_time_name_colon_lines():
+    fmt, t = parsed("txt-bracket-time-name-colon-lines.txt")
+    assert_turns(t, [("Marta Kowal", 0), ("Olek Nowak", 6), ("Marta Kowal", 12), ("Olek Nowak", 17),
+                     ("Marta Kowal", 25), ("Olek Nowak", 29)])
+    [seg] = [s for s in segment(t, "ep") if "spare lenses" in s.text and "shed" in s.text]
+    assert seg.speaker == "Olek Nowak" and seg.start_s == 17.0
+    assert "Nowak:" not in text_of(t)
+
+
+def test_txt_rev_name_colon_paren_time():
+    fmt, t = parsed("txt-rev-name-colon-paren-time.txt")
+    assert [c.start_s for c in t.cues] == [0, 15, 31, 36, 44, 49]
+    assert [c.speaker for c in t.cues] == ["Marta", "Olek"] * 3
+    assert "(00:15)" not in text_of(t)
+
+
+def test_txt_speaker_paren_time_colon_two_turns():
+    fmt, t = parsed("txt-speaker-paren-time-colon-two-turns.txt")
+    assert fmt == "speaker-md"
+    assert_turns(t, [("Marta", 0), ("Olek", 15)])
+
+
+def test_txt_davinci_resolve_frames():
+    fmt, t = parsed("txt-davinci-resolve-frames.txt")
+    assert_turns(t, [("Marta", 3.72), ("Olek", 8.4), ("Marta", 3730.2)])  # frames at 25 fps
+    assert t.cues[0].text.startswith("Welcome to Harbour Lights.") and "Marta" not in text_of(t)
+
+
+def test_txt_starting_point_is_timestamps():
+    fmt, t = parsed("txt-starting-point-is-timestamps.txt")
+    assert [c.start_s for c in t.cues] == [0, 7, 3735]
+    assert "Starting point" not in text_of(t)
+
+
+def test_srt_gb2312_encoded():
+    fmt, t = parsed("srt-gb2312-encoded.srt")
+    assert fmt == "srt"
+    assert t.cues[0].text == "灯塔看守人每天擦亮铜镜"
+    assert any("gb18030" in w for w in t.warnings)
+
+
+@pytest.mark.parametrize("text,codec", [
+    ("我們每天擦亮燈塔的銅鏡，霧笛每年冬天都會裂開。", "big5"),
+    ("灯塔看守人每天擦亮铜镜，雾笛的膜片每年冬天都会裂开。", "gbk"),
+    ("灯台守は毎日真鍮のレンズを磨きます。霧笛は冬に割れます。", "shift_jis"),
+    ("Café crème, naïve déjà vu — “quoted” and more words.", "cp1252"),
+    ("Hello there, the keeper polishes the lens every day and night.", "utf-16-le"),
+    ("Hello there, the keeper polishes the lens every day and night.", "utf-16-be"),
+])
+def test_each_encoding_is_detected(text, codec):
+    decoded, warnings = decode(text.encode(codec))
+    assert decoded == text and len(warnings) == 1
+
+
+def test_garbage_is_refused_not_stored():
+    from index.errors import TranscriptError
+
+    with pytest.raises(TranscriptError):
+        decode(bytes(range(256)) * 4)
+
+
+def test_whisper_cli_all_outputs_is_one_episode(tmp_path, store):
+    from index.ingest import ingest
+
+    folder = tmp_path / "whisper-cli-all-outputs"
+    folder.mkdir()
+    for f in (CASES / "whisper-cli-all-outputs").iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    # An earlier run stored the .srt as an episode of its own: it goes.
+    [old] = ingest([str(folder / "episode12.srt")], store)
+    assert old.status == "added"
+    results = ingest([str(folder)], store)
+    assert all(r.ok for r in results)
+    by_name = {Path(r.name).suffix: r for r in results}
+    assert by_name[".json"].status == "added" and by_name[".json"].format == "podcast-json"
+    assert {s: r.status for s, r in by_name.items() if s != ".json"} == {
+        ".srt": "skipped", ".vtt": "skipped", ".tsv": "skipped", ".txt": "skipped"}
+    assert by_name[".tsv"].format == "whisper-tsv"
+    assert all("episode12.json" in r.warnings[0] for s, r in by_name.items() if s != ".json")
+    [episode] = store.episodes()
+    assert episode.sources == [str((folder / "episode12.json").resolve())]
+
+
+def test_whisper_tsv_in_ms_with_a_bad_line_named():
+    _, [t] = formats.parse("start\tend\ttext\n0\t4200\tHello there.\nx\t1\tbroken\n4200\t9870\tAnd again.\n")
+    assert [(c.start_s, c.end_s, c.text) for c in t.cues] == [(0.0, 4.2, "Hello there."), (4.2, 9.87, "And again.")]
+    assert t.warnings == ["skipped 1 line(s) that are not 'start<TAB>end<TAB>text' (line 3)"]

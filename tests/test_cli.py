@@ -12,7 +12,7 @@ import pytest
 from .conftest import SAMPLES
 
 EPISODE_FIELDS = {"id", "title", "podcast", "url", "published", "duration_s", "segments", "speakers", "sources",
-                  "speaker_share", "time_share", "located", "notes", "inferred_speakers"}
+                  "speaker_share", "time_share", "located", "notes", "inferred_speakers", "reports"}
 HIT_FIELDS = {"text", "speaker", "start_s", "end_s", "episode", "podcast", "url", "score", "matched", "translation"}
 
 
@@ -132,3 +132,52 @@ def test_ingest_exits_non_zero_when_a_source_fails(tmp_path):
 def test_unknown_format_option_is_refused(tmp_path):
     run = quotebot(tmp_path / "data", "ingest", "--format", "nope", "x.txt")
     assert run.returncode == 2 and "invalid choice" in run.stderr
+
+
+LLAMAS = """WEBVTT
+
+00:00:01.000 --> 00:00:20.000
+<v Ann>The zanzibar llamas escaped the zanzibar zoo at dawn and the keepers chased the llamas across the harbour for hours.
+
+00:00:20.000 --> 00:00:40.000
+<v Bob>Back to the subject, a zanzibar official said the animals were home safe by evening and nobody was hurt at all.
+"""
+
+
+def test_console_tries_every_surface(library, tmp_path):
+    data, _ = library
+    transcript = tmp_path / "llamas.vtt"
+    transcript.write_text(LLAMAS)
+    lines = [
+        "/quote export controls",  # [1] Post to channel [2] Next [3] Show context [4] Open; ⋯ [5] [6]
+        "",  # an empty line does not quit
+        "@quotebot tsmc taiwan",  # more numbers drawn
+        "2",  # still the first card's Next
+        "5",  # the first card's "Wrong speaker"
+        "/quote alert add zanzibar llamas",
+        f"ingest {transcript}",  # the alert post
+        "home",
+        "find What did they say about TSMC and Taiwan?",
+        "search",
+        "export controls", "dyl", "1", "", "", "",  # the modal's inputs: words, speaker (type-ahead), …
+        "https://www.youtube.com/watch?v=_1f-o0nqpEI&t=3537s",
+        "quit",
+        "/quote this line is never read",
+    ]
+    run = quotebot(data, stdin="\n".join(lines) + "\n")
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    assert "[1] Post to channel  [2] Next  [3] Show context" in out and "⋯ [5] Wrong speaker  [6] Wrong time" in out
+    assert "2 of " in out  # button 2 pressed after other cards were drawn: still that card's Next
+    assert "Thanks: reported WRONG SPEAKER" in out
+    assert "posted to #console" in out and "NEW QUOTES FOR ALERT #" in out and "ZANZIBAR LLAMAS" in out
+    assert "1 alert post." in out
+    assert "── App Home" in out and "KEYWORD ALERTS" in out and "`zanzibar llamas` in #console" in out
+    assert "only you can see this in the thread" in out and "Post to thread" in out
+    assert "── modal: Search quotes" in out and "1. Dylan Patel" in out and "Said by: Dylan Patel" in out
+    assert 'export controls speaker:"Dylan Patel"' in out and "Post to channel…" in out
+    assert "── unfurled https://www.youtube.com" in out and "00:58:" in out
+    assert "never read" not in out
+    assert "C0CONSOLE" not in out and "<#" not in out  # channels drawn as #names
+    feedback = quotebot(data, "feedback", "--json")
+    assert [r["kind"] for r in json.loads(feedback.stdout)] == ["speaker"]

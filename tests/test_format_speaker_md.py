@@ -145,7 +145,8 @@ BRACKET = """[00:01:23] Alice: Hello.
 
 def _rows(text: str) -> list[tuple[str | None, float | None, bool, str]]:
     [t] = speaker_md.parse(text)
-    return [(c.speaker, c.start_s, c.turn, c.text) for c in t.cues]
+    # Otter's "Speaker 1" is a diarization label (Cue.label), shown as it is written.
+    return [(c.speaker or c.label, c.start_s, c.turn, c.text) for c in t.cues]
 
 
 def test_name_colon_lines():

@@ -16,7 +16,7 @@ from sqlalchemy import MetaData, create_engine, inspect, text
 
 import bot.migrations
 import index.migrations
-from bot import digests, events
+from bot import alerts, digests, events, feedback
 from bot.digests import DigestStore
 from bot.events import EventLog
 from index.search import Library
@@ -28,7 +28,8 @@ from .conftest import ROOT
 
 def bot_metadata() -> MetaData:
     merged = MetaData()
-    for table in list(events.metadata.tables.values()) + list(digests.metadata.tables.values()):
+    for table in [t for m in (events.metadata, digests.metadata, alerts.metadata, feedback.metadata)
+                  for t in m.tables.values()]:
         table.to_metadata(merged)
     return merged
 
@@ -52,11 +53,12 @@ def test_an_empty_database_gets_the_whole_schema(db_url):
     store = Store(db_url)
     EventLog(store.engine)
     DigestStore(store.engine)
+    alerts.AlertStore(store.engine)
     assert differences(store.engine, library_metadata) == []
     assert differences(store.engine, bot_metadata()) == []
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM quotebot_library_schema")).scalar() == "0004"
-        assert conn.execute(text("SELECT version_num FROM quotebot_bot_schema")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM quotebot_bot_schema")).scalar() == "0003"
     store.close()
 
 

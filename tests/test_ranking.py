@@ -129,3 +129,14 @@ def test_quotebot_search_gives_the_hits_quote_gives(data, capsys):
         server.shutdown()
         server.server_close()
         slack.close()
+
+
+@pytest.mark.parametrize("phrase, passage", [
+    ("less than i think from gpt 4", "Is less than I think, from GPT-4 in 2022"),
+    ("the cost of inference is", "the cost of inference is actually much cheaper"),
+    ("cost per intelligence now the", "the humongous cost per intelligence, right? Now, the freak out"),
+])
+def test_the_issues_remembered_phrases_come_first(data, phrase, passage):
+    _, library, _ = data
+    [hit] = library.search(phrase, limit=1)
+    assert _phrase_form(passage) in _phrase_form(hit.text)

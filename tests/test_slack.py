@@ -311,11 +311,23 @@ def test_manifest_declares_what_the_app_handles():
     manifest = json.loads((ROOT / "manifest.json").read_text())
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/quote" and command["url"].endswith("/slack/events")
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "link_shared"}
-    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "link_shared",
+                                                                              "app_home_opened"}
+    interactivity = manifest["settings"]["interactivity"]
+    assert interactivity["is_enabled"] is True and interactivity["request_url"].endswith("/slack/events")
+    # the search modal's external selects load their options from here
+    assert interactivity["message_menu_options_url"].endswith("/slack/events")
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True  # App Home (views.publish)
+    assert manifest["features"]["app_home"]["messages_tab_enabled"] is False  # the app reads no DMs
+    from handlers import search_modal, shortcuts
+
+    assert {(s["type"], s["callback_id"]) for s in manifest["features"]["shortcuts"]} == {
+        ("global", search_modal.SHORTCUT), ("message", shortcuts.FIND)}
+    assert all(len(s["name"]) <= 30 and len(s["description"]) <= 80 for s in manifest["features"]["shortcuts"])
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    # what the handlers call: chat.postMessage, chat.unfurl, conversations.replies/history/join, users.info
-    # (a subscriber's time zone); and what they receive
+    # what the handlers call: chat.postMessage/postEphemeral, chat.unfurl, conversations.replies/history/join,
+    # users.info (a subscriber's time zone); and what they receive. App Home, shortcuts, modals (views.*) and
+    # the conversations select need no scope beyond these (shortcuts come with "commands").
     assert scopes == {"commands", "chat:write", "app_mentions:read", "channels:history", "groups:history",
                       "links:read", "links:write", "users:read", "channels:join"}
     assert scopes == set(BOT_SCOPES)  # what OAuth installs ask for

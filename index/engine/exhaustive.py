@@ -92,9 +92,9 @@ def select(lay: Layout, docs: Array, score: Array, k: int, m: int) -> tuple[Arra
         keep = np.flatnonzero(score >= theta)
         docs, score = docs[keep], score[keep]
     if len(docs) <= 64:
-        best = dict(zip(docs.tolist(), score.tolist()))
-        docs = np.fromiter(best, np.int64, len(best))
-        score = np.fromiter(best.values(), np.float64, len(best))
+        once = dict(zip(docs.tolist(), score.tolist()))
+        docs = np.fromiter(once, np.int64, len(once))
+        score = np.fromiter(once.values(), np.float64, len(once))
     elif m > 1:
         docs, first = np.unique(docs, return_index=True)
         score = score[first]
@@ -102,7 +102,7 @@ def select(lay: Layout, docs: Array, score: Array, k: int, m: int) -> tuple[Arra
     best = np.lexsort((ext, -score))[:k]
     return ext[best], score[best]
 
-def over_allowed(lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: Array | None) -> tuple[Array, Array]:
+def over_allowed(lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: Array) -> tuple[Array, Array]:
     """Few allowed documents: look at each of them."""
     docs = lay.ext2int[np.flatnonzero(allowed)]
     hit = np.zeros(len(docs), bool)
@@ -125,6 +125,6 @@ def kth_distinct(docs: Array, score: Array, k: int, m: int) -> float | None:
     best = dict(zip(docs.tolist(), score.tolist()))
     if len(best) < k:
         return None
-    return sorted(best.values(), reverse=True)[k - 1]
+    return float(sorted(best.values(), reverse=True)[k - 1])
 
 

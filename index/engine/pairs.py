@@ -84,7 +84,9 @@ def add_pairs(lay: Layout) -> None:
         cols = lay.dense[:, docs]  # every dense column at the head's docs
         heads.append((q, docs, vals, d16, bound, cols))
     index = np.full((P, P), -1, np.int32)
-    lists, b0, bounds = [], [], []
+    lists: list[Array] = []
+    b0: list[float] = []
+    bounds: list[list[float]] = []
     last = np.zeros(N, np.int32)  # scratch: position of a doc's last copy among a pair's candidates
     seq = np.arange(2 * depth, dtype=np.int32)
     for i in range(P):
@@ -140,9 +142,9 @@ def nib_impacts(lay: Layout, q: QTerm, docs: Array, dl16: Array, col: Array) -> 
     at the docs)."""
     nib = (col >> 4) if q.shift else (col & params.NIBBLE)
     if lay.ndl <= params.TABLE_MAX_LENGTHS:
-        v = np.take(lay.f16t, dl16 + nib)
+        v: Array = np.take(lay.f16t, dl16 + nib)
     else:
-        v = impact(nib.astype(np.float64), lay.kvals[dl16 >> 4])
+        v = np.asarray(impact(nib.astype(np.float64), lay.kvals[dl16 >> 4]))
     if q.esc:
         pos = np.flatnonzero(nib == params.NIBBLE)
         if len(pos):

@@ -35,8 +35,8 @@ import numpy as np
 from . import params
 from .exhaustive import kth_distinct, select
 from .layout import Array, Layout, QTerm, impact, tol
-from .scoring import all_postings, contrib, exact_scores
 from .pairs import pair_up
+from .scoring import all_postings, contrib, exact_scores
 from .threshold import threshold
 
 NO_PLANES: dict[str, Array] = {"plane_bits": np.zeros((0, 0, 0), np.uint64), "plane_tf": np.zeros((0, 0), np.uint8)}

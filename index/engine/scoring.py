@@ -89,8 +89,8 @@ def exact_scores(lay: Layout, order: list[int], docs: Array) -> Array:
     """Exact scores of internal docs for the query's known term ids, in query order."""
     if len(docs) <= 32:
         # a few docs: the same double arithmetic, in Python (no numpy call per step)
-        K = [lay.klist[d] for d in np.take(lay.dl_idx, docs).tolist()]
-        score = [0.0] * len(docs)
+        Ks = [lay.klist[d] for d in np.take(lay.dl_idx, docs).tolist()]
+        acc = [0.0] * len(docs)
         tfs: dict[int, list[int]] = {}
         for t in order:
             tfl = tfs.get(t)
@@ -99,8 +99,8 @@ def exact_scores(lay: Layout, order: list[int], docs: Array) -> Array:
             idf = lay.idf(t)
             for i, tf in enumerate(tfl):
                 if tf:
-                    score[i] += idf * (tf * (params.K1 + 1) / (tf + K[i]))
-        return np.array(score)
+                    acc[i] += idf * (tf * (params.K1 + 1) / (tf + Ks[i]))
+        return np.array(acc)
     K = lay.kvals[lay.dl_idx[docs]]
     score = np.zeros(len(docs))
     for t in order:

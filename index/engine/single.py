@@ -29,7 +29,7 @@ def single(lay: Layout, order: list[int], q: QTerm, k: int, allowed: Array | Non
             for _ in range(len(order) - 1):  # a repeated token adds its contribution again
                 score += vals
             theta = kth_distinct(docs, score, k, 1)
-            if w * q.umax * lay.ratios[j] < theta - tol(theta):
+            if theta is not None and w * q.umax * lay.ratios[j] < theta - tol(theta):
                 return select(lay, docs, score, k, 1)
         if j >= q.jmax:
             break

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -38,7 +39,7 @@ def load(directory: Path, *, mmap: bool = True) -> Layout:
     if meta.get("format") != params.FORMAT:
         raise ValueError(f"unsupported index format {meta.get('format')!r} in {directory} (expected "
                          f"{params.FORMAT}): rebuild the index")
-    mode = "r" if mmap else None
+    mode: Literal["r"] | None = "r" if mmap else None
     arrays: dict[str, Array] = {}
     for name in ARRAY_NAMES + VOCAB_NAMES:
         a = np.load(directory / f"{name}.npy", mmap_mode=mode, allow_pickle=False)

@@ -32,7 +32,9 @@ BUDGET = np.arange(256)
 TRACE: list[Any] | None = None  # debugging and tests: when a list, each round appends what it listed
 
 
-def score_part(lay: Layout, qterms: list[QTerm], src: QTerm | None, docs: Array, tf, floor: float | None, rest=None):
+def score_part(
+    lay: Layout, qterms: list[QTerm], src: QTerm | None, docs: Array, tf: Array | None, floor: float | None, rest: Any = None
+) -> tuple[Array, Array]:
     """Scores (float-close to exact) of docs; if src is given, they came from it with tf known.
 
     floor: documents that cannot reach it -- their src contribution plus `rest` (a bound on
@@ -47,7 +49,8 @@ def score_part(lay: Layout, qterms: list[QTerm], src: QTerm | None, docs: Array,
     if src is None:
         score = np.zeros(len(docs))
     else:
-        if tables and src.maxtf <= params.NIBBLE:
+        assert tf is not None
+        if tables and src.maxtf <= params.NIBBLE and src.tab is not None:
             score = np.take(src.tab, dl16 + tf)
         else:
             score = impact(tf.astype(np.float64), lay.kvals[dl])
@@ -65,7 +68,7 @@ def score_part(lay: Layout, qterms: list[QTerm], src: QTerm | None, docs: Array,
         if q.slot >= 0:
             col = np.take(lay.dense[q.byte], docs)
             nib = (col >> 4) if q.shift else (col & params.NIBBLE)
-            if tables:
+            if tables and q.tab is not None:
                 v = np.take(q.tab, dl16 + nib)
             else:
                 v = impact(nib.astype(np.float64), lay.kvals[dl])
@@ -92,8 +95,8 @@ def advance(lay: Layout, q: QTerm | QPair, level: int | None) -> tuple[Array, Ar
     """(docs, tf) of q's postings from its current level down to `level` (None: all the rest);
     for a pair list, (docs, None) down to that level."""
     if q.full or (level is not None and level <= q.cur):
-        return EMPTY, (None if q.pair else EMPTY)
-    if q.pair:
+        return EMPTY, (None if isinstance(q, QPair) else EMPTY)
+    if isinstance(q, QPair):
         if level is None:
             level = q.jmax
         a, b = pair_depth(lay, q, q.cur), pair_depth(lay, q, level)
@@ -154,7 +157,7 @@ def bound_of(lay: Layout, src: QTerm | QPair) -> float:
     """The bound on src's contribution for every doc it has not listed yet."""
     if src.full:
         return 0.0
-    if src.pair:
+    if isinstance(src, QPair):
         return src.b0 if src.cur < 0 else float(src.bounds[src.cur])
     return src.w * src.umax * (float(lay.ratios[src.cur]) if src.cur >= 0 else 1.0)
 
@@ -172,12 +175,12 @@ def threshold_run(lay: Layout, order: list[int], qterms: list[QTerm], k: int, al
     """
     pairs = pair_up(lay, qterms)
     paired = {id(x) for p in pairs for x in (p.a, p.b)}
-    sources: list = pairs + [q for q in qterms if id(q) not in paired]
+    sources: list[Source] = [*pairs, *(q for q in qterms if id(q) not in paired)]
     ever = len(sources)
-    pool = [(EMPTY, np.zeros(0))]
+    pool: list[tuple[Array, Array]] = [(EMPTY, np.zeros(0))]
     theta = None
 
-    def add(parts: list) -> None:
+    def add(parts: list[tuple[Source, Array, Array | None]]) -> None:
         nonlocal theta
         if TRACE is not None:
             TRACE.append(("round", [(src.t, len(d), src.cur, src.full) for src, d, _ in parts]))
@@ -197,7 +200,7 @@ def threshold_run(lay: Layout, order: list[int], qterms: list[QTerm], k: int, al
         else:
             floor = theta - tol(theta) if theta is not None else None
             for src, docs, tf in parts:
-                if src.pair:
+                if isinstance(src, QPair):
                     pool.append((docs, score_part(lay, qterms, None, docs, None, None)[1]))
                 else:
                     pool.append(score_part(lay, qterms, src, docs, tf, floor))
@@ -212,7 +215,7 @@ def threshold_run(lay: Layout, order: list[int], qterms: list[QTerm], k: int, al
     def dissolve() -> bool:
         """The pair lists are spent: their terms become sources of their own."""
         nonlocal ever
-        live = [p for p in sources if p.pair and not p.dead]
+        live = [p for p in sources if isinstance(p, QPair) and not p.dead]
         for p in live:
             p.dead = True
             sources.extend((p.a, p.b))
@@ -220,9 +223,9 @@ def threshold_run(lay: Layout, order: list[int], qterms: list[QTerm], k: int, al
         return bool(live)
 
     # round 1: rare terms whole, the best few postings of the other sources
-    parts = []
+    parts: list[tuple[Source, Array, Array | None]] = []
     for src in sources:
-        if src.pair:
+        if isinstance(src, QPair):
             j = min(int(np.searchsorted(lay.pair_depths, params.SEED_COUNT)), src.jmax)
             parts.append((src, *advance(lay, src, j)))
         elif src.g < 0:
@@ -233,8 +236,9 @@ def threshold_run(lay: Layout, order: list[int], qterms: list[QTerm], k: int, al
     add(parts)
 
     budget = params.DEEPEN_BUDGET
+    levels: list[int | None] | None
     while True:
-        open_src = [x for x in sources if not x.full and not (x.pair and x.dead)]
+        open_src = [x for x in sources if not x.full and not (isinstance(x, QPair) and x.dead)]
         if not open_src:
             break
         if theta is not None:
@@ -245,7 +249,7 @@ def threshold_run(lay: Layout, order: list[int], qterms: list[QTerm], k: int, al
             if cost == math.inf:
                 # no split proves the top-k at this threshold: if the pair lists are spent,
                 # their terms take over; else raise the threshold first
-                if all(x.cur == x.jmax for x in open_src if x.pair) and dissolve():
+                if all(x.cur == x.jmax for x in open_src if isinstance(x, QPair)) and dissolve():
                     continue
                 levels = deepen(lay, open_src, budget) or [None] * len(open_src)
                 budget *= params.DEEPEN_GROWTH
@@ -281,9 +285,9 @@ def split(lay: Layout, open_src: list[Source], target: float) -> tuple[list[int 
     nl = len(SPLIT_LEVELS)
     tau = np.empty((m, nl + 2))
     cost = np.empty((m, nl + 2))
-    singles = [i for i, x in enumerate(open_src) if not x.pair]
+    singles = [i for i, x in enumerate(open_src) if not isinstance(x, QPair)]
     if singles:
-        qs = [open_src[i] for i in singles]
+        qs = [x for x in open_src if isinstance(x, QTerm)]
         heft = np.array([q.w * q.umax for q in qs])
         cur = np.array([q.cur for q in qs])
         last = np.array([q.jmax for q in qs])
@@ -298,13 +302,13 @@ def split(lay: Layout, open_src: list[Source], target: float) -> tuple[list[int 
         tau[singles, nl + 1] = 0.0
         cost[singles, nl + 1] = [q.df - h + (0 if q.whole else lay.doc_count) for q, h in zip(qs, have.tolist())]
     for i, x in enumerate(open_src):
-        if x.pair:
+        if isinstance(x, QPair):
             lp = len(lay.pair_depths)
-            have = pair_depth(lay, x, x.cur)
+            listed = pair_depth(lay, x, x.cur)
             tau[i, :] = 0.0
             cost[i, :] = np.inf
             tau[i, :lp] = x.bounds
-            cost[i, :lp] = np.minimum(lay.pair_depths, x.n) - have
+            cost[i, :lp] = np.minimum(lay.pair_depths, x.n) - listed
             cost[i, : x.cur + 1] = np.inf
             tau[i, nl] = bound_of(lay, x)
     cost[:, nl] = 0.0
@@ -335,19 +339,19 @@ def split(lay: Layout, open_src: list[Source], target: float) -> tuple[list[int 
         elif o == nl + 1:
             out[i] = None
         else:
-            out[i] = o if x.pair else int(SPLIT_LEVELS[o])
+            out[i] = o if isinstance(x, QPair) else int(SPLIT_LEVELS[o])
     return out, total
 
-def deepen(lay: Layout, open_src: list[Source], budget: int) -> list[int] | None:
+def deepen(lay: Layout, open_src: list[Source], budget: int) -> list[int | None] | None:
     """Levels about `budget` postings deeper in all, shared by the sources' largest
     contributions; None if no source can go deeper within what is stored."""
-    heft = {id(x): (x.heft if x.pair else x.w * x.umax) for x in open_src}
+    heft = {id(x): (x.heft if isinstance(x, QPair) else x.w * x.umax) for x in open_src}
     total = sum(heft.values())
-    out = []
+    out: list[int | None] = []
     moved = False
     for x in open_src:
         share = max(1, int(budget * heft[id(x)] / total))
-        if x.pair:
+        if isinstance(x, QPair):
             have = pair_depth(lay, x, x.cur)
             j = min(int(np.searchsorted(np.minimum(lay.pair_depths, x.n), have + share)), x.jmax)
         else:

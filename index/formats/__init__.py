@@ -30,8 +30,10 @@ from . import (
     snippets,
     speaker_md,
     srt_format,
+    ttml,
     vtt,
     whisper_cpp,
+    whisper_tsv,
     youtube_md,
 )
 
@@ -49,10 +51,12 @@ class Format(Protocol):
 
 FORMATS: list[Format] = [
     vtt,
+    ttml,
     *asr_json.VENDORS,
     podcast_json,
     srt_format,
     whisper_cpp,
+    whisper_tsv,
     youtube_md,
     bracket_captions,
     podcast_html,

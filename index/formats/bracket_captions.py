@@ -45,6 +45,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from ..labels import NOBODY, Voice, accepted_names, line_candidates, prefix, voice
 from ..model import Cue, Transcript
 from ..text import (
     collapse_repeats,
@@ -233,6 +234,9 @@ def parse(text: str) -> list[Transcript]:
     if transcript.title:
         transcript.podcast = split_title(transcript.title)[0]
 
+    # Speaker labels in the caption text ("[00:00:12] Marta Kowal: text"), by index.labels' rule.
+    names = accepted_names(p for c in captions for p in line_candidates([_clean(" ".join(c.english))]))
+    speaking = NOBODY
     cues: list[Cue] = []
     tail: list[str] = []  # the last words emitted, for rolling overlap
     previous_line = 0
@@ -242,12 +246,31 @@ def parse(text: str) -> list[Transcript]:
     for caption in captions:
         english = _clean(" ".join(caption.english))
         raw_pieces = split_turns(english)
+        voice_at: dict[int, Voice] = {}  # word index -> the voice from there on
+        labelled: list[tuple[bool, str]] = []
+        for k, (turn, piece) in enumerate(raw_pieces):
+            hit = prefix(piece) if (k == 0 or turn) else None
+            if hit and hit.name in names:
+                labelled.append((True, hit.rest))
+                voice_at[k] = voice(hit.name)
+            else:
+                labelled.append((turn, piece))
+                if turn:
+                    voice_at[k] = NOBODY
+        raw_pieces = labelled
         pieces = [(turn, collapse_repeats(piece)) for turn, piece in raw_pieces]
         collapsed = pieces != raw_pieces
         words: list[str] = []
         turn_at: set[int] = set()
-        for turn, piece in pieces:
-            if turn:
+        voices: dict[int, Voice] = {}
+        for k, (turn, piece) in enumerate(pieces):
+            if k in voice_at:
+                changed = voice_at[k] != speaking or voice_at[k] == NOBODY
+                speaking = voice_at[k]
+                if changed:
+                    turn_at.add(len(words))
+                voices[len(words)] = speaking
+            elif turn:
                 turn_at.add(len(words))
             words.extend(piece.split())
         if not words:
@@ -259,15 +282,20 @@ def parse(text: str) -> list[Transcript]:
         first_cue = len(cues)
         current: list[str] = []
         current_turn = False
+        who = cues[-1].voice if cues else (None, None)
         for i in range(overlap, len(words)):
             if i in turn_at and current:
-                cues.append(Cue(" ".join(current), caption.start, turn=current_turn, line=caption.number))
+                cues.append(Cue(" ".join(current), caption.start, turn=current_turn, line=caption.number,
+                                speaker=who[0], label=who[1]))
                 current = []
+            if i in voices:
+                who = (voices[i].speaker, voices[i].label)
             if not current:
                 current_turn = i in turn_at
             current.append(words[i])
         if current:
-            cues.append(Cue(" ".join(current), caption.start, turn=current_turn, line=caption.number))
+            cues.append(Cue(" ".join(current), caption.start, turn=current_turn, line=caption.number,
+                            speaker=who[0], label=who[1]))
         if overlap < len(words):
             tail = (tail + words[overlap:])[-_ROLL_MAX_K:]
 

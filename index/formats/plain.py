@@ -8,8 +8,10 @@ Timecoded shapes it recognises::
     Text that starts at 0:00.            Otter-style: the speaker and the time,
                                          then what she said.
 
-A timecode alone on a line times the text below it (Transistor style); a
-``Name:`` line just above it names the speaker. An Otter header (name, two or
+A timecode alone on a line times the text below it (Transistor style), and so
+does ``Starting point is hh:mm:ss`` (podcast sites) and a DaVinci Resolve
+``[HH:MM:SS:FF - HH:MM:SS:FF]`` line (frames at 25 fps), whose next line names
+the speaker; a ``Name:`` line just above a timecode names the speaker. An Otter header (name, two or
 more spaces, time) names the speaker of the text below. A ``NAME:`` prefix on a
 cue's first line names the speaker under the same conservative rule as SRT.
 
@@ -30,6 +32,7 @@ from itertools import pairwise
 from ..errors import TranscriptError
 from ..model import Cue, Transcript, speakers_in
 from ..text import clean_text, parse_clock, squash
+from .asr_json import NOT_A_TRANSCRIPT, looks_like_json
 from ..labels import NOBODY, Voice, accepted_names, prefix, voice
 
 NAME = "plain"
@@ -41,6 +44,12 @@ _LEAD = re.compile(
 )
 _OTTER = re.compile(rf"^\s*(?P<name>[^\W\d_][^\t]{{0,60}}?)(?:[ ]{{2,}}|\t)\s*\(?(?P<tc>{_TC})\)?\s*$")
 _LABEL = re.compile(r"^\s*(?P<name>[^\W\d_][^:]{0,40}?)\s*:\s*$")
+# Podcast-site blocks: "Starting point is 00:00:07" above the text.
+_STARTING = re.compile(rf"^\s*starting point is\s+(?P<tc>{_TC})\s*$", re.IGNORECASE)
+# DaVinci Resolve subtitle export: "[HH:MM:SS:FF - HH:MM:SS:FF]", then the speaker's name, then the text.
+_DAVINCI = re.compile(r"^\s*\[(?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2}):(?P<f>\d{2})\s*-\s*[\d:]{8,11}\s*\]\s*$")
+DAVINCI_FPS = 25  # frames are read at the usual 25 fps (the export does not say its rate)
+_NAME_LINE = re.compile(r"^\s*[^\W\d_][\w.'’-]*(?:[ ][^\W\d_][\w.'’-]*){0,2}\s*$")
 # Something shaped like a timecode that is not a valid one: 00:7x:10, [00:61:00 ...
 _BROKEN = re.compile(r"^\s*[(\[]?\d{1,3}(?::[0-9A-Za-z]{1,3}){1,2}(?:[.,]\w*)?[)\]]?(?=\s|$)")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -55,11 +64,21 @@ class _Line:
     tc: str | None = None
     name: str | None = None
     bracketed: bool = False
+    names_next: bool = False  # a DaVinci block: the next line names the speaker
 
 
 def _classify(line: str) -> _Line:
     if not line.strip():
         return _Line("blank")
+    m = _STARTING.match(line)
+    if m:
+        return _Line(STAMP, "", m.group("tc"))
+    m = _DAVINCI.match(line)
+    if m:
+        h, mi, s, f = (int(m.group(k)) for k in "hmsf")
+        seconds = h * 3600 + mi * 60 + s + f / DAVINCI_FPS
+        tc = f"{int(seconds) // 3600:02d}:{int(seconds) % 3600 // 60:02d}:{int(seconds) % 60:02d}.{round(seconds % 1 * 1000):03d}"
+        return _Line(STAMP, "", tc, names_next=True)
     m = _LEAD.match(line)
     if m:
         rest = m.group("rest").strip()
@@ -128,10 +147,16 @@ class _Open:
     line: int
     parts: list[str] = field(default_factory=list)
     named: bool = False
+    names_next: bool = False
 
 
 def parse(text: str) -> list[Transcript]:
-    """Parse plain text: timecoded lines or headers into timed cues, else paragraphs."""
+    """Parse plain text: timecoded lines or headers into timed cues, else paragraphs.
+
+    JSON is refused (its keys are no quotes), with the JSON shapes that are read.
+    """
+    if looks_like_json(text):
+        raise TranscriptError(NOT_A_TRANSCRIPT + "; --format plain does not read JSON", line=1)
     raw_lines = _LINE_BREAK.split(text.lstrip("\ufeff"))
     lines = [_classify(ln) for ln in raw_lines]
     count, covered, nonblank, _ = _coverage(lines, brackets=True)
@@ -181,7 +206,7 @@ def parse(text: str) -> list[Transcript]:
             close()
             if pending_label is not None:
                 speaker, pending_label = pending_label, None
-            current = _Open(clock(ln.tc or "", number), speaker, number)
+            current = _Open(clock(ln.tc or "", number), speaker, number, names_next=ln.names_next)
             if ln.text:
                 speaker = _take_prefix(current, ln.text, names, speaker)
             continue
@@ -196,6 +221,10 @@ def parse(text: str) -> list[Transcript]:
                 close()
                 pending_label = voice(ln.name)
                 continue
+        if current is not None and current.names_next and not current.parts and _NAME_LINE.match(ln.text):
+            speaker = current.speaker = voice(ln.text.strip())  # DaVinci: the line under the time names the speaker
+            current.names_next = False
+            continue
         if current is None:
             current = _Open(None, speaker, number)
         if not current.parts:

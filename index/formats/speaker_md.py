@@ -44,6 +44,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ..errors import TranscriptError
+from ..labels import STOP, voice
 from ..model import Cue, Transcript
 from ..text import parse_clock, repair_mojibake, split_title, squash, strip_noise
 
@@ -59,16 +60,16 @@ _HEADING = re.compile(
     rf"^[ \t]{{0,3}}(?:#{{1,6}}[ \t]*)?\*\*[ \t]*(?P<name>{_NAME})[ \t]*:?[ \t]*\*\*[ \t]*:?"
     rf"(?:[ \t]*[(\[*_]{{0,2}}[ \t]*(?P<time>{_TIME})[ \t]*[)\]*_]{{0,2}})?[ \t]*$"
 )
-_OTTER = re.compile(rf"^[ \t]*(?P<name>{_NAME})[ \t]+(?P<time>{_TIME})[ \t]*$")
+_OTTER = re.compile(rf"^[ \t]*(?P<name>{_NAME})[ \t]+[(\[]?[ \t]*(?P<time>{_TIME})[ \t]*[)\]]?[ \t]*$")
+# "Name: (00:15)" (Rev): a label whose only text is its time is a heading.
+_TIME_ONLY = re.compile(rf"^[(\[][ \t]*(?P<time>{_TIME})[ \t]*[)\]][ \t]*$")
+# "*Name (00:15)*", "_Name [00:15]_": an italic heading.
+_ITALIC = re.compile(r"^[ \t]*([*_])(?![*_])(?P<inner>.+?)(?<![*_])\1[ \t]*$")
 _INLINE = re.compile(
     rf"^[ \t]*(?:\[[ \t]*(?P<t1>{_TIME})[ \t]*\][ \t]*)?(?:\*\*)?(?P<name>{_NAME})(?:\*\*)?[ \t]*"
     rf"(?:[(\[][ \t]*(?P<t2>{_TIME})[ \t]*[)\]][ \t]*)?:(?:\*\*)?(?:[ \t]+(?P<text>.*))?$"
 )
-_STOP = {
-    "note", "notes", "edit", "update", "source", "sources", "example", "warning", "tip", "summary",
-    "transcript", "published", "transcribed by", "date", "title", "url", "link", "links", "episode",
-    "duration", "length", "keywords", "tags", "description", "chapters", "outline", "http", "https",
-}
+_STOP = STOP
 
 _ANCHOR = re.compile(
     r"[ \t]*\[(?:inaudible|crosstalk|unintelligible|indiscernible)[ \t]+(?P<t>\d[^\]\s]{0,15})\]",
@@ -105,6 +106,9 @@ def _candidate(line: str) -> _Label | None:
     """The speaker label a line would carry, if its name is accepted."""
     if len(line) > 2000:
         return None
+    italic = _ITALIC.match(line)
+    if italic:
+        line = italic.group("inner")
     m = _HEADING.match(line)
     if m:
         return _Label(m.group("name"), m.group("time"), None, bold=True)
@@ -114,7 +118,11 @@ def _candidate(line: str) -> _Label | None:
     m = _INLINE.match(line)
     if m:
         bold = line.lstrip().startswith("**")
-        return _Label(m.group("name"), m.group("t1") or m.group("t2"), m.group("text") or "", bold=bold)
+        time, rest = m.group("t1") or m.group("t2"), m.group("text") or ""
+        only = _TIME_ONLY.match(rest) if time is None else None
+        if only:
+            return _Label(m.group("name"), only.group("time"), None, bold=bold)
+        return _Label(m.group("name"), time, rest, bold=bold)
     return None
 
 
@@ -143,12 +151,14 @@ def _labels(lines: list[str]) -> tuple[list[_Label | None], set[str]]:
 
 
 def sniff(text: str) -> bool:
-    """Repeated speaker labels: at least 3 label lines, and two speakers or
+    """Repeated speaker labels: at least 3 label lines (or 2 timed labels of two
+    speakers: ``Marta (00:00):`` … ``Olek (00:15):``), and two speakers or
     labels on at least 30% of the non-blank lines."""
     lines = text[:400_000].splitlines()
     candidates, names = _labels(lines)
     used = [c.name for c in candidates if c is not None and c.name in names]
-    if len(used) < 3:
+    timed = {c.name for c in candidates if c is not None and c.name in names and c.time is not None}
+    if len(used) < 3 and not (len(used) == 2 and len(timed) == 2):
         return False
     nonblank = sum(1 for line in lines if line.strip())
     return len(set(used)) >= 2 or len(used) * 10 >= 3 * nonblank
@@ -198,6 +208,7 @@ class _Builder:
     def __init__(self, transcript: Transcript) -> None:
         self.t = transcript
         self.speaker: str | None = None
+        self.voice_label: str | None = None  # a diarization label (index.labels), when not a name
         self.turn = False
         self.start: float | None = None
         self.open = False  # the last cue takes the next line of its paragraph
@@ -206,10 +217,11 @@ class _Builder:
         self.parts: list[list[str]] = []  # each cue's text pieces, joined by finish()
 
     def label(self, name: str, start: float | None) -> None:
-        self.speaker, self.turn, self.start = name, True, start
+        v = voice(name)  # placeholders mean nobody, diarization labels stay labels
+        self.speaker, self.voice_label, self.turn, self.start = v.speaker, v.label, True, start
         self.open = self.joinable = False
-        if name not in self.t.speakers:
-            self.t.speakers.append(name)
+        if v.speaker is not None and v.speaker not in self.t.speakers:
+            self.t.speakers.append(v.speaker)
 
     def end_paragraph(self) -> None:
         self.open = False
@@ -217,7 +229,7 @@ class _Builder:
     def section(self) -> None:
         """A break after which the speaker is unknown: a section title, or a
         label whose name is not accepted."""
-        self.speaker, self.turn, self.start = None, True, None
+        self.speaker, self.voice_label, self.turn, self.start = None, None, True, None
         self.open = self.joinable = False
 
     def text(self, text: str, line: int, anchors: list[tuple[float, int]]) -> None:
@@ -228,7 +240,7 @@ class _Builder:
                 base = sum(len(p.split()) for p in self.parts[-1])
                 self.parts[-1].append(text)
             else:
-                cues.append(Cue(text, self.start, speaker=self.speaker, turn=self.turn, line=line))
+                cues.append(Cue(text, self.start, speaker=self.speaker, turn=self.turn, line=line, label=self.voice_label))
                 self.parts.append([text])
                 self.turn, self.start = False, None
                 base = 0
