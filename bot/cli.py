@@ -167,7 +167,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     results = ingest(
         targets, store, format=args.format, max_bytes=settings.max_bytes,
-        timeout_s=settings.fetch_timeout_s, progress=_progress,
+        timeout_s=settings.fetch_timeout_s, allow_hosts=settings.allow_hosts, progress=_progress,
     )
     code = _report(results)
     if any(r.status in ("added", "replaced") for r in results):

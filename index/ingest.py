@@ -24,7 +24,7 @@ from .sources import (
     decode,
     open_sources,
 )
-from .store import Episode, Store
+from .store import WRITE_ATTEMPTS, Episode, Store, StoreBusy
 from .text import split_title
 
 Progress = Callable[[int, int, str], None]
@@ -54,14 +54,18 @@ def ingest(
     format: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    allow_hosts: Iterable[str] = (),
     progress: Progress | None = None,
 ) -> list[IngestResult]:
-    """Ingest every source the targets name; one result per source, in order."""
+    """Ingest every source the targets name; one result per source, in order.
+
+    ``max_bytes`` bounds each file (bytes); ``timeout_s`` bounds each whole fetch (seconds);
+    ``allow_hosts`` are the URL hosts that may resolve to private addresses (see ``Fetcher``)."""
     if format is not None and format not in formats.BY_NAME:
         raise TranscriptError(f"unknown format {format!r}; choose one of: " + ", ".join(formats.BY_NAME))
     pending: list[Source | TranscriptError] = []
     for target in targets:
-        pending.extend(open_sources(target, max_bytes=max_bytes, timeout_s=timeout_s))
+        pending.extend(open_sources(target, max_bytes=max_bytes, timeout_s=timeout_s, allow_hosts=allow_hosts))
     duplicates = same_recordings(pending, format)
     results = []
     for i, item in enumerate(pending, 1):
@@ -74,7 +78,11 @@ def ingest(
         if i - 1 in duplicates:
             kept, fmt = duplicates[i - 1]
             if store.source_hash(item.key) is not None:
-                store.remove_source(item.key, build_record)  # stored by an earlier run as an episode of its own
+                try:
+                    store.remove_source(item.key, build_record)  # stored by an earlier run as an episode of its own
+                except StoreBusy as exc:
+                    results.append(IngestResult(name=name, status="failed", error=str(exc)))
+                    continue
             results.append(IngestResult(name=name, status="skipped", format=fmt,
                                         warnings=[f"the same recording as {kept}, which is read instead"]))
             continue
@@ -147,33 +155,25 @@ def ingest_source(source: Source, store: Store, *, format: str | None = None) ->
         )
     replacing = stored_hash is not None
     try:
-        text, warnings = decode(source.data)
+        text, decode_warnings = decode(source.data)
         fmt, transcripts = _parse(text, format or source.format, source.fallback_format)
-        heads = [(key, eid, head) for key, eid, head in store.transcript_heads() if key != source.key]
-        owned = set(store.source_episode_ids(source.key))
-        existing = store.episode_ids()
-        parts: list[tuple[str, Transcript]] = []
         for transcript in transcripts:
-            if not transcript.cues:
-                continue
             _apply_sidecar(transcript, source.meta)
-            warnings.extend(transcript.warnings)
-            taken = {eid for eid, _ in parts}
-            episode_id = _matching_episode(transcript, heads, store, taken) or _episode_id(
-                transcript, source, owned - taken, existing | taken
-            )
-            parts.append((episode_id, transcript))
-        store.replace_source(
-            key=source.key,
-            name=source.name,
-            content_hash=content_hash,
-            format=fmt,
-            warnings=warnings,
-            parts=parts,
-            build=build_record,
-        )
+        for _ in range(WRITE_ATTEMPTS):
+            # episode ids are chosen against the library as it is now; the write only lands if no
+            # other write came in between (else the ids are chosen again on the new library)
+            version = store.version()
+            warnings = list(decode_warnings)
+            parts = _assign(source, transcripts, store, warnings)
+            if store.replace_source(key=source.key, name=source.name, content_hash=content_hash, format=fmt,
+                                    warnings=warnings, parts=parts, build=build_record, expected_version=version):
+                break
+        else:
+            raise StoreBusy(f"{source.name}: the library kept changing while it was stored; run the ingest again")
     except TranscriptError as exc:
         return IngestResult(name=source.name, status="failed", error=str(exc.at(source.name)))
+    except StoreBusy as exc:
+        return IngestResult(name=source.name, status="failed", error=str(exc))
     except RecursionError:
         return IngestResult(name=source.name, status="failed", error=f"{source.name}: input nests too deeply")
     episode_ids = list(dict.fromkeys(eid for eid, _ in parts))
@@ -185,6 +185,26 @@ def ingest_source(source: Source, store: Store, *, format: str | None = None) ->
         segments=sum(e.segments for e in store.episodes() if e.id in episode_ids),
         warnings=warnings,
     )
+
+
+def _assign(source: Source, transcripts: list[Transcript], store: Store,
+            warnings: list[str]) -> list[tuple[str, Transcript]]:
+    """(episode id, transcript) for each transcript with cues: an episode already stored that it is
+    another source of, else a new id. Each transcript's warnings are added to ``warnings``."""
+    heads = [(key, eid, head) for key, eid, head in store.transcript_heads() if key != source.key]
+    owned = set(store.source_episode_ids(source.key))
+    existing = store.episode_ids()
+    parts: list[tuple[str, Transcript]] = []
+    for transcript in transcripts:
+        if not transcript.cues:
+            continue
+        warnings.extend(transcript.warnings)
+        taken = {eid for eid, _ in parts}
+        episode_id = _matching_episode(transcript, heads, store, taken) or _episode_id(
+            transcript, source, owned - taken, existing | taken
+        )
+        parts.append((episode_id, transcript))
+    return parts
 
 
 def _matching_episode(
