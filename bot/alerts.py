@@ -104,9 +104,10 @@ class AlertStore:
     def add(self, team_id: str, channel_id: str, query: str, user_id: str, now: dt.datetime | None = None) -> Alert:
         created = now or utcnow()
         with self.engine.begin() as conn:
-            new_id = conn.execute(insert(alerts).values(
+            key = conn.execute(insert(alerts).values(
                 team_id=team_id, channel_id=channel_id, query=query, created_by=user_id, created_at=created,
-            )).inserted_primary_key[0]
+            )).inserted_primary_key
+            new_id = key[0] if key is not None else 0
         return Alert(int(new_id), team_id, channel_id, query, user_id, created)
 
     def update(self, team_id: str, alert_id: int, query: str) -> bool:
