@@ -45,7 +45,7 @@ from .localslack import (
 from .settings import Settings
 
 SECRET = "local-console-signing-secret"
-WAIT_S = 10.0
+WAIT_S = 30.0  # generous: a loaded machine can be slow to answer, and a late answer would take the next line
 USER, CHANNEL = "U0YOU", "C0CONSOLE"
 KEPT = 500  # numbered elements remembered
 
