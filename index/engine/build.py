@@ -10,6 +10,7 @@ columns and, in pairs.py, the pair lists.
 
 from __future__ import annotations
 
+import ctypes
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -53,7 +54,18 @@ def build(docs: Iterable[Sequence[str]], progress: Callable[[int], None] | None 
     arrays.update(build_planes(arrays["dense"], int(np.count_nonzero(arrays["dense_of"] >= 0)), len(lens)))
     lay = Layout(arrays, meta)
     pairs.add_pairs(lay)
+    _release_freed_memory()
     return lay
+
+
+def _release_freed_memory() -> None:
+    """Hand the build's freed memory back to the OS.  glibc keeps freed heap memory for reuse
+    (and raises its mmap threshold after large frees, so mid-sized temporaries land on the heap):
+    without malloc_trim(3) the process's RSS would stay near the build's peak."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def build_arrays(terms: Array, lens: Array, V: int) -> tuple[dict[str, Array], dict[str, Any]]:
@@ -76,55 +88,8 @@ def build_arrays(terms: Array, lens: Array, V: int) -> tuple[dict[str, Array], d
         kvals = params.K1 * (1 - params.B + params.B * dl_vals / avgdl) if N else np.zeros(0)
 
     # postings: (term, internal doc) pairs with their counts, then grouped by term and tf (desc)
-    if tot:
-        key = (terms.astype(np.uint64) << np.uint64(32)) | np.repeat(ext2int, lens).astype(np.uint64)
-        del terms
-        key.sort()
-        chg = np.empty(len(key), bool)
-        chg[0] = True
-        np.not_equal(key[1:], key[:-1], out=chg[1:])
-        starts = np.flatnonzero(chg)
-        del chg
-        tf = np.diff(starts, append=len(key))
-        key = key[starts]
-        del starts
-        max_tf = int(tf.max())
-        if max_tf < 256 and V < (1 << 24):
-            k2 = key >> np.uint64(32)
-            k2 <<= np.uint64(40)
-            k2 |= (255 - tf).astype(np.uint64) << np.uint64(32)
-            k2 |= key & np.uint64(0xFFFFFFFF)
-            key = k2
-            del k2
-            key.sort()
-            pterm = (key >> np.uint64(40)).astype(np.int64)
-            tf = (255 - ((key >> np.uint64(32)) & np.uint64(0xFF))).astype(np.int64)
-            pdoc = (key & np.uint64(0xFFFFFFFF)).astype(np.int32)
-            del key
-        else:
-            pterm = (key >> np.uint64(32)).astype(np.int64)
-            pdoc = (key & np.uint64(0xFFFFFFFF)).astype(np.int32)
-            del key
-            o = np.lexsort((pdoc, -tf, pterm))
-            pterm, tf, pdoc = pterm[o], tf[o], pdoc[o]
-        P = len(pdoc)
-        chg = np.empty(P, bool)
-        chg[0] = True
-        chg[1:] = (pterm[1:] != pterm[:-1]) | (tf[1:] != tf[:-1])
-        lstart = np.flatnonzero(chg)
-        del chg
-        layer_tf = tf[lstart]
-        layer_term = pterm[lstart]
-        layer_off = np.append(lstart, P).astype(np.int64)
-        df = np.bincount(pterm, minlength=V).astype(np.int64)
-        del pterm, tf
-    else:
-        max_tf = 0
-        pdoc = np.zeros(0, np.int32)
-        layer_tf = np.zeros(0, np.int64)
-        layer_term = np.zeros(0, np.int64)
-        layer_off = np.zeros(1, np.int64)
-        df = np.zeros(V, np.int64)
+    pdoc, layer_tf, layer_term, layer_off, df, max_tf = _postings(terms, np.repeat(ext2int, lens), V)
+    del terms
     term_layer = np.searchsorted(layer_term, np.arange(V + 1)).astype(np.int64)
     NL = len(layer_tf)
 
@@ -252,6 +217,64 @@ def build_arrays(terms: Array, lens: Array, V: int) -> tuple[dict[str, Array], d
     }
     return arrays, meta
 
+
+
+def _postings(terms: Array, docs: Array, V: int) -> tuple[Array, Array, Array, Array, Array, int]:
+    """Postings from token occurrences (term id, internal doc id): the doc ids grouped by term,
+    then by tf (highest first), then by doc; and per layer (one per term and tf) its tf, term
+    and offset, each term's df and the largest tf.
+
+    One sort of (term, doc) keys counts the tfs.  Postings of tf 1 (most of them) are then
+    already in their final order within their term; only those of higher tf are sorted again.
+    """
+    if len(terms) == 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(V, np.int64), 0
+    key = (terms.astype(np.uint64) << np.uint64(32)) | docs.astype(np.uint64)
+    key.sort()
+    chg = np.empty(len(key), bool)
+    chg[0] = True
+    np.not_equal(key[1:], key[:-1], out=chg[1:])
+    starts = np.flatnonzero(chg)
+    del chg
+    tf = np.diff(starts, append=len(key)).astype(np.int32)
+    key = key[starts]
+    del starts
+    term = (key >> np.uint64(32)).astype(np.int32)
+    doc = (key & np.uint64(0xFFFFFFFF)).astype(np.int32)
+    del key
+    df = np.bincount(term, minlength=V).astype(np.int64)
+    first = np.zeros(V + 1, np.int64)  # where each term's postings start
+    np.cumsum(df, out=first[1:])
+    multi = np.flatnonzero(tf > 1)
+    multi = multi[np.lexsort((doc[multi], -tf[multi], term[multi]))]
+    n_multi = np.bincount(term[multi], minlength=V)
+    m_first = np.zeros(V + 1, np.int64)
+    np.cumsum(n_multi, out=m_first[1:])
+    mt = term[multi]
+    pos = first[mt] + (np.arange(len(multi)) - m_first[mt])
+    P = len(doc)
+    pdoc = np.empty(P, np.int32)
+    ptf = np.ones(P, np.int32)
+    pdoc[pos] = doc[multi]
+    ptf[pos] = tf[multi]
+    del pos, mt
+    single = np.ones(P, bool)
+    single[multi] = False
+    ones = np.flatnonzero(single)
+    del single
+    st = term[ones]
+    s_first = np.zeros(V + 1, np.int64)
+    np.cumsum(df - n_multi, out=s_first[1:])
+    pdoc[first[st] + n_multi[st] + (np.arange(len(ones)) - s_first[st])] = doc[ones]
+    del ones, st, doc, term
+    pterm = np.repeat(np.arange(V, dtype=np.int32), df)
+    chg = np.empty(P, bool)
+    chg[0] = True
+    chg[1:] = (pterm[1:] != pterm[:-1]) | (ptf[1:] != ptf[:-1])
+    lstart = np.flatnonzero(chg)
+    del chg
+    layer_off = np.append(lstart, P).astype(np.int64)
+    return pdoc, ptf[lstart].astype(np.int64), pterm[lstart].astype(np.int64), layer_off, df, int(tf.max())
 
 
 def _small(a: Array) -> Array:
