@@ -312,8 +312,8 @@ def test_manifest_declares_what_the_app_handles():
     manifest = json.loads((ROOT / "manifest.json").read_text())
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/quote" and command["url"].endswith("/slack/events")
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "link_shared",
-                                                                              "app_home_opened"}
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_mention", "link_shared", "app_home_opened", "app_uninstalled", "tokens_revoked"}  # the last two: lifecycle
     interactivity = manifest["settings"]["interactivity"]
     assert interactivity["is_enabled"] is True and interactivity["request_url"].endswith("/slack/events")
     # the search modal's external selects load their options from here
