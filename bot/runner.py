@@ -31,8 +31,8 @@ from .background import Every
 from .digests import DigestStore
 from .events import EventLog
 from .feedback import FeedbackStore
-from .observe import INDEX_RELOADS, ContextExecutor
 from .httpd import file_lock
+from .observe import INDEX_RELOADS, ContextExecutor
 from .schedule import Digester, Scheduler
 from .serve import Web, http_server, serve_http, serve_socket_mode
 from .settings import Settings
