@@ -8,8 +8,9 @@ gthread keeps the code and adds what ``wsgiref`` lacks (README, "The HTTP server
 The process model (``QUOTEBOT_WORKERS`` processes of ``QUOTEBOT_THREADS`` threads each):
 
 - the master opens the store and the index (building it if the library changed) *before* forking,
-  so workers start with the index already loaded; its arrays are memory-mapped, so the pages are
-  shared, not copied, between workers (``bench/load.py`` prints RSS and PSS per process);
+  so workers start with the index already loaded, then drops its own copy: the index is held
+  once per worker, never by the master (``bench/load.py`` prints RSS and PSS per process). A
+  worker forked later (one replaced after a crash) loads the saved index from disk at start;
 - every worker checks the library version every ``QUOTEBOT_RELOAD_S``; the first to see a change
   rebuilds the index under a file lock (``<data dir>/.index.lock``) and the others, waiting on the
   lock, then load what it built: one build per change, not one per worker;
@@ -77,7 +78,12 @@ def prepare_metrics(workers: int) -> Path | None:
     folder = Path(tempfile.mkdtemp(prefix="quotebot-metrics-"))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     master = os.getpid()
-    atexit.register(lambda: os.getpid() == master and shutil.rmtree(folder, ignore_errors=True))  # not a worker's exit
+
+    def remove() -> None:
+        if os.getpid() == master:  # atexit also runs when a forked worker exits
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
     return folder
 
 
@@ -165,7 +171,7 @@ class _Deadline:
         return getattr(self.sock, name)
 
 
-class _Conn(TConn):  # type: ignore[misc]
+class _Conn(TConn):
     """A connection whose every request must arrive whole within the request timeout."""
 
     def __init__(self, worker: Worker, *args: Any):
@@ -182,7 +188,7 @@ class _Conn(TConn):  # type: ignore[misc]
         unreader.sock.deadline = time.monotonic() + self.worker.request_timeout
 
 
-class Worker(ThreadWorker):  # type: ignore[misc]
+class Worker(ThreadWorker):
     """gunicorn's gthread worker, changed so that no client can hold a thread by being slow:
 
     - a connection's request is read in the worker's event loop, without blocking, into a buffer,
@@ -329,7 +335,7 @@ def request_complete(buffer: bytearray) -> bool:
 # --- logging and the master ---------------------------------------------------------------------
 
 
-class _Logs(glogging.Logger):  # type: ignore[misc]
+class _Logs(glogging.Logger):
     """gunicorn's messages go to the standard logging setup (JSON or text, scrubbed, one line
     each); its access log stays off, as ``Web`` logs each request with its id."""
 
@@ -353,10 +359,14 @@ class _Logs(glogging.Logger):  # type: ignore[misc]
         return None
 
 
-class _Arbiter(Arbiter):  # type: ignore[misc]
+class _Arbiter(Arbiter):
     def handle_int(self) -> None:
         """SIGINT (Docker's stop signal here, Ctrl-C) stops gracefully, as SIGTERM does."""
         raise StopIteration
+
+    def spawn_workers(self) -> None:
+        super().spawn_workers()  # a worker never comes back here: it exits inside
+        self.app.hooks.spawned()
 
 
 @dataclass
@@ -378,15 +388,17 @@ class Options:
 class Hooks:
     """What runs around the workers: ``start`` in each worker once it is forked, ``stop`` in it at
     exit (bounded by the stop timeout), ``after_fork`` right after the fork (reset what a fork must
-    not share), ``ready`` in the master once it listens."""
+    not share), ``ready`` in the master once it listens, ``spawned`` in the master each time it
+    has forked workers (it then drops what only they need)."""
 
     start: Callable[[], None]
     stop: Callable[[], None]
     after_fork: Callable[[], None]
     ready: Callable[[str], None] = field(default=lambda where: None)
+    spawned: Callable[[], None] = field(default=lambda: None)  # in the master, after forking workers
 
 
-class Server(BaseApplication):  # type: ignore[misc]
+class Server(BaseApplication):
     """gunicorn run in this process: ``Server(web, options, hooks).run()`` returns when stopped."""
 
     def __init__(self, web: Callable[..., Any], options: Options, hooks: Hooks):
@@ -474,4 +486,4 @@ def _forget_metrics(arbiter: Any, worker: Any) -> None:
     if folder:
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(worker.pid)

@@ -325,29 +325,34 @@ def test_sigterm_with_idle_and_slow_clients_exits_0_within_10_s_and_delivers_ans
     with LocalSlack() as slack:
         replica = start(tmp_path / "stopping", library_url, slack, QUOTEBOT_WORKERS=workers,
                         QUOTEBOT_KEEPALIVE_S="30", QUOTEBOT_REQUEST_TIMEOUT_S="60")
-        idle = [socket.create_connection(("127.0.0.1", replica.port)) for _ in range(20)]
-        slow = [socket.create_connection(("127.0.0.1", replica.port)) for _ in range(5)]
-        for sock in slow:
-            sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npartial")
-        kept = httpx.Client()  # a keep-alive connection with a request behind it
-        assert kept.get(replica.url + "/healthz").status_code == 200
-        slack.delay["response_url"] = 2.0  # the answer takes 2 s to deliver
-        replies = [slack.response_url(f"stop-{i}") for i in range(3)]
-        for reply in replies:
-            body = slash_command_body("export controls", response_url=reply)
-            headers = {**signed_headers(body, SECRET), "Content-Type": FORM}
-            assert httpx.post(replica.url + "/slack/events", content=body, headers=headers).status_code == 200
-        started = time.monotonic()
-        replica.process.send_signal(signal.SIGTERM)
         try:
-            replica.process.wait(10)
-        except subprocess.TimeoutExpired:
-            pytest.fail("quotebot serve did not exit within 10 s of SIGTERM")
-        elapsed = time.monotonic() - started
-        code, err = replica.stop()
-        for sock in idle + slow:
-            sock.close()
-        kept.close()
+            idle = [socket.create_connection(("127.0.0.1", replica.port)) for _ in range(20)]
+            slow = [socket.create_connection(("127.0.0.1", replica.port)) for _ in range(5)]
+            for sock in slow:
+                sock.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npartial")
+            kept = httpx.Client()  # a keep-alive connection with a request behind it
+            assert kept.get(replica.url + "/healthz").status_code == 200
+            slack.delay["response_url"] = 2.0  # the answer takes 2 s to deliver
+            replies = [slack.response_url(f"stop-{i}") for i in range(3)]
+            for reply in replies:
+                body = slash_command_body("export controls", response_url=reply)
+                headers = {**signed_headers(body, SECRET), "Content-Type": FORM}
+                assert httpx.post(replica.url + "/slack/events", content=body, headers=headers).status_code == 200
+            started = time.monotonic()
+            replica.process.send_signal(signal.SIGTERM)
+            try:
+                replica.process.wait(10)
+            except subprocess.TimeoutExpired:
+                pytest.fail("quotebot serve did not exit within 10 s of SIGTERM")
+            elapsed = time.monotonic() - started
+            code, err = replica.stop()
+            for sock in idle + slow:
+                sock.close()
+            kept.close()
+        finally:
+            if replica.process.poll() is None:
+                replica.process.kill()
+                replica.process.communicate()
         assert code == 0 and elapsed < 10, (code, elapsed, err[-2000:])
         delivered = {urlsplit(c.path).path for c in slack.calls("response_url")}
         assert {urlsplit(r).path for r in replies} <= delivered, "acknowledged answers were delivered"
