@@ -56,7 +56,7 @@ class Workspaces:
         self.client = client  # with SLACK_BOT_TOKEN: the one workspace's; with OAuth: no token
         self.installations: SQLAlchemyInstallationStore | None = None
         self.states: SQLAlchemyOAuthStateStore | None = None
-        if settings.oauth:
+        if settings.oauth and settings.slack_client_id is not None:
             self.installations = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
             self.states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRY_S, engine=engine)
             with exclusive(engine, "slack_sdk_oauth"), engine.begin() as conn:  # replicas starting together take turns
@@ -66,16 +66,16 @@ class Workspaces:
                 self.states.metadata.create_all(conn)
 
     def oauth_settings(self) -> OAuthSettings | None:
-        if self.installations is None:
+        secret = self.settings.slack_client_secret
+        if self.installations is None or secret is None:
             return None
-        extra = {"authorization_url": self.settings.slack_oauth_url} if self.settings.slack_oauth_url else {}
         return OAuthSettings(
             client_id=self.settings.slack_client_id,
-            client_secret=self.settings.slack_client_secret.get_secret_value(),
+            client_secret=secret.get_secret_value(),
             scopes=BOT_SCOPES,
             installation_store=self.installations,
             state_store=self.states,
-            **extra,
+            authorization_url=self.settings.slack_oauth_url,  # None: Slack's own
         )
 
     def client_for(self, team_id: str) -> WebClient:
