@@ -36,11 +36,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PEERS = Path(__file__).resolve().parent / "peers"
 sys.path.insert(0, str(PEERS))
 
-import bench_peers  # noqa: E402
-import make_corpus  # noqa: E402
-from common import rss_mib  # noqa: E402
+import bench_peers
+import make_corpus
+from common import rss_mib
 
-from index.engine import BM25Index  # noqa: E402
+from index.engine import BM25Index
 
 CACHE = Path(os.environ.get("QUOTEBOT_BENCH_CACHE", Path.home() / ".cache" / "quotebot-bench")) / "peers"
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -60,8 +60,7 @@ def corpus_and_queries(size: str, seeds: list[int | None]) -> tuple[list[list[st
         default = make_corpus.make_queries(base, df, rng)  # the rng's next draws, as make_corpus.py
         tmp = path.with_suffix(".tmp")
         with open(tmp, "w", encoding="ascii") as f:
-            for d in stream:
-                f.write(" ".join(d) + "\n")
+            f.writelines(" ".join(d) + "\n" for d in stream)
         tmp.replace(path)
         for s, p in names.items():
             qs = default if s is None else make_corpus.make_queries(base, df, np.random.default_rng(s))
