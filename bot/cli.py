@@ -145,6 +145,9 @@ def _report(results: list[IngestResult]) -> int:
         if r.status == "unchanged":
             print(f"same    {r.name}  episode {episodes}  (unchanged, nothing to do)")
             continue
+        if r.status == "skipped":
+            print(f"skipped {r.name}  format {r.format}  ({'; '.join(r.warnings)})")
+            continue
         print(f"{r.status:<7} {r.name}  format {r.format}  episode {episodes}  {r.segments} segments"
               f"  {len(r.warnings)} warnings")
         for w in r.warnings:
@@ -164,7 +167,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     results = ingest(
         targets, store, format=args.format, max_bytes=settings.max_bytes,
-        timeout_s=settings.fetch_timeout_s, progress=_progress,
+        timeout_s=settings.fetch_timeout_s, allow_hosts=settings.allow_hosts, progress=_progress,
     )
     code = _report(results)
     if any(r.status in ("added", "replaced") for r in results):

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from index.sources import MB
 from index.store import sqlite_url
 
 
@@ -38,8 +39,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Path("./data")
     database_url: str | None = None  # default: SQLite in data_dir
-    max_file_mb: float = Field(50.0, gt=0)
-    fetch_timeout_s: float = Field(20.0, gt=0)
+    max_file_mb: float = Field(50.0, gt=0)  # megabytes: 10^6 bytes, as every size message says
+    fetch_timeout_s: float = Field(20.0, gt=0)  # the deadline of one whole fetch
+    fetch_allow_hosts: str = ""  # comma-separated URL hosts that may resolve to private addresses
     digest_tick_s: float = Field(30.0, gt=0, le=3600)  # how often serve looks for due digests
     reload_s: float = Field(15.0, gt=0, le=3600)  # how often serve checks the library version
     alert_settle_s: float = Field(30.0, ge=0, le=3600)  # alerts wait this quiet time, to batch a burst of episodes
@@ -77,4 +79,10 @@ class Settings(BaseSettings):
 
     @property
     def max_bytes(self) -> int:
-        return int(self.max_file_mb * 1024 * 1024)
+        """QUOTEBOT_MAX_FILE_MB in bytes (1 MB = 1,000,000 bytes)."""
+        return int(self.max_file_mb * MB)
+
+    @property
+    def allow_hosts(self) -> frozenset[str]:
+        """QUOTEBOT_FETCH_ALLOW_HOSTS as a set of lower-case host names or addresses."""
+        return frozenset(h.strip().lower() for h in self.fetch_allow_hosts.split(",") if h.strip())

@@ -8,9 +8,11 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import formats
 from .errors import TranscriptError
+from .align import overlap, words
 from .merge import build_episode, metadata_points_to, same_episode
 from .labels import label_name
 from .model import Segment, Transcript, speakers_in
@@ -22,7 +24,7 @@ from .sources import (
     decode,
     open_sources,
 )
-from .store import Episode, Store
+from .store import WRITE_ATTEMPTS, Episode, Store, StoreBusy
 from .text import split_title
 
 Progress = Callable[[int, int, str], None]
@@ -33,7 +35,7 @@ class IngestResult:
     """What happened to one source."""
 
     name: str
-    status: str  # added, replaced, unchanged or failed
+    status: str  # added, replaced, unchanged, skipped (another file of the same recording) or failed
     format: str | None = None
     episodes: list[str] = field(default_factory=list)
     segments: int = 0
@@ -52,14 +54,19 @@ def ingest(
     format: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    allow_hosts: Iterable[str] = (),
     progress: Progress | None = None,
 ) -> list[IngestResult]:
-    """Ingest every source the targets name; one result per source, in order."""
+    """Ingest every source the targets name; one result per source, in order.
+
+    ``max_bytes`` bounds each file (bytes); ``timeout_s`` bounds each whole fetch (seconds);
+    ``allow_hosts`` are the URL hosts that may resolve to private addresses (see ``Fetcher``)."""
     if format is not None and format not in formats.BY_NAME:
         raise TranscriptError(f"unknown format {format!r}; choose one of: " + ", ".join(formats.BY_NAME))
     pending: list[Source | TranscriptError] = []
     for target in targets:
-        pending.extend(open_sources(target, max_bytes=max_bytes, timeout_s=timeout_s))
+        pending.extend(open_sources(target, max_bytes=max_bytes, timeout_s=timeout_s, allow_hosts=allow_hosts))
+    duplicates = same_recordings(pending, format)
     results = []
     for i, item in enumerate(pending, 1):
         name = item.name if isinstance(item, Source) else (item.source or "?")
@@ -68,8 +75,71 @@ def ingest(
         if isinstance(item, TranscriptError):
             results.append(IngestResult(name=name, status="failed", error=str(item)))
             continue
+        if i - 1 in duplicates:
+            kept, fmt = duplicates[i - 1]
+            if store.source_hash(item.key) is not None:
+                try:
+                    store.remove_source(item.key, build_record)  # stored by an earlier run as an episode of its own
+                except StoreBusy as exc:
+                    results.append(IngestResult(name=name, status="failed", error=str(exc)))
+                    continue
+            results.append(IngestResult(name=name, status="skipped", format=fmt,
+                                        warnings=[f"the same recording as {kept}, which is read instead"]))
+            continue
         results.append(ingest_source(item, store, format=format))
     return results
+
+
+# Which of several files of one recording is read: one with speakers, then times, then the
+# format that keeps the most (JSON and WebVTT before SRT, TSV and text), then the most words.
+_FORMAT_RANK = ("podcast-json", "whisper-cpp-json", "vtt", "srt", "whisper-tsv", "whisper-cpp", "plain")
+SAME_RECORDING = 0.8  # share of a file's word 5-grams found in the richest file
+
+
+def _richness(fmt: str, t: Transcript) -> tuple[bool, bool, int, int]:
+    rank = _FORMAT_RANK.index(fmt) if fmt in _FORMAT_RANK else len(_FORMAT_RANK) - 1
+    timed = sum(1 for c in t.cues if c.start_s is not None) > len(t.cues) / 2
+    return (any(c.speaker or c.label for c in t.cues), timed, -rank, sum(len(c.text.split()) for c in t.cues))
+
+
+def same_recordings(pending: list[Source | TranscriptError], format: str | None) -> dict[int, tuple[str, str]]:
+    """Files of one recording, as whisper's default output folder writes them (``x.json``,
+    ``x.srt``, ``x.vtt``, ``x.tsv``, ``x.txt``): local files of one folder and one name before
+    the first dot whose words are the same (SAME_RECORDING of their word 5-grams are in the
+    richest file). Returns {index in pending: (the richest file's name, this file's format)} for
+    each file to skip. A whisper ``.txt`` (lines without times) is read as plain text for the
+    comparison.
+    """
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, item in enumerate(pending):
+        if isinstance(item, Source) and urlsplit(item.key).scheme not in ("http", "https"):
+            path = Path(item.key)
+            groups.setdefault((str(path.parent), path.name.split(".")[0]), []).append(i)
+    skip: dict[int, tuple[str, str]] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        read: dict[int, tuple[str, Transcript]] = {}
+        for i in members:
+            source = pending[i]
+            assert isinstance(source, Source)
+            try:
+                text, _ = decode(source.data)
+                fmt, transcripts = _parse(text, format or source.format, "plain")
+            except (TranscriptError, RecursionError):
+                continue
+            if len(transcripts) == 1:
+                read[i] = (fmt, transcripts[0])
+        if len(read) < 2:
+            continue
+        best = max(read, key=lambda i: _richness(*read[i]))
+        best_words = words(read[best][1])
+        for i, (fmt, t) in read.items():
+            if i != best and overlap(best_words, words(t)) >= SAME_RECORDING:
+                best_source = pending[best]
+                assert isinstance(best_source, Source)
+                skip[i] = (best_source.name, fmt)
+    return skip
 
 
 def ingest_source(source: Source, store: Store, *, format: str | None = None) -> IngestResult:
@@ -85,33 +155,25 @@ def ingest_source(source: Source, store: Store, *, format: str | None = None) ->
         )
     replacing = stored_hash is not None
     try:
-        text, warnings = decode(source.data)
+        text, decode_warnings = decode(source.data)
         fmt, transcripts = _parse(text, format or source.format, source.fallback_format)
-        heads = [(key, eid, head) for key, eid, head in store.transcript_heads() if key != source.key]
-        owned = set(store.source_episode_ids(source.key))
-        existing = store.episode_ids()
-        parts: list[tuple[str, Transcript]] = []
         for transcript in transcripts:
-            if not transcript.cues:
-                continue
             _apply_sidecar(transcript, source.meta)
-            warnings.extend(transcript.warnings)
-            taken = {eid for eid, _ in parts}
-            episode_id = _matching_episode(transcript, heads, store, taken) or _episode_id(
-                transcript, source, owned - taken, existing | taken
-            )
-            parts.append((episode_id, transcript))
-        store.replace_source(
-            key=source.key,
-            name=source.name,
-            content_hash=content_hash,
-            format=fmt,
-            warnings=warnings,
-            parts=parts,
-            build=build_record,
-        )
+        for _ in range(WRITE_ATTEMPTS):
+            # episode ids are chosen against the library as it is now; the write only lands if no
+            # other write came in between (else the ids are chosen again on the new library)
+            version = store.version()
+            warnings = list(decode_warnings)
+            parts = _assign(source, transcripts, store, warnings)
+            if store.replace_source(key=source.key, name=source.name, content_hash=content_hash, format=fmt,
+                                    warnings=warnings, parts=parts, build=build_record, expected_version=version):
+                break
+        else:
+            raise StoreBusy(f"{source.name}: the library kept changing while it was stored; run the ingest again")
     except TranscriptError as exc:
         return IngestResult(name=source.name, status="failed", error=str(exc.at(source.name)))
+    except StoreBusy as exc:
+        return IngestResult(name=source.name, status="failed", error=str(exc))
     except RecursionError:
         return IngestResult(name=source.name, status="failed", error=f"{source.name}: input nests too deeply")
     episode_ids = list(dict.fromkeys(eid for eid, _ in parts))
@@ -123,6 +185,26 @@ def ingest_source(source: Source, store: Store, *, format: str | None = None) ->
         segments=sum(e.segments for e in store.episodes() if e.id in episode_ids),
         warnings=warnings,
     )
+
+
+def _assign(source: Source, transcripts: list[Transcript], store: Store,
+            warnings: list[str]) -> list[tuple[str, Transcript]]:
+    """(episode id, transcript) for each transcript with cues: an episode already stored that it is
+    another source of, else a new id. Each transcript's warnings are added to ``warnings``."""
+    heads = [(key, eid, head) for key, eid, head in store.transcript_heads() if key != source.key]
+    owned = set(store.source_episode_ids(source.key))
+    existing = store.episode_ids()
+    parts: list[tuple[str, Transcript]] = []
+    for transcript in transcripts:
+        if not transcript.cues:
+            continue
+        warnings.extend(transcript.warnings)
+        taken = {eid for eid, _ in parts}
+        episode_id = _matching_episode(transcript, heads, store, taken) or _episode_id(
+            transcript, source, owned - taken, existing | taken
+        )
+        parts.append((episode_id, transcript))
+    return parts
 
 
 def _matching_episode(

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import ipaddress
 import json
+import socket
+import threading
+import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -23,8 +27,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import TranscriptError
 
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+MB = 1_000_000  # the unit of QUOTEBOT_MAX_FILE_MB and of every size message: megabytes, not MiB
+DEFAULT_MAX_BYTES = 50 * MB
 DEFAULT_TIMEOUT_S = 20.0
+MAX_REDIRECTS = 5
 
 SIDECAR_SUFFIXES = (".meta.json", ".meta.toml")
 TRANSCRIPT_NAMESPACES = (
@@ -171,26 +177,36 @@ def open_sources(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout_s: float = DEFAULT_TIMEOUT_S,
-    client: httpx.Client | None = None,
+    allow_hosts: Iterable[str] = (),
+    fetcher: Fetcher | None = None,
 ) -> Iterator[Source | TranscriptError]:
-    """The sources that ``target`` (a file, a folder or an http(s) URL) names."""
+    """The sources that ``target`` (a file, a folder or an http(s) URL) names.
+
+    URLs, and the URLs a feed names, are fetched by a ``Fetcher`` (``timeout_s`` bounds each whole
+    fetch; ``allow_hosts`` may resolve to private addresses); a feed's local transcript paths must
+    stay inside the feed's folder.
+    """
+    own = fetcher is None
+    fetcher = fetcher or Fetcher(max_bytes=max_bytes, timeout_s=timeout_s, allow_hosts=allow_hosts)
+    try:
+        yield from _sources(target, max_bytes, fetcher)
+    finally:
+        if own:
+            fetcher.close()
+
+
+def _sources(target: str, max_bytes: int, fetcher: Fetcher) -> Iterator[Source | TranscriptError]:
     if urlsplit(target).scheme in ("http", "https"):
-        own = client is None
-        client = client or httpx.Client(timeout=timeout_s, follow_redirects=True, max_redirects=5)
         try:
-            try:
-                data = fetch(client, target, max_bytes)
-            except TranscriptError as exc:
-                yield exc
-                return
-            source = Source(key=target, name=target, data=data)
-            if looks_like_feed(data):
-                yield from _feed_sources(source, client=client, max_bytes=max_bytes)
-            else:
-                yield source
-        finally:
-            if own:
-                client.close()
+            data = fetcher.get(target)
+        except TranscriptError as exc:
+            yield exc
+            return
+        source = Source(key=target, name=target, data=data)
+        if looks_like_feed(data):
+            yield from _feed_sources(source, fetcher=fetcher)
+        else:
+            yield source
         return
 
     path = Path(target)
@@ -203,26 +219,28 @@ def open_sources(
         if not files:
             yield TranscriptError("folder holds no files", source=target)
         for file in files:
-            yield from _file_sources(file, max_bytes=max_bytes, timeout_s=timeout_s, client=client)
+            yield from _file_sources(file, max_bytes=max_bytes, fetcher=fetcher)
     elif path.is_file():
         if is_sidecar(path):
             yield TranscriptError("this is a sidecar; ingest the transcript beside it", source=target)
             return
-        yield from _file_sources(path, max_bytes=max_bytes, timeout_s=timeout_s, client=client)
+        yield from _file_sources(path, max_bytes=max_bytes, fetcher=fetcher)
     else:
         yield TranscriptError("no such file or folder, and not an http(s) URL", source=target)
 
 
-def _file_sources(
-    path: Path, *, max_bytes: int, timeout_s: float, client: httpx.Client | None
-) -> Iterator[Source | TranscriptError]:
+def too_big(size: int | None, max_bytes: int) -> str:
+    """The message for a file over the limit, in MB (10^6 bytes), the unit of QUOTEBOT_MAX_FILE_MB."""
+    limit = f"the {max_bytes / MB:g} MB limit (QUOTEBOT_MAX_FILE_MB)"
+    return f"file is {size / MB:.1f} MB, over {limit}" if size is not None else f"file is over {limit}"
+
+
+def _file_sources(path: Path, *, max_bytes: int, fetcher: Fetcher) -> Iterator[Source | TranscriptError]:
     name = str(path)
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            yield TranscriptError(
-                f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit", source=name
-            )
+            yield TranscriptError(too_big(size, max_bytes), source=name)
             return
         data = path.read_bytes()
     except OSError as exc:
@@ -238,41 +256,151 @@ def _file_sources(
             return
     source = Source(key=str(path.resolve()), name=name, data=data, meta=meta, meta_bytes=meta_bytes)
     if looks_like_feed(data):
-        own = client is None
-        client = client or httpx.Client(timeout=timeout_s, follow_redirects=True, max_redirects=5)
-        try:
-            yield from _feed_sources(source, client=client, max_bytes=max_bytes, base_dir=path.parent)
-        finally:
-            if own:
-                client.close()
+        yield from _feed_sources(source, fetcher=fetcher, base_dir=path.parent)
     else:
         yield source
 
 
-def fetch(client: httpx.Client, url: str, max_bytes: int) -> bytes:
-    """GET ``url`` with a size limit; TranscriptError says why it failed."""
-    try:
-        with client.stream("GET", url) as response:
-            if response.status_code >= 400:
-                raise TranscriptError(
-                    f"server answered HTTP {response.status_code}; check the URL", source=url
-                )
-            declared = response.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise TranscriptError(
-                    f"file is {int(declared) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit", source=url
-                )
+def blocked_address(ip: str) -> str | None:
+    """Why an address may not be fetched ("loopback", "private", "link-local", "multicast",
+    "reserved" or "not public"), or None for a public address. IPv4-mapped IPv6 is judged as IPv4."""
+    addr = ipaddress.ip_address(ip.split("%", 1)[0])
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    for kind in ("loopback", "link_local", "multicast", "private", "reserved", "unspecified"):
+        if getattr(addr, f"is_{kind}"):
+            return kind.replace("_", "-")
+    return None if addr.is_global else "not public"
+
+
+class Fetcher:
+    """GETs the http(s) URLs an ingest names, within limits; one httpx client for all of them.
+
+    - ``timeout_s`` (seconds) bounds each whole fetch: connecting, every redirect and reading the
+      whole body. A server that drips bytes is cut off at the deadline (its socket is shut down).
+    - ``max_bytes`` bounds the body (declared or streamed).
+    - A URL whose host resolves to a loopback, private, link-local, multicast or otherwise
+      non-public address is refused, unless its host is in ``allow_hosts`` (names or addresses,
+      as written in the URL). The check is made on every redirect hop, on the addresses the name
+      resolves to before connecting, and on the address actually connected to (so a name that
+      resolves differently the second time is caught). Proxy variables are not used: fetches
+      go direct, so that the connected address is the server's.
+
+    ``get`` raises TranscriptError naming the URL and what to do.
+    """
+
+    def __init__(self, *, max_bytes: int = DEFAULT_MAX_BYTES, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 allow_hosts: Iterable[str] = (),
+                 resolve: Callable[[str], list[str]] | None = None) -> None:
+        self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
+        self.allow_hosts = frozenset(h.strip().lower().strip("[]") for h in allow_hosts if h.strip())
+        self.resolve = resolve or _resolve
+        self.client = httpx.Client(follow_redirects=False, trust_env=False)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def get(self, url: str) -> bytes:
+        deadline = time.monotonic() + self.timeout_s
+        try:
+            for _ in range(MAX_REDIRECTS + 1):
+                host = self._check(url)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise httpx.TimeoutException("deadline")
+                request = self.client.build_request("GET", url, timeout=httpx.Timeout(remaining))
+                response = self.client.send(request, stream=True)
+                try:
+                    self._check_peer(response, url, host)
+                    if response.is_redirect and response.headers.get("location"):
+                        url = urljoin(str(response.url), response.headers["location"])
+                        continue
+                    return self._body(response, url, deadline)
+                finally:
+                    response.close()
+            raise TranscriptError(f"more than {MAX_REDIRECTS} redirects; check the URL", source=url)
+        except httpx.TimeoutException:
+            raise TranscriptError(f"timed out: not fetched within {self.timeout_s:g} s (QUOTEBOT_FETCH_TIMEOUT_S); "
+                                  "check the URL or try again later", source=url) from None
+        except httpx.HTTPError as exc:
+            if time.monotonic() >= deadline:  # the watchdog cut a dripping body off
+                raise TranscriptError(f"timed out: not fetched within {self.timeout_s:g} s "
+                                      "(QUOTEBOT_FETCH_TIMEOUT_S); check the URL or try again later",
+                                      source=url) from None
+            raise TranscriptError(f"cannot fetch: {exc}; check the URL and your network", source=url) from None
+
+    def _check(self, url: str) -> str:
+        """The URL's host, when it may be fetched; else TranscriptError saying why."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TranscriptError("only http(s) URLs with a host can be fetched", source=url)
+        host = parts.hostname.lower()
+        if host in self.allow_hosts:
+            return host
+        try:
+            addresses = self.resolve(host)
+        except OSError as exc:
+            raise TranscriptError(f"cannot resolve {host}: {exc}; check the URL and your network", source=url) from None
+        for address in addresses:
+            why = blocked_address(address)
+            if why:
+                raise TranscriptError(self._refusal(host, address, why), source=url)
+        return host
+
+    def _check_peer(self, response: httpx.Response, url: str, host: str) -> None:
+        if host in self.allow_hosts:
+            return
+        stream = response.extensions.get("network_stream")
+        peer = stream.get_extra_info("server_addr") if stream is not None else None
+        if peer:
+            why = blocked_address(str(peer[0]))
+            if why:
+                raise TranscriptError(self._refusal(host, str(peer[0]), why), source=url)
+
+    @staticmethod
+    def _refusal(host: str, address: str, why: str) -> str:
+        what = f"{host} is" if host.strip("[]") == address else f"{host} resolves to {address},"
+        return (f"refused: {what} a {why} address; feeds and URLs may only reach public addresses "
+                "(to allow this host, add it to QUOTEBOT_FETCH_ALLOW_HOSTS)")
+
+    def _body(self, response: httpx.Response, url: str, deadline: float) -> bytes:
+        if response.status_code >= 400:
+            raise TranscriptError(f"server answered HTTP {response.status_code}; check the URL", source=url)
+        declared = response.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_bytes:
+            raise TranscriptError(too_big(int(declared), self.max_bytes), source=url)
+        watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), _cut_off, args=(response,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
             chunks, total = [], 0
             for chunk in response.iter_bytes():
                 total += len(chunk)
-                if total > max_bytes:
-                    raise TranscriptError(f"file is over the {max_bytes / 1e6:.0f} MB limit", source=url)
+                if total > self.max_bytes:
+                    raise TranscriptError(too_big(None, self.max_bytes), source=url)
+                if time.monotonic() >= deadline:
+                    raise httpx.TimeoutException("deadline")
                 chunks.append(chunk)
             return b"".join(chunks)
-    except httpx.TimeoutException:
-        raise TranscriptError("timed out; check the URL or try again later", source=url) from None
-    except httpx.HTTPError as exc:
-        raise TranscriptError(f"cannot fetch: {exc}; check the URL and your network", source=url) from None
+        finally:
+            watchdog.cancel()
+
+
+def _cut_off(response: httpx.Response) -> None:
+    """Unblock a read that outlives the fetch's deadline: shut the connection's socket down."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def _resolve(host: str) -> list[str]:
+    """Every address ``host`` resolves to (an address resolves to itself)."""
+    return sorted({info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
 
 
 def looks_like_feed(data: bytes) -> bool:
@@ -301,9 +429,14 @@ def _people(element) -> tuple[list[str], list[str]]:
 
 
 def _feed_sources(
-    feed: Source, *, client: httpx.Client, max_bytes: int, base_dir: Path | None = None
+    feed: Source, *, fetcher: Fetcher, base_dir: Path | None = None
 ) -> Iterator[Source | TranscriptError]:
-    """Follow each item's best ``<podcast:transcript>``, under either namespace URI."""
+    """Follow each item's best ``<podcast:transcript>``, under either namespace URI.
+
+    A URL is fetched by ``fetcher`` (public addresses only, unless allowed). A local feed
+    (``base_dir``, its folder) may also name files by relative path, which must stay inside its
+    folder; anything else (an absolute path, ``..``, a symlink out, ``file:``) is refused by name.
+    """
     try:
         root = ElementTree.fromstring(feed.data)
     except Exception as exc:  # defusedxml raises several types for bad or hostile XML
@@ -344,20 +477,29 @@ def _feed_sources(
         kind = tag.get("type")
         hint = TRANSCRIPT_TYPES.get(kind) if kind else None
         fallback = "plain" if kind == "text/plain" else None
-        if urlsplit(href).scheme in ("http", "https") or base_dir is None:
+        scheme = urlsplit(href).scheme.lower()
+        if scheme in ("http", "https") or (base_dir is None and not scheme):
             url = urljoin(feed.key if feed.key.startswith("http") else "", href)
             try:
-                data = fetch(client, url, max_bytes)
+                data = fetcher.get(url)
             except TranscriptError as exc:
                 yield exc
                 continue
             key = url
         else:
-            local = (base_dir / href).resolve()
             try:
+                local = _inside(base_dir, href) if base_dir is not None and not scheme else None
+                if local is None:
+                    raise TranscriptError(f"the feed names a transcript at {href!r}, outside its folder; a feed may "
+                                          "only name http(s) URLs and files inside its own folder", source=feed.name)
+                if local.stat().st_size > fetcher.max_bytes:
+                    raise TranscriptError(too_big(local.stat().st_size, fetcher.max_bytes), source=str(local))
                 data = local.read_bytes()
+            except TranscriptError as exc:
+                yield exc
+                continue
             except OSError as exc:
-                yield TranscriptError(f"cannot read transcript the feed names: {exc.strerror}", source=str(local))
+                yield TranscriptError(f"cannot read transcript the feed names: {exc.strerror}", source=href)
                 continue
             key = str(local)
         yield Source(
@@ -366,3 +508,10 @@ def _feed_sources(
         )
     if not found:
         yield TranscriptError("feed has no <podcast:transcript> tags", source=feed.name)
+
+
+def _inside(folder: Path, href: str) -> Path | None:
+    """``href`` resolved against ``folder`` (symlinks followed), or None when it leaves the folder."""
+    root = folder.resolve()
+    local = (root / href).resolve()
+    return local if local.is_relative_to(root) and local != root else None

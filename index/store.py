@@ -3,8 +3,10 @@
 SQLAlchemy Core, so the same code runs on SQLite (the default) and PostgreSQL.
 A source keeps its parsed transcripts, each assigned to an episode; an
 episode's segments are built from all the transcripts assigned to it. A source
-is replaced whole, with its episodes rebuilt, in one transaction: a search
-never sees half of it, and a failed ingest leaves what was stored before.
+is replaced whole, with its episodes rebuilt, in one short transaction (the
+building happens before it): a search never sees half of it, and a failed
+ingest leaves what was stored before. A segment keeps its row id while its
+content is unchanged, and a row id is never given to another segment.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -99,6 +102,7 @@ segments = Table(
     Column("translation", Text),
     Column("chapter", Text),
     Column("url", Text),
+    sqlite_autoincrement=True,  # a deleted segment's id is never handed to another (see _write_episode)
 )
 
 # One row: bumped by every change to the library, so indexes know to rebuild.
@@ -194,18 +198,20 @@ class Store:
             return [(r.source_key, r.episode_id, Transcript("", title=r.title, podcast=r.podcast, url=r.url))
                     for r in rows]
 
-    def episode_parts(self, episode_id: str, conn: Connection | None = None) -> list[tuple[str, Transcript]]:
+    def episode_parts(self, episode_id: str) -> list[tuple[str, Transcript]]:
         """(source name, transcript) of every transcript assigned to the episode, in source order."""
+        return [(name, t) for _, _, name, t in self._keyed_parts(episode_id)]
+
+    def _keyed_parts(self, episode_id: str) -> list[tuple[str, int, str, Transcript]]:
+        """(source key, index in the source, source name, transcript) of the episode's transcripts."""
         query = (
-            select(sources.c.name, transcripts.c.payload)
+            select(transcripts.c.source_key, transcripts.c.idx, sources.c.name, transcripts.c.payload)
             .join(sources, sources.c.key == transcripts.c.source_key)
             .where(transcripts.c.episode_id == episode_id)
             .order_by(sources.c.key, transcripts.c.idx)
         )
-        if conn is not None:
-            return [(r.name, Transcript.from_json(r.payload)) for r in conn.execute(query)]
-        with self.engine.connect() as own:
-            return [(r.name, Transcript.from_json(r.payload)) for r in own.execute(query)]
+        with self.engine.connect() as conn:
+            return [(r.source_key, r.idx, r.name, Transcript.from_json(r.payload)) for r in conn.execute(query)]
 
     def episode_ids(self) -> set[str]:
         with self.engine.connect() as conn:
@@ -327,6 +333,13 @@ class Store:
             return [_segment(r) for r in rows]
 
     # --- writing -------------------------------------------------------------
+    #
+    # Parsing, merging and segmenting happen outside any transaction (``build`` runs on what was
+    # read); the writes then go in one short transaction that first bumps the library version,
+    # but only from the version the work started from. Another writer in between makes that bump
+    # match nothing: the transaction is rolled back and the caller redoes the work on the new
+    # library. So a long ingest never holds the database's write lock (SQLite has one for the
+    # whole file) while it computes, and two ingests never overwrite each other's episodes.
 
     def replace_source(
         self,
@@ -338,82 +351,127 @@ class Store:
         warnings: list[str],
         parts: list[tuple[str, Transcript]],
         build: Callable[[str, list[tuple[str, Transcript]]], tuple[Episode, list[Segment]]],
-    ) -> None:
-        """Store a source's transcripts (each with its episode id), replacing what it had,
-        and rebuild every episode it touches with ``build``; all in one transaction."""
+        expected_version: int | None = None,
+    ) -> bool:
+        """Store a source's transcripts (each with its episode id), replacing what it had, with
+        every episode it touches rebuilt by ``build``, atomically.
+
+        ``expected_version``: the library version ``parts`` were worked out from (episode ids are
+        chosen against what is stored); when another write landed since, nothing is written and
+        the result is False, so the caller works them out again. Without it the version is read
+        here, and False means a concurrent write landed while the episodes were being built.
+        """
+        version = self.version() if expected_version is None else expected_version
+        touched = list(dict.fromkeys(self.source_episode_ids(key) + [eid for eid, _ in parts]))
+        # build works on copies, as it would on transcripts read back: what is stored is what was parsed
+        mine = [(key, idx, name, Transcript.from_json(t.to_json())) for idx, (_, t) in enumerate(parts)]
+        built = {eid: self._built(eid, [m for m, (e, _) in zip(mine, parts) if e == eid], key, build)
+                 for eid in touched}
         with self.engine.begin() as conn:
-            touched = self._drop_source(conn, key)
-            conn.execute(
-                insert(sources).values(
-                    key=key,
-                    name=name,
-                    content_hash=content_hash,
-                    format=format,
-                    warnings=json.dumps(warnings),
-                    ingested_at=self.clock(),
-                )
-            )
+            if not self._bump(conn, version):
+                return False
+            self._drop_source(conn, key)
+            conn.execute(insert(sources).values(
+                key=key, name=name, content_hash=content_hash, format=format,
+                warnings=json.dumps(warnings), ingested_at=self.clock(),
+            ))
             for idx, (episode_id, transcript) in enumerate(parts):
                 conn.execute(insert(transcripts).values(
                     source_key=key, idx=idx, episode_id=episode_id, title=transcript.title,
                     podcast=transcript.podcast, url=transcript.url, payload=transcript.to_json(),
                 ))
-                touched.append(episode_id)
-            for episode_id in dict.fromkeys(touched):
-                self._rebuild(conn, episode_id, build)
-            self._bump(conn)
+            for episode_id, record in built.items():
+                self._write_episode(conn, episode_id, record)
+        return True
 
     def remove_source(
         self, key: str, build: Callable[[str, list[tuple[str, Transcript]]], tuple[Episode, list[Segment]]]
     ) -> None:
-        """Forget a source; the episodes it touched are rebuilt from what is left."""
-        with self.engine.begin() as conn:
-            for episode_id in dict.fromkeys(self._drop_source(conn, key)):
-                self._rebuild(conn, episode_id, build)
-            self._bump(conn)
+        """Forget a source; the episodes it touched are rebuilt from what is left.
 
-    def _drop_source(self, conn: Connection, key: str) -> list[str]:
-        """Delete a source and its transcripts; the episode ids they were assigned to."""
-        touched = [
-            r[0] for r in conn.execute(select(transcripts.c.episode_id).where(transcripts.c.source_key == key))
-        ]
+        Raises ``StoreBusy`` when other writes kept landing while the episodes were rebuilt."""
+        for _ in range(WRITE_ATTEMPTS):
+            version = self.version()
+            built = {eid: self._built(eid, [], key, build) for eid in self.source_episode_ids(key)}
+            with self.engine.begin() as conn:
+                if not self._bump(conn, version):
+                    continue
+                self._drop_source(conn, key)
+                for episode_id, record in built.items():
+                    self._write_episode(conn, episode_id, record)
+                return
+        raise StoreBusy(f"could not remove {key}: the library kept changing; try again")
+
+    def _built(self, episode_id: str, mine: list[tuple[str, int, str, Transcript]], key: str,
+               build) -> tuple[Episode, list[Segment]] | None:
+        """The episode built from the stored transcripts of other sources and ``mine`` (this
+        source's new ones), in source order; None when no transcript is left."""
+        keyed = [p for p in self._keyed_parts(episode_id) if p[0] != key] + mine
+        keyed.sort(key=lambda p: (p[0], p[1]))
+        return build(episode_id, [(n, t) for _, _, n, t in keyed]) if keyed else None
+
+    def _drop_source(self, conn: Connection, key: str) -> None:
         conn.execute(delete(transcripts).where(transcripts.c.source_key == key))
         conn.execute(delete(sources).where(sources.c.key == key))
-        return touched
 
-    def _rebuild(self, conn: Connection, episode_id: str, build) -> None:
+    def _write_episode(self, conn: Connection, episode_id: str,
+                       built: tuple[Episode, list[Segment]] | None) -> None:
+        """Write an episode's new record and segments, keeping the row id of every segment that
+        is unchanged (same words, times, speaker, link: only its place may move), so a search
+        index built before still finds the same text under an id. Changed segments get new ids;
+        ids are never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL)."""
         added = conn.execute(select(episodes.c.added_at).where(episodes.c.id == episode_id)).scalar()
-        conn.execute(delete(segments).where(segments.c.episode_id == episode_id))
-        conn.execute(delete(episodes).where(episodes.c.id == episode_id))
-        parts = self.episode_parts(episode_id, conn)
-        if not parts:
+        if built is None:
+            conn.execute(delete(segments).where(segments.c.episode_id == episode_id))
+            conn.execute(delete(episodes).where(episodes.c.id == episode_id))
             return
-        record, segs = build(episode_id, parts)
+        record, segs = built
         row = _episode_row(record)
         row["added_at"] = added or self.clock()
-        conn.execute(insert(episodes).values(**row))
-        if segs:
-            conn.execute(
-                insert(segments),
-                [
-                    dict(
-                        episode_id=episode_id,
-                        seq=s.seq,
-                        start_s=s.start_s,
-                        end_s=s.end_s,
-                        speaker=s.speaker,
-                        speaker_label=s.speaker_label,
-                        text=s.text,
-                        translation=s.translation,
-                        chapter=s.chapter,
-                        url=s.url,
-                    )
-                    for s in segs
-                ],
-            )
+        if added is None and conn.execute(select(episodes.c.id).where(episodes.c.id == episode_id)).first() is None:
+            conn.execute(insert(episodes).values(**row))
+        else:
+            conn.execute(update(episodes).where(episodes.c.id == episode_id).values(**row))
+        old: dict[tuple, list[tuple[int, int]]] = {}
+        for r in conn.execute(select(segments).where(segments.c.episode_id == episode_id).order_by(segments.c.id)):
+            old.setdefault(_content(r), []).append((r.id, r.seq))
+        fresh, moved = [], []
+        for s in segs:
+            same = old.get(_content(s))
+            if same:
+                sid, seq = same.pop(0)
+                if seq != s.seq:
+                    moved.append({"sid": sid, "new_seq": s.seq})
+            else:
+                fresh.append(dict(episode_id=episode_id, seq=s.seq, start_s=s.start_s, end_s=s.end_s,
+                                  speaker=s.speaker, speaker_label=s.speaker_label, text=s.text, translation=s.translation, chapter=s.chapter,
+                                  url=s.url))
+        gone = [sid for ids in old.values() for sid, _ in ids]
+        for i in range(0, len(gone), 500):
+            conn.execute(delete(segments).where(segments.c.id.in_(gone[i:i + 500])))
+        if moved:
+            conn.execute(update(segments).where(segments.c.id == bindparam("sid")).values(seq=bindparam("new_seq")),
+                         moved)
+        if fresh:
+            conn.execute(insert(segments), fresh)
 
-    def _bump(self, conn: Connection) -> None:
-        conn.execute(update(library).values(version=library.c.version + 1))
+    def _bump(self, conn: Connection, expected: int) -> bool:
+        """Move the library to the next version, if it is still at ``expected``. The first write of
+        a transaction, so it also takes the write lock (SQLite) or the row lock (PostgreSQL)."""
+        result = conn.execute(update(library).where(library.c.version == expected).values(version=expected + 1))
+        return result.rowcount == 1
+
+
+WRITE_ATTEMPTS = 8  # a write redone after this many concurrent writes gives up (StoreBusy)
+
+
+class StoreBusy(Exception):
+    """Other writes kept landing while this one was being worked out; the message says to retry."""
+
+
+def _content(s) -> tuple:
+    """What makes a segment the same segment, whatever its place (a stored row or a ``Segment``)."""
+    return (s.text, s.start_s, s.end_s, s.speaker, s.speaker_label, s.translation, s.chapter, s.url)
 
 
 def utc(moment: dt.datetime | None) -> dt.datetime | None:

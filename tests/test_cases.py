@@ -275,3 +275,31 @@ def test_garbage_is_refused_not_stored():
 
     with pytest.raises(TranscriptError):
         decode(bytes(range(256)) * 4)
+
+
+def test_whisper_cli_all_outputs_is_one_episode(tmp_path, store):
+    from index.ingest import ingest
+
+    folder = tmp_path / "whisper-cli-all-outputs"
+    folder.mkdir()
+    for f in (CASES / "whisper-cli-all-outputs").iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    # An earlier run stored the .srt as an episode of its own: it goes.
+    [old] = ingest([str(folder / "episode12.srt")], store)
+    assert old.status == "added"
+    results = ingest([str(folder)], store)
+    assert all(r.ok for r in results)
+    by_name = {Path(r.name).suffix: r for r in results}
+    assert by_name[".json"].status == "added" and by_name[".json"].format == "podcast-json"
+    assert {s: r.status for s, r in by_name.items() if s != ".json"} == {
+        ".srt": "skipped", ".vtt": "skipped", ".tsv": "skipped", ".txt": "skipped"}
+    assert by_name[".tsv"].format == "whisper-tsv"
+    assert all("episode12.json" in r.warnings[0] for s, r in by_name.items() if s != ".json")
+    [episode] = store.episodes()
+    assert episode.sources == [str((folder / "episode12.json").resolve())]
+
+
+def test_whisper_tsv_in_ms_with_a_bad_line_named():
+    _, [t] = formats.parse("start\tend\ttext\n0\t4200\tHello there.\nx\t1\tbroken\n4200\t9870\tAnd again.\n")
+    assert [(c.start_s, c.end_s, c.text) for c in t.cues] == [(0.0, 4.2, "Hello there."), (4.2, 9.87, "And again.")]
+    assert t.warnings == ["skipped 1 line(s) that are not 'start<TAB>end<TAB>text' (line 3)"]

@@ -158,9 +158,12 @@ def test_sidecar_renames_labels_and_rejects_unknown_fields(tmp_path, store):
     assert {s.speaker for s in store.segments_of(r.episodes[0])} == {"Ann", "Bob"}  # kept
 
 
+LOCAL = ["127.0.0.1"]  # the test servers listen on loopback, which a fetch may reach only when allowed
+
+
 def test_http_url_is_fetched(http_server, store):
     url = http_server.add("/ep.vtt", VTT, content_type="text/vtt")
-    [r] = ingest([url], store)
+    [r] = ingest([url], store, allow_hosts=LOCAL)
     assert r.status == "added" and r.format == "vtt"
     assert store.episodes()[0].sources == [url]
 
@@ -168,7 +171,7 @@ def test_http_url_is_fetched(http_server, store):
 def test_unreachable_url_and_http_errors(http_server, store):
     missing = http_server.base + "/nope.vtt"
     dead = "http://127.0.0.1:9/closed.vtt"  # the discard port: nothing listens
-    results = ingest([missing, dead], store, timeout_s=2)
+    results = ingest([missing, dead], store, timeout_s=2, allow_hosts=LOCAL)
     assert [r.status for r in results] == ["failed", "failed"]
     assert "404" in results[0].error and missing in results[0].error
     assert dead in results[1].error and "cannot fetch" in results[1].error
@@ -176,14 +179,14 @@ def test_unreachable_url_and_http_errors(http_server, store):
 
 def test_url_over_the_size_limit(http_server, store):
     url = http_server.add("/big.vtt", VTT * 100, content_type="text/vtt")
-    [r] = ingest([url], store, max_bytes=2000)
+    [r] = ingest([url], store, max_bytes=2000, allow_hosts=LOCAL)
     assert r.status == "failed" and "limit" in r.error
 
 
 def test_slow_url_times_out(http_server, store):
     url = http_server.add("/slow.vtt", VTT, content_type="text/vtt")
     http_server.slow.add("/slow.vtt")
-    [r] = ingest([url], store, timeout_s=0.5)
+    [r] = ingest([url], store, timeout_s=0.5, allow_hosts=LOCAL)
     assert r.status == "failed" and "timed out" in r.error
 
 
@@ -219,7 +222,7 @@ def test_rss_feed_follows_transcript_tags_in_both_namespaces(http_server, store)
         base=http_server.base,
     )
     url = http_server.add("/feed.xml", feed, content_type="application/rss+xml")
-    results = ingest([url], store)
+    results = ingest([url], store, allow_hosts=LOCAL)
     assert [r.status for r in results] == ["added", "added"], [r.error for r in results]
     assert [r.format for r in results] == ["vtt", "vtt"]  # the VTT was preferred over text/plain
     episodes = {e.title: e for e in store.episodes()}

@@ -57,7 +57,7 @@ def test_an_empty_database_gets_the_whole_schema(db_url):
     assert differences(store.engine, library_metadata) == []
     assert differences(store.engine, bot_metadata()) == []
     with store.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM quotebot_library_schema")).scalar() == "0004"
+        assert conn.execute(text("SELECT version_num FROM quotebot_library_schema")).scalar() == "0005"
         assert conn.execute(text("SELECT version_num FROM quotebot_bot_schema")).scalar() == "0003"
     store.close()
 

@@ -24,7 +24,7 @@ def test_defaults(clean_env):
     s = Settings()
     assert str(s.data_dir) == "data"
     assert s.db_url == "sqlite:///data/quotebot.db"
-    assert s.slack_bot_token is None and s.max_bytes == 50 * 1024 * 1024
+    assert s.slack_bot_token is None and s.max_bytes == 50_000_000  # MB, as the messages say
 
 
 def test_environment_and_dotenv(clean_env, monkeypatch):
@@ -37,7 +37,7 @@ def test_environment_and_dotenv(clean_env, monkeypatch):
     assert s.slack_bot_token.get_secret_value() == "xoxb-from-dotenv"
     assert s.slack_app_token.get_secret_value() == "xapp-from-env"
     assert s.data_dir == clean_env / "store"
-    assert s.max_bytes == 2 * 1024 * 1024
+    assert s.max_bytes == 2_000_000
     shown = repr(s) + str(s.model_dump())
     assert "xoxb-from-dotenv" not in shown and "shh" not in shown and "xapp-from-env" not in shown
 

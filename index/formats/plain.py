@@ -32,6 +32,7 @@ from itertools import pairwise
 from ..errors import TranscriptError
 from ..model import Cue, Transcript, speakers_in
 from ..text import clean_text, parse_clock, squash
+from .asr_json import NOT_A_TRANSCRIPT, looks_like_json
 from ..labels import NOBODY, Voice, accepted_names, prefix, voice
 
 NAME = "plain"
@@ -150,7 +151,12 @@ class _Open:
 
 
 def parse(text: str) -> list[Transcript]:
-    """Parse plain text: timecoded lines or headers into timed cues, else paragraphs."""
+    """Parse plain text: timecoded lines or headers into timed cues, else paragraphs.
+
+    JSON is refused (its keys are no quotes), with the JSON shapes that are read.
+    """
+    if looks_like_json(text):
+        raise TranscriptError(NOT_A_TRANSCRIPT + "; --format plain does not read JSON", line=1)
     raw_lines = _LINE_BREAK.split(text.lstrip("\ufeff"))
     lines = [_classify(ln) for ln in raw_lines]
     count, covered, nonblank, _ = _coverage(lines, brackets=True)
