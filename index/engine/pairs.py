@@ -6,10 +6,9 @@ of thousands of postings.  So for every two a, b of the PAIR_TERMS most frequent
 index keeps the docs with the best ``idf_a * impact_a + idf_b * impact_b`` (up to PAIR_DEPTH, one
 per PAIR_DOCS documents), best first, and a bound on that sum for every doc past the first 16,
 32, 64, ... of them.  The threshold algorithm (threshold.py) reads a pair list as one source.
-This is term-pair indexing in the manner of Yan, Ding & Suel, "Inverted index compression and
-query processing with optimized document ordering" / the "term-pair index" of Broschart &
-Schenkel, "High-performance processing of text queries with tunable pruned term and term pair
-indexes" (ACM TOIS 2012), here with exact bounds instead of a pruned approximation.
+This is a term-pair index in the manner of Broschart & Schenkel, "High-performance processing
+of text queries with tunable pruned term and term pair indexes" (ACM TOIS 30(1), 2012), here
+with exact bounds for what a list leaves out instead of a pruned approximation.
 """
 
 from __future__ import annotations

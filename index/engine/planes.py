@@ -214,10 +214,12 @@ def planes(lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: 
 
 
 def suits(lay: Layout, qterms: list[QTerm]) -> bool:
-    """Whether this strategy should answer: PLANE_MIN_TERMS or more dense terms (fewer are
-    answered well by the threshold algorithm and its pair lists), few postings of the others."""
+    """Whether this strategy should answer: PLANE_MIN_TERMS or more dense terms, of which
+    PLANE_UNPAIRED or more have no pair lists (else the threshold algorithm and its pair lists
+    answer well), and few postings of the other terms."""
     if not len(lay.plane_bits):
         return False
-    n_dense = sum(1 for q in qterms if q.slot >= 0)
+    dense = [q for q in qterms if q.slot >= 0]
+    unpaired = sum(1 for q in dense if q.t not in lay.pair_rank or q.w != lay.idf(q.t))
     rare = sum(q.df for q in qterms if q.slot < 0)
-    return n_dense >= max(2, params.PLANE_MIN_TERMS) and rare <= params.PLANE_RARE_MAX
+    return len(dense) >= max(2, params.PLANE_MIN_TERMS) and unpaired >= params.PLANE_UNPAIRED and rare <= params.PLANE_RARE_MAX
