@@ -202,6 +202,12 @@ class Library:
     def size(self) -> int:
         return len(self._snapshot.segment_ids) if self._snapshot else 0
 
+    def unload(self) -> None:
+        """Drop the loaded index (an HTTP server's master once its workers have theirs); the next
+        ``refresh`` loads it again."""
+        with self._lock:
+            self._snapshot = None
+
     def refresh(self, progress: Progress | None = None) -> bool:
         """Make the index match the store; True when a new index was swapped in."""
         with self._lock:

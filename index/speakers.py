@@ -531,7 +531,9 @@ _FULL_NAME = re.compile(rf"{_CAP}[ \t]+{_CAP}")
 
 def _learn_names(sentences: list[Sentence], people: People) -> None:
     """Full names the conversation introduces ("a conversation with Dylan Patel and Nathan Lampert",
-    "my name is Marta Kowal") join the known people; acronyms ("GPT OSS") are no names."""
+    "my name is Marta Kowal") join the known people. Acronyms ("GPT OSS") are no names, nor are
+    capitalised words the same conversation also says in lower case ("I'm Super Excited")."""
+    lower_case: set[str] | None = None
     for s in sentences:
         if not _has(s.text, "i'm", "i am", "my name", " with", "joining", "welcome", "guest", "here"):
             continue
@@ -543,8 +545,15 @@ def _learn_names(sentences: list[Sentence], people: People) -> None:
             heard += [(h, "guest") for h in _FULL_NAME.findall(rest)]
         for name, role in heard:
             trimmed = _trim_name(name)
-            if trimmed and len(trimmed.split()) >= 2 and not any(w.isupper() and len(w) > 1 for w in trimmed.split()):
+            if not trimmed or len(trimmed.split()) < 2 or any(w.isupper() and len(w) > 1 for w in trimmed.split()):
+                continue
+            if lower_case is None:
+                lower_case = {w for x in sentences for w in _LOWER_WORD.findall(x.text)}
+            if not any(w.lower() in lower_case for w in trimmed.split()):
                 people.add(trimmed, role, "text")
+
+
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]*")
 
 
 def _claims(

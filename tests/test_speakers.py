@@ -119,6 +119,13 @@ def names(t: Transcript) -> list[str | None]:
     return [display_name(c.speaker, c.label) for c in t.cues]
 
 
+def test_a_name_is_no_common_word():
+    # "Super Excited" is said in lower case too: no person; "Marta Kowal" never is
+    t = marked("Hi, I'm Super Excited to be here, super excited really.", "Hi, I'm Marta Kowal.", "Welcome.",
+               labels=["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"])
+    assert names(attribute(t).transcript) == ["Speaker 1", "Marta Kowal", "Speaker 1"]
+
+
 def test_no_turn_marks_nothing_named():
     t = Transcript("youtube-md", [Cue("This is Alessio and today we have Dylan Patel, welcome.", 0.0),
                                   Cue("Thank you for having me.", 2.0)])
@@ -406,3 +413,15 @@ def test_cases_labels_named_by_self_introduction_everywhere(name, tmp_path, stor
         ("Olek Nowak", "self-introduction")]
     first_label = named[0].speaker_label
     assert all(s.who == "Olek Nowak" for s in named if s.speaker_label == first_label)
+
+
+def test_a_sidecar_mapping_always_wins(tmp_path, store):
+    name = "srt-whisperx-bracket-speaker-label.srt"
+    path = tmp_path / "mapped.srt"
+    path.write_text(introduce_host(name, (CASES / name).read_text(encoding="utf-8")), encoding="utf-8")
+    (tmp_path / "mapped.meta.json").write_text(json.dumps({"speakers": {"SPEAKER_00": "Jan Wiater"}}))
+    [result] = ingest([str(path)], store)
+    assert result.ok, result.error
+    segments = store.segments_of(result.episodes[0])
+    assert [s.who for s in segments] == ["Jan Wiater", "Speaker 2", "Jan Wiater"]  # not "Olek Nowak"
+    assert store.episode(result.episodes[0]).speaker_evidence == []
