@@ -120,7 +120,9 @@ class _Diagram:
         c = self.counts.get(need)
         if c is None:
             got = self.node(0, need)
-            c = self.counts[need] = self.words * 64 if got is True else 0 if got is False else int(np.bitwise_count(got).sum())
+            c = self.counts[need] = (
+                self.words * 64 if got is True else 0 if got is False else int(np.bitwise_count(got).sum())
+            )
         return c
 
 
@@ -222,4 +224,8 @@ def suits(lay: Layout, qterms: list[QTerm]) -> bool:
     dense = [q for q in qterms if q.slot >= 0]
     unpaired = sum(1 for q in dense if q.t not in lay.pair_rank or q.w != lay.idf(q.t))
     rare = sum(q.df for q in qterms if q.slot < 0)
-    return len(dense) >= max(2, params.PLANE_MIN_TERMS) and unpaired >= params.PLANE_UNPAIRED and rare <= params.PLANE_RARE_MAX
+    return (
+        len(dense) >= max(2, params.PLANE_MIN_TERMS)
+        and unpaired >= params.PLANE_UNPAIRED
+        and rare <= params.PLANE_RARE_MAX
+    )
