@@ -243,7 +243,7 @@ class Console:
             self.out.write(f"(the app answered {response.status})\n")
             return None
         answer = json.loads(response.body) if response.body and response.body.startswith("{") else None
-        if wait and not (answer and answer.get("response_action")) and not self.arrived.wait(WAIT_S):
+        if wait and not (answer and answer.get("response_action") == "errors") and not self.arrived.wait(WAIT_S):
             self.out.write("(no answer)\n")
         return answer
 
