@@ -21,10 +21,12 @@ The process model (``QUOTEBOT_WORKERS`` processes of ``QUOTEBOT_THREADS`` thread
 Limits: ``Web`` answers 413 to a body over 1 MiB without reading it (``pre_request`` also marks the
 connection to close, so the server does not drain it either); gunicorn bounds the request line
 (4094 bytes), the header count (``MAX_HEADERS``) and each header's size (8190 bytes), answering
-400. A connection that sends nothing is closed after ``QUOTEBOT_KEEPALIVE_S`` without holding a
-thread, as is an idle keep-alive connection; requests are read in the worker's event loop and
-reach a thread only once whole, and one that has not arrived within ``QUOTEBOT_REQUEST_TIMEOUT_S``
-is dropped (``Worker``), so slow clients cannot hold the threads.
+400. Requests are read in the worker's event loop and reach a thread only once whole; a
+connection whose request has not arrived within ``QUOTEBOT_REQUEST_TIMEOUT_S`` (one that sends
+nothing included) is dropped (``Worker``), so neither idle nor slow clients hold a thread. A
+connection idle between requests is closed after ``QUOTEBOT_KEEPALIVE_S`` (65 s: longer than the
+60 s idle timeout of common load balancers, so the server never closes a connection that a
+balancer is about to reuse).
 
 Stopping: SIGTERM or SIGINT (Docker's stop signal, Ctrl-C) stop gracefully: no new connections;
 requests in flight finish; idle and slow connections are closed within ``STOP_LINGER_S``; each
@@ -36,6 +38,7 @@ Docker's 10 s.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import errno
 import fcntl
 import logging
@@ -59,7 +62,7 @@ from typing import Any
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
-from gunicorn.workers.gthread import ThreadWorker, TConn
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 log = logging.getLogger("quotebot.httpd")
 
@@ -68,6 +71,9 @@ MAX_REQUEST_LINE = 4094  # bytes (gunicorn's default): OAuth redirects carry a c
 MAX_HEADER_SIZE = 8190  # bytes per header (gunicorn's default)
 STOP_LINGER_S = 2.0  # at stop, how long an idle or slow connection may stay before it is closed
 RECV_SLICE_S = 0.5  # a blocked read wakes this often to check its deadline
+# gunicorn's heartbeat file (a worker touches it to tell the master it lives): in memory, where a
+# container has it, not on the container's disk (gunicorn's advice for Docker)
+SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 - a fixed system folder, not a guessable temp file
 
 
 def prepare_metrics(workers: int) -> Path | None:
@@ -193,10 +199,10 @@ class Worker(ThreadWorker):
 
     - a connection's request is read in the worker's event loop, without blocking, into a buffer,
       and handed to a thread only once it has arrived whole (line, headers and a body of up to
-      ``MAX_BODY``; a larger body is not waited for, as it gets 413 unread). A connection that
-      sends nothing is closed after the keep-alive timeout; one whose request has not arrived
-      whole within the request timeout is closed. (gthread would give a new connection a thread
-      and block it on reads: a few slow clients could starve all the threads.)
+      ``MAX_BODY``; a larger body is not waited for, as it gets 413 unread). A connection whose
+      request has not arrived whole within the request timeout (counted from the connection, or
+      from its first byte) is closed, so one that sends nothing goes then too. (gthread would give
+      a new connection a thread and block it on reads: a few slow clients could starve them all.)
     - kept-alive connections go through the same buffering for their next request;
     - reads in a thread still have a deadline (``_Conn``), and at stop everything waiting for a
       request is closed within ``STOP_LINGER_S``;
@@ -239,7 +245,8 @@ class Worker(ThreadWorker):
         self._await_request(conn)
 
     def _await_request(self, conn: _Conn) -> None:
-        self.arriving[conn] = _Arrival(idle_until=time.monotonic() + self.cfg.keepalive)
+        # a new connection has the request timeout to start; a kept-alive one had its idle time already
+        self.arriving[conn] = _Arrival(idle_until=time.monotonic() + self.request_timeout)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_bytes, conn))
 
     def _on_bytes(self, conn: _Conn, sock: Any) -> None:
@@ -270,10 +277,8 @@ class Worker(ThreadWorker):
 
     def _drop(self, conn: _Conn) -> None:
         self.arriving.pop(conn, None)
-        try:
+        with contextlib.suppress(OSError, KeyError, ValueError):  # already unregistered
             self.poller.unregister(conn.sock)
-        except (OSError, KeyError, ValueError):
-            pass
         self.nr_conns -= 1
         conn.close()
 
@@ -378,7 +383,7 @@ class Options:
     workers: int = 1
     threads: int = 8
     backlog: int = 1024
-    keepalive_s: float = 5.0
+    keepalive_s: float = 65.0
     request_timeout_s: float = 10.0
     stop_timeout_s: float = 8.0
     max_connections: int = 1000
@@ -436,8 +441,8 @@ class Server(BaseApplication):
                 f"{o.host}:{arbiter.LISTENERS[0].sock.getsockname()[1]}" if arbiter.LISTENERS else "?"),
             "child_exit": _forget_metrics,
         }
-        if Path("/dev/shm").is_dir():
-            values["worker_tmp_dir"] = "/dev/shm"  # the heartbeat file: memory, not a container's disk
+        if SHARED_MEMORY.is_dir():
+            values["worker_tmp_dir"] = str(SHARED_MEMORY)
         for key, value in values.items():
             self.cfg.set(key, value)
 
@@ -475,9 +480,8 @@ def _close_after_oversized(worker: Any, req: Any) -> None:
     from .serve import MAX_BODY
 
     for name, value in req.headers:
-        if name == "CONTENT-LENGTH" and (not value.strip().isdigit() or int(value) > MAX_BODY):
-            req.must_close = True
-        elif name == "TRANSFER-ENCODING":
+        oversized = name == "CONTENT-LENGTH" and (not value.strip().isdigit() or int(value) > MAX_BODY)
+        if oversized or name == "TRANSFER-ENCODING":
             req.must_close = True
 
 

@@ -56,7 +56,7 @@ class Workspaces:
         self.client = client  # with SLACK_BOT_TOKEN: the one workspace's; with OAuth: no token
         self.installations: SQLAlchemyInstallationStore | None = None
         self.states: SQLAlchemyOAuthStateStore | None = None
-        if settings.oauth:
+        if settings.oauth and settings.slack_client_id is not None:
             self.installations = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
             self.states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRY_S, engine=engine)
             with exclusive(engine, "slack_sdk_oauth"), engine.begin() as conn:  # replicas starting together take turns
@@ -66,16 +66,16 @@ class Workspaces:
                 self.states.metadata.create_all(conn)
 
     def oauth_settings(self) -> OAuthSettings | None:
-        if self.installations is None:
+        secret = self.settings.slack_client_secret
+        if self.installations is None or secret is None:
             return None
-        extra = {"authorization_url": self.settings.slack_oauth_url} if self.settings.slack_oauth_url else {}
         return OAuthSettings(
             client_id=self.settings.slack_client_id,
-            client_secret=self.settings.slack_client_secret.get_secret_value(),
+            client_secret=secret.get_secret_value(),
             scopes=BOT_SCOPES,
             installation_store=self.installations,
             state_store=self.states,
-            **extra,
+            authorization_url=self.settings.slack_oauth_url,  # None: Slack's own
         )
 
     def client_for(self, team_id: str) -> WebClient:
@@ -91,7 +91,8 @@ class Workspaces:
 
     def _grid_token(self, team_id: str) -> str | None:
         """The bot token of the org-wide install whose organization holds ``team_id``."""
-        assert self.installations is not None
+        if self.installations is None:
+            return None
         bots = self.installations.bots
         with self.installations.engine.connect() as conn:
             enterprises = [row[0] for row in conn.execute(
@@ -111,7 +112,8 @@ class Workspaces:
         """The workspaces an org-wide install covers (``auth.teams.list``, every page)."""
         client, teams, cursor = web_client(self.settings, token), set(), None
         while True:
-            page: Any = client.auth_teams_list(cursor=cursor, limit=200) if cursor else client.auth_teams_list(limit=200)
+            page: Any = client.auth_teams_list(cursor=cursor, limit=200) if cursor else \
+                client.auth_teams_list(limit=200)
             teams |= {str(t.get("id")) for t in page.get("teams") or [] if isinstance(t, dict)}
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:

@@ -41,9 +41,10 @@ def register(app: App, installations: Installations) -> None:
     @app.event("tokens_revoked")
     def revoked(event: dict[str, Any], context: BoltContext) -> None:
         enterprise, team = _whose(context)
-        tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
+        given = event.get("tokens")
+        tokens: dict[str, Any] = given if isinstance(given, dict) else {}
         bot = bool(tokens.get("bot"))
-        users = [str(u) for u in tokens.get("oauth") or [] if isinstance(u, str)]
+        users = [u for u in tokens.get("oauth") or [] if isinstance(u, str)]
         log.info("tokens revoked in %s: %s", team or enterprise,
                  ", ".join([*(["the bot's"] if bot else []), *([f"{len(users)} users'"] if users else [])]) or "none")
         installations.tokens_revoked(enterprise, team, bot=bot, user_ids=users)

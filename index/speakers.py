@@ -464,14 +464,8 @@ def attribute(
         cues = [replace(c, speaker=names.get(c.label)) if c.speaker is None and c.label else c for c in t.cues]
         return Attribution(replace(t, cues=cues), evidence, notes)
     named, evidence = _name_turns(t, turns, claims, people, notes, alternate=not implied)
-    if not named and len(hosts) == 1 and len(guests) == 1:
-        interviewed, decision = interview_rule(t, hosts, guests)
-        notes.append(f"turns {decision}")
-        if interviewed is not t:
-            return Attribution(interviewed, [
-                Evidence("interview", name, None, f"the sidecar's one host and one guest; {decision}")
-                for name in (hosts[0], guests[0])
-            ], notes)
+    if not named and len(hosts) == 1 and len(guests) == 1 and not implied:
+        named, evidence = _interview(t, turns, hosts, guests, notes)
     cues = list(t.cues)
     for k, (name, last) in named.items():
         turn = turns[k]
@@ -812,6 +806,27 @@ def _named_end(t: Transcript, turns: list[Turn], k: int, longest: float) -> int:
     while i < turn.end and (t.cues[i].start_s or start) - start < longest:
         i += 1
     return i
+
+
+def _interview(
+    t: Transcript, turns: list[Turn], hosts: list[str], guests: list[str], notes: list[str]
+) -> tuple[dict[int, tuple[str, int]], list[Evidence]]:
+    """The interview rule's sides, with the alternation's care: named up to the first break (a
+    reaction answering a reaction: a missed mark), the open last turn only for its head."""
+    interviewed, decision = interview_rule(t, hosts, guests)
+    notes.append(f"turns {decision}")
+    if interviewed is t:
+        return {}, []
+    stop = min(_breaks(t, turns), default=len(turns))
+    if stop < len(turns):
+        notes.append(f"the interview rule stops at {_clock(t.cues[turns[stop].first].start_s)}: "
+                     "the alternation may break there")
+    longest = _longest_closed(t, turns)
+    named = {k: (interviewed.cues[turns[k].first].speaker or "", _named_end(t, turns, k, longest))
+             for k in range(stop)}
+    evidence = [Evidence("interview", name, t.cues[0].start_s,
+                         f"the sidecar's one host and one guest; {decision}") for name in (hosts[0], guests[0])]
+    return named, evidence
 
 
 def interview_rule(t: Transcript, hosts: list[str], guests: list[str]) -> tuple[Transcript, str]:
