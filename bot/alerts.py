@@ -24,6 +24,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -104,9 +105,10 @@ class AlertStore:
     def add(self, team_id: str, channel_id: str, query: str, user_id: str, now: dt.datetime | None = None) -> Alert:
         created = now or utcnow()
         with self.engine.begin() as conn:
-            new_id = conn.execute(insert(alerts).values(
+            key = conn.execute(insert(alerts).values(
                 team_id=team_id, channel_id=channel_id, query=query, created_by=user_id, created_at=created,
-            )).inserted_primary_key[0]
+            )).inserted_primary_key
+            new_id = key[0] if key is not None else 0
         return Alert(int(new_id), team_id, channel_id, query, user_id, created)
 
     def update(self, team_id: str, alert_id: int, query: str) -> bool:
@@ -136,7 +138,7 @@ class AlertStore:
         with self.engine.begin() as conn:
             return conn.execute(
                 update(alerts).where(alerts.c.id == alert_id, or_(
-                    alerts.c.lease_owner.is_(None), alerts.c.lease_until < now, alerts.c.lease_owner == owner))
+                    alerts.c.lease_owner.is_(None), alerts.c.lease_until < now))
                 .values(lease_owner=owner, lease_until=now + length)
             ).rowcount == 1
 
@@ -203,6 +205,7 @@ class Alerter:
         self.clock = clock
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.settle = dt.timedelta(seconds=settle_s)
+        self._running = threading.Lock()
 
     # handlers.alerts.Alerts
     def add(self, team_id: str, channel_id: str, query: str, user_id: str) -> Alert:
@@ -218,7 +221,16 @@ class Alerter:
         return self.store.alerts(team_id)
 
     def run(self) -> list[AlertOutcome]:
-        """One pass over every alert; what happened to those that had new episodes."""
+        """One pass over every alert; what happened to those that had new episodes. A pass already
+        running in this process (the loop's, or one after an index reload) makes this one return []."""
+        if not self._running.acquire(blocking=False):
+            return []
+        try:
+            return self._run()
+        finally:
+            self._running.release()
+
+    def _run(self) -> list[AlertOutcome]:
         outcomes = []
         for alert in self.store.alerts():
             try:

@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Quote the podcasts and talks your team cares about.",
         epilog="With no command, 'quotebot run' ingests the bundled samples on first run and opens a search prompt.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("ingest", help="ingest transcripts from files, folders, URLs or RSS feeds")
@@ -96,6 +97,16 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="ingest the bundled samples on first run, then serve, or without Slack tokens "
                                    "open a local console")
     return parser
+
+
+def _version() -> str:
+    """The installed package's version (pyproject.toml's ``version``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("quotebot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
 
 
 def _positive(value: str) -> int:
@@ -388,6 +399,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         "busy": f"another process is sending the {day} digest of {sub.channel_id} right now",
         "failed": f"the {day} digest of {sub.channel_id} failed: {outcome.error}; check the channel and the "
                   "bot's scopes, then run this again",
+        "gone": f"workspace {sub.team_id} no longer has the app installed; its digest subscriptions were removed",
     }
     print(messages[outcome.status], file=sys.stderr if outcome.status == "failed" else sys.stdout)
     return 1 if outcome.status == "failed" else 0

@@ -20,7 +20,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -45,7 +45,7 @@ from .localslack import (
 from .settings import Settings
 
 SECRET = "local-console-signing-secret"
-WAIT_S = 10.0
+WAIT_S = 30.0  # generous: a loaded machine can be slow to answer, and a late answer would take the next line
 USER, CHANNEL = "U0YOU", "C0CONSOLE"
 KEPT = 500  # numbered elements remembered
 
@@ -104,6 +104,7 @@ class Console:
         self.started = int(time.time())  # an ephemeral card's id: unique across console sessions
         self.arrived = threading.Event()
         self.forms: list[dict[str, Any]] = []  # modals opened, to fill in
+        self.home_open = False  # the Home tab is what the person looks at (its refreshes are drawn)
         self.slack = LocalSlack(on_call=self._arrived)
         local = settings.model_copy(update={
             "slack_bot_token": SecretStr("xoxb-local-console"),
@@ -134,6 +135,8 @@ class Console:
                 return  # the ephemeral card goes away; what replaces it follows
             self._draw_message(call)
         elif call.method in ("views.open", "views.update", "views.publish") and isinstance(call.response, dict):
+            if call.method == "views.publish" and not self.home_open:
+                return  # the Home tab was refreshed in the background; `home` shows it
             view = call.response.get("view") or {}
             self._draw_view(call.method, view)
             if call.method == "views.open":
@@ -225,7 +228,7 @@ class Console:
 
     def _dispatch(self, body: str, content_type: str = "application/x-www-form-urlencoded",
                   wait: bool = True) -> dict | None:
-        headers = {k: [v] for k, v in signed_headers(body, SECRET).items()}
+        headers: dict[str, str | Sequence[str]] = {k: [v] for k, v in signed_headers(body, SECRET).items()}
         headers["content-type"] = [content_type]
         self.arrived.clear()
         response = self.app.dispatch(BoltRequest(body=body, headers=headers))
@@ -242,6 +245,7 @@ class Console:
         word, _, rest = line.partition(" ")
         if not line:
             return
+        self.home_open = word == "home" or (line.isdigit() and self.home_open)
         if line.isdigit():
             self.press(int(line))
         elif line.startswith("@"):

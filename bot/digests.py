@@ -118,6 +118,14 @@ class DigestStore:
         with self.engine.begin() as conn:
             return conn.execute(delete(subscriptions).where(_channel(subscriptions, team_id, channel_id))).rowcount > 0
 
+    def remove_workspace(self, team_id: str) -> int:
+        """Remove a workspace's subscriptions and the claims it still had open (it left); how many
+        subscriptions. What was sent stays recorded."""
+        with self.engine.begin() as conn:
+            removed: int = conn.execute(delete(subscriptions).where(subscriptions.c.team_id == team_id)).rowcount
+            conn.execute(delete(claims).where(claims.c.team_id == team_id, claims.c.status != DONE))
+        return removed
+
     def subscription(self, team_id: str, channel_id: str) -> Subscription | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(subscriptions).where(_channel(subscriptions, team_id, channel_id))).first()

@@ -97,7 +97,7 @@ class FeedbackStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(feedback).order_by(feedback.c.created_at, feedback.c.id))
             return [Report(r.id, r.team_id, r.user_id, r.kind, r.segment_id, r.episode_id, r.start_s, r.speaker,
-                           r.text, utc(r.created_at)) for r in rows]
+                           r.text, utc(r.created_at) or dt.datetime.min.replace(tzinfo=dt.timezone.utc)) for r in rows]
 
     def counts(self) -> dict[str, dict[str, int]]:
         """{episode id: {kind: reports}}."""

@@ -38,7 +38,8 @@ def posted_before(client: WebClient, channel: str, event_type: str, matches: Cal
         log.warning("could not read %s's history to look for an earlier post (%s); posting",
                     channel, exc.response.get("error"))
         return None
-    for message in history.get("messages", []):
+    messages: list[dict[str, Any]] = history.get("messages") or []
+    for message in messages:
         meta = message.get("metadata") or {}
         if meta.get("event_type") == event_type and matches(meta.get("event_payload") or {}):
             return message.get("ts")

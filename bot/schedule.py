@@ -75,7 +75,8 @@ def local_today(sub: Subscription, now: dt.datetime) -> dt.date:
 @dataclass(frozen=True)
 class Outcome:
     """What ``send`` did: posted, empty (nothing to post), already (done before), busy (another
-    process holds the claim), or failed (retried later while the grace window lasts)."""
+    process holds the claim), failed (retried later while the grace window lasts), or gone (the
+    workspace uninstalled the app: its subscriptions were removed)."""
 
     status: str
     channel_id: str
@@ -135,7 +136,13 @@ class Digester:
             done = existing is not None and existing.finished
             return Outcome("already" if done else "busy", channel, day, existing.message_ts if existing else None)
         try:
-            client = self.client_for(team)
+            try:
+                client = self.client_for(team)
+            except LookupError:  # the workspace uninstalled the app: its digests end here
+                removed = self.store.remove_workspace(team)
+                log.warning("workspace %s has no installation any more; its %d digest subscriptions were removed",
+                            team, removed)
+                return Outcome("gone", channel, day)
             if kind == "takeover":
                 ts = self._posted_before(client, channel, day)
                 if ts is not None:

@@ -23,9 +23,9 @@ from index.markup import plain_text
 from index.model import Segment
 from index.query import QueryError, parse_query
 from index.search import EpisodeInfo, Hit
-from index.understand import Understanding
 from index.text import format_clock
 from index.tokens import fold
+from index.understand import Understanding
 
 from . import cards, quality
 
@@ -425,16 +425,16 @@ def handle(digests: Digests, text: str, body: dict, respond: Callable, user_tz: 
             weekends=request.weekends, created_by=user,
         )
         new = digests.subscribe(sub)
-        changed(team, user)
         what = "Subscribed" if new else "Updated the subscription of"
         notes = "".join(f"{n}\n" for n in request.notes)
         say(f"{what} <#{cards.slack_id(channel)}>: a digest at {sub.describe()}.\n{notes}"
             "`/quote digest preview` shows today's; `/quote digest unsubscribe` stops it. "
             "In a private channel, invite me first: `/invite @quotebot`.")
+        changed(team, user)
     elif verb == "unsubscribe":
         if digests.unsubscribe(team, channel):
-            changed(team, user)
             say(f"Unsubscribed <#{cards.slack_id(channel)}>: no more digests here.")
+            changed(team, user)
         else:
             say("This channel has no digest. `/quote digest subscribe` starts one.")
     elif verb == "list":

@@ -149,7 +149,8 @@ def alert_form(query: str = "", alert_id: int | None = None) -> dict:
 
 
 def _value(view: dict, block: str) -> Any:
-    element = next(iter(((view.get("state") or {}).get("values") or {}).get(block, {}).values()), {}) or {}
+    fields: dict[str, dict[str, Any]] = ((view.get("state") or {}).get("values") or {}).get(block) or {}
+    element: dict[str, Any] = next(iter(fields.values()), {}) or {}
     for key in ("value", "selected_time", "selected_conversation"):
         if key in element:
             return element[key]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from .labels import display_name
 
@@ -75,7 +75,13 @@ class Transcript:
     guests: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
-        data = asdict(self)
+        # Field by field: dataclasses.asdict deep-copies every cue (2.6 s for 20k cues).
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["cues"] = [dict(vars(c)) for c in self.cues]
+        data["chapters"] = [dict(vars(c)) for c in self.chapters]
+        data["anchors"] = [list(a) for a in self.anchors]
+        for name in ("speakers", "hosts", "guests", "warnings"):
+            data[name] = list(data[name])
         data["published"] = self.published.isoformat() if self.published else None
         return json.dumps(data, ensure_ascii=False)
 

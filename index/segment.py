@@ -35,7 +35,7 @@ _OPENERS = "\"'“‘([«¿¡"
 _SOFT = re.compile(r"[,;:—–]$|^-$|--$")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Word:
     text: str
     cue: int
@@ -137,22 +137,26 @@ def _runs(transcript: Transcript, cuts: frozenset[int] | set[int] = frozenset())
     return runs
 
 
-def _times(transcript: Transcript) -> tuple[list[float | None], list[float | None], list[int]]:
-    """Start and end times per cue, and the cues whose start goes back in time.
+def _times(transcript: Transcript) -> tuple[list[float | None], list[float | None], list[tuple[int, int]]]:
+    """Start and end times per cue, and the cues whose start goes back in time
+    (with the timed cue before each).
 
     A cue that starts before the cue before it keeps its own time (and starts
     a segment of its own: see ``segment``). An untimed cue inside a timed
     transcript takes the time of the cue before it.
     """
     starts: list[float | None] = []
-    backwards: list[int] = []
+    backwards: list[tuple[int, int]] = []
     last: float | None = None
+    last_timed = -1
     for i, cue in enumerate(transcript.cues):
         t = cue.start_s
         if t is not None and last is not None and t < last:
-            backwards.append(i)
+            backwards.append((i, last_timed))
         if t is None:
             t = last
+        else:
+            last_timed = i
         starts.append(t)
         if t is not None:
             last = t
@@ -172,12 +176,12 @@ def _times(transcript: Transcript) -> tuple[list[float | None], list[float | Non
 def segment(transcript: Transcript, episode_id: str, url: str | None = None) -> list[Segment]:
     """The quote segments of ``transcript``, numbered from 0, with deep links to ``url``."""
     starts, ends, backwards = _times(transcript)
-    for i in backwards:
-        this, before = transcript.cues[i], transcript.cues[i - 1]
+    for i, b in backwards:
+        this, before = transcript.cues[i], transcript.cues[b]
         where = f"line {this.line}" if this.line else f"cue {i + 1}"
-        after = f"line {before.line}" if before.line else f"cue {i}"
+        after = f"line {before.line}" if before.line else f"cue {b + 1}"
         transcript.warnings.append(
-            f"{where}: starts at {this.start_s:.3f} s, before the cue of {after} ({before.start_s:.3f} s); "
+            f"{where}: starts at {this.start_s or 0.0:.3f} s, before the cue of {after} ({before.start_s or 0.0:.3f} s); "
             "kept with its own time, as a segment of its own"
         )
     gaps = {
@@ -190,7 +194,7 @@ def segment(transcript: Transcript, episode_id: str, url: str | None = None) -> 
     # Cues that start a new segment: after a long pause, or in a new chapter.
     breaks = {i for i, gap in gaps.items() if gap >= PAUSE_BREAK_S}
     # A cue that goes back in time is a segment of its own.
-    cuts = {j for i in backwards for j in (i, i + 1)}
+    cuts = {j for i, _ in backwards for j in (i, i + 1)}
     known = [s if s is not None else -1.0 for s in starts]
     for c in chapter_starts:
         k = bisect.bisect_left(known, c)

@@ -13,6 +13,10 @@ STRUCTURE = [
     "*  text [[00:00:01](https://www.youtube.com/watch?v=x&t=abc)]", "WEBVTT", "-->", "1", "00:00:01,000 --> x",
     "{", '{"segments": [{"startTime": "x"}]}', "<p><cite>A:</cite>", "<v Ann>", "Published - Febtember 99, 2025",
     "  强化学习", "---", "Date Generated: x", "\x00", "\ufeff", "[inaudible 99:99:99]", "Lex Fridman Podcast",
+    # issue 12's shapes: labels, lenient timings, blocks, TTML, TSV
+    "[SPEAKER_00]: ", ">> MARTA: ", "Unknown: ", "- ", "Marta Kowal: ", "0.860 --> 7.380", "0:0:4,8 --> 0:0:7,4",
+    "Starting point is 99:99:99", "[00:00:03:18 - 00:00:08:08]", "Marta (00:15):", "Olek: (00:61)",
+    '<tt xmlns="http://www.w3.org/ns/ttml">', '<p begin="1:02.000" end="x" ttm:agent="SPEAKER_1">', "start\tend\ttext",
 ]
 
 # (operation, position, payload) triples for edit_lines.

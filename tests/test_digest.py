@@ -24,7 +24,15 @@ from bot.localslack import LocalSlack
 from bot.schedule import GRACE, LEASE, Digester, Scheduler, due_at, due_day
 from bot.serve import http_server
 from bot.settings import Settings
-from handlers.digest import EVENT_TYPE, Digest, Request, Subscription, digest_message, parse_subscribe, quote_key
+from handlers.digest import (
+    EVENT_TYPE,
+    Digest,
+    Request,
+    Subscription,
+    digest_message,
+    parse_subscribe,
+    quote_key,
+)
 from index.ingest import ingest
 from index.search import EpisodeInfo, Hit, Library
 from index.store import Store
@@ -70,8 +78,9 @@ def digester(url: str, library, slack: LocalSlack, clock: Clock, owner: str | No
 
 
 def posts(slack: LocalSlack, channel: str | None = None) -> list[dict]:
-    """The digests that reached Slack (successful chat.postMessage calls)."""
-    return [c.body for c in slack.calls("chat.postMessage")
+    """The digests that reached Slack (successful chat.postMessage calls), each checked with slack_sdk's
+    Block Kit models."""
+    return [valid_message(c.body) for c in slack.calls("chat.postMessage")
             if c.status == 200 and c.response.get("ok") and channel in (None, c.body.get("channel"))]
 
 

@@ -131,3 +131,23 @@ def test_cli_search_shows_speaker_n(tmp_path):
                          env=env, timeout=300, cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "Speaker 2" in run.stdout and "SPEAKER" not in run.stdout
+
+
+@pytest.mark.parametrize("text", [
+    "1\n00:00:01,000 --> 00:00:03,000\nThe keeper lights the lamp.\n\n2\n00:00:04,000 --> 00:00:05,000\n"
+    "Transcribed by https://otter.ai\n",
+    "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nThe keeper lights the lamp. Transcribed by https://otter.ai\n",
+    "Marta: The keeper lights the lamp.\n\nOlek: Yes.\n\nMarta: Every night.\n\nOlek: Good.\n\nSubtitles by the Amara.org community\n",
+])
+def test_tool_footers_are_dropped_in_every_format(text):
+    _, [t] = formats.parse(text)
+    assert all("otter" not in c.text and "Amara" not in c.text for c in t.cues)
+    assert any("footer" in w for w in t.warnings)
+    assert t.cues[0].text == "The keeper lights the lamp."
+
+
+@pytest.mark.parametrize("marker", ["[inaudible 00:00:12]", "[crosstalk 01:02]", "(inaudible 00:12)", "[INAUDIBLE]"])
+def test_noise_markers_with_times_never_stay_in_a_quote(marker):
+    text = f"1\n00:00:01,000 --> 00:00:03,000\nThe lens is brass. {marker} It cracks.\n"
+    _, [t] = formats.parse(text)
+    assert t.cues[0].text == "The lens is brass. It cracks."

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -540,3 +541,41 @@ def test_two_replicas_racing_and_a_restart_between_post_once(db_url, tmp_path, s
     assert len(alert_posts(slack, "CRACE0")) == 2  # the dead replica's post, not a third
     assert restarted.alerter.store.states(alert.id)["more"][0] == DONE
     assert [len(alert_posts(slack, f"CRACE{i}")) for i in (1, 2)] == [2, 2]  # the others got "more" once
+
+
+def test_quotebot_serve_posts_an_alert_after_an_ingest_by_another_process(tmp_path, slack):
+    """End to end: `quotebot serve` runs; `quotebot ingest` (another process) adds a matching episode;
+    the server's index reload finds it and the alert is posted, once."""
+    from .test_digest import quotebot as run_quotebot
+
+    data = tmp_path / "data"
+    (tmp_path / "filler.vtt").write_text(FILLER)
+    assert run_quotebot(data, "ingest", str(tmp_path / "filler.vtt")).returncode == 0
+    AlertStore(Store(f"sqlite:///{data / 'quotebot.db'}").engine).add("T1", "CSERVE", "zanzibar llamas", "U1")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = run_quotebot(data, "serve", "--host", "127.0.0.1", "--port", str(port), slack=slack,
+                          extra={"SLACK_SIGNING_SECRET": SECRET, "QUOTEBOT_RELOAD_S": "0.2",
+                                 "QUOTEBOT_DIGEST_TICK_S": "0.2", "QUOTEBOT_ALERT_SETTLE_S": "0"},
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # serving: the health check answers
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        (tmp_path / "llamas.vtt").write_text(LLAMA_NEWS)
+        (tmp_path / "harbour.vtt").write_text(HARBOUR)
+        ingested = run_quotebot(data, "ingest", str(tmp_path / "harbour.vtt"), str(tmp_path / "llamas.vtt"))
+        assert ingested.returncode == 0, ingested.stderr
+        slack.wait_for("chat.postMessage", timeout=60)
+        time.sleep(1.5)  # more reloads and ticks: still one post
+        [post] = alert_posts(slack, "CSERVE")
+        assert post["metadata"]["event_payload"]["episodes"] == ["llamas"]
+        assert "*zanzibar* *llamas*" in json.dumps(valid_message(post)).lower()
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)

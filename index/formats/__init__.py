@@ -21,6 +21,7 @@ from typing import Protocol
 
 from ..errors import TranscriptError
 from ..model import Transcript
+from ..text import strip_footer
 from . import (
     asr_json,
     bracket_captions,
@@ -92,6 +93,21 @@ def parse(text: str, format: str | None = None) -> tuple[str, list[Transcript]]:
                 f"unknown format {format!r}; choose one of: " + ", ".join(BY_NAME)
             ) from None
     transcripts = module.parse(text)
+    for t in transcripts:
+        _drop_footers(t)
     if not any(t.cues for t in transcripts):
         raise TranscriptError(f"no transcript text found (read as {module.NAME})")
     return module.NAME, transcripts
+
+
+def _drop_footers(t: Transcript) -> None:
+    """Tools' footers ("Transcribed by https://otter.ai") leave the last cues, whatever the format."""
+    dropped = 0
+    for cue in t.cues[-3:]:
+        kept = strip_footer(cue.text)
+        if kept != cue.text:
+            cue.text = kept
+            dropped += 1
+    if dropped:
+        t.cues = [c for c in t.cues if c.text]
+        t.warnings.append(f"dropped {dropped} tool footer(s) (\"Transcribed by …\")")

@@ -68,7 +68,8 @@ def parse(text: str) -> list[Transcript]:
         start = parse_clock(m.group(1), line=number)
         end = parse_clock(m.group(2), line=number)
         duration = end if duration is None else max(duration, end)
-        body = strip_noise(repair_mojibake(m.group(3)))
+        raw = m.group(3)
+        body = strip_noise(raw if raw.isascii() else repair_mojibake(raw))  # ASCII cannot be mojibake; ftfy is slow
         for turn, piece in split_turns(body):
             piece = squash(piece)
             if piece:
