@@ -85,36 +85,36 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import gc  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from urllib.parse import urlsplit  # noqa: E402
+import argparse
+import gc
+import json
+import logging
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from bot.localslack import LocalSlack, signed_headers, slash_command_body  # noqa: E402
+from bot.localslack import LocalSlack, signed_headers, slash_command_body
 
 sys.path.insert(0, str(ROOT / "bench"))
-from slack import kind_of as slack_kind_of  # noqa: E402  (bench/slack.py: what an answer is)
+from slack import kind_of as slack_kind_of
 
 SECRET = "load-test-signing-secret"
 BOT_TOKEN = "xoxb-load-test"
@@ -172,7 +172,7 @@ VTT_TEMPLATE = """WEBVTT
 
 00:00:18.500 --> 00:00:27.000
 <v Ada Lovelace>That sounds like a story told after a long night in the harbour, but I would still like to see one with my own eyes.
-"""
+"""  # noqa: E501 - a transcript's cue lines are as long as they are
 VTT = VTT_TEMPLATE.format(word=NEW_WORD)
 SIDECAR = {"title": NEW_TITLE, "podcast": "Quotebot Load Test", "published": "2025-06-01"}
 RUN_TAGS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett",
@@ -750,7 +750,7 @@ def run(args: argparse.Namespace, work: Path, url: str, server: str, clients: in
                 error(f"no reload within {RELOAD_WAIT_S:.0f} s")
         else:
             reload_s.append(round(at - mid.committed_at, 3))
-    for n, k in check.items():
+    for k in check.values():
         if k != "card":
             error(f"new word check: {k}")
     no_match_queries: dict[str, int] = {}
@@ -766,7 +766,9 @@ def run(args: argparse.Namespace, work: Path, url: str, server: str, clients: in
         except Exception as exc:  # noqa: BLE001 - the load figures stand without them
             stderr(f"[peers] failed: {exc.__class__.__name__}: {exc}")
 
-    rel = (lambda t: round(t - start, 3) if t is not None else None)
+    def rel(t: float | None) -> float | None:
+        return round(t - start, 3) if t is not None else None
+
     done = sorted((r for r in recs if r.arrived is not None), key=lambda r: r.started - r.arrived)[:5]
     slowest = [{"at_s": rel(r.started), "replica": r.replica, "query": r.query,
                 "ack_ms": round((r.acked - r.started) * 1000, 1), "e2e_ms": round((r.arrived - r.started) * 1000, 1)}
@@ -828,7 +830,8 @@ def summary(r: dict) -> str:
     ]
     if r["slowest"]:
         lines.append("   slowest (s into the run, replica, ack/card ms): " + "; ".join(
-            f"{x['at_s']:.1f} s #{x['replica']} {x['query']!r} {x['ack_ms']:.0f}/{x['e2e_ms']:.0f}" for x in r["slowest"]))
+            f"{x['at_s']:.1f} s #{x['replica']} {x['query']!r} {x['ack_ms']:.0f}/{x['e2e_ms']:.0f}"
+            for x in r["slowest"]))
     if r["no_match_queries"]:
         lines.append(f"   queries answered 'No quote matched' (not errors): {r['no_match_queries']}")
     if r["extra_answers"]:
@@ -850,7 +853,8 @@ def table(results: list[dict]) -> str:
         return "-" if v is None else f"{v:.0f}"
 
     head = (f"{'database':<11}{'clients':>8}  {'server':<9}{'req/s':>7}{'ack p50':>9}{'ack p99':>9}"
-            f"{'card p50':>10}{'card p99':>10}{'errors':>8}  reload (s)   memory per replica (MiB RSS/PSS, master first)")
+            f"{'card p50':>10}{'card p99':>10}{'errors':>8}  reload (s)   "
+            "memory per replica (MiB RSS/PSS, master first)")
     lines = [head, "-" * len(head)]
     for r in results:
         reload_s = ",".join("-" if x is None else f"{x:.1f}" for x in r["reload_s"])

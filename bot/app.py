@@ -25,9 +25,9 @@ def web_client(settings: Settings, token: str | None = None, *, anonymous: bool 
     Its token: ``token``, else SLACK_BOT_TOKEN unless ``anonymous`` (OAuth: each workspace's own)."""
     if token is None and not anonymous and settings.slack_bot_token is not None:
         token = settings.slack_bot_token.get_secret_value()
-    kwargs = {"base_url": settings.api_url} if settings.api_url else {}
-    client = WebClient(token=token, **kwargs)
-    client.retry_handlers = [ConnectionErrorRetryHandler(max_retry_count=2), RateLimitErrorRetryHandler(max_retry_count=5)]
+    client = WebClient(token=token, base_url=settings.api_url) if settings.api_url else WebClient(token=token)
+    client.retry_handlers = [ConnectionErrorRetryHandler(max_retry_count=2),
+                             RateLimitErrorRetryHandler(max_retry_count=5)]
     return client
 
 

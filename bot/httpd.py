@@ -38,6 +38,7 @@ Docker's 10 s.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import errno
 import fcntl
 import logging
@@ -61,7 +62,7 @@ from typing import Any
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
-from gunicorn.workers.gthread import ThreadWorker, TConn
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 log = logging.getLogger("quotebot.httpd")
 
@@ -70,6 +71,9 @@ MAX_REQUEST_LINE = 4094  # bytes (gunicorn's default): OAuth redirects carry a c
 MAX_HEADER_SIZE = 8190  # bytes per header (gunicorn's default)
 STOP_LINGER_S = 2.0  # at stop, how long an idle or slow connection may stay before it is closed
 RECV_SLICE_S = 0.5  # a blocked read wakes this often to check its deadline
+# gunicorn's heartbeat file (a worker touches it to tell the master it lives): in memory, where a
+# container has it, not on the container's disk (gunicorn's advice for Docker)
+SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 - a fixed system folder, not a guessable temp file
 
 
 def prepare_metrics(workers: int) -> Path | None:
@@ -197,8 +201,8 @@ class Worker(ThreadWorker):
       and handed to a thread only once it has arrived whole (line, headers and a body of up to
       ``MAX_BODY``; a larger body is not waited for, as it gets 413 unread). A connection whose
       request has not arrived whole within the request timeout (counted from the connection, or
-      from its first byte) is closed, so one that sends nothing goes then too. (gthread would give a new connection a thread
-      and block it on reads: a few slow clients could starve all the threads.)
+      from its first byte) is closed, so one that sends nothing goes then too. (gthread would give
+      a new connection a thread and block it on reads: a few slow clients could starve them all.)
     - kept-alive connections go through the same buffering for their next request;
     - reads in a thread still have a deadline (``_Conn``), and at stop everything waiting for a
       request is closed within ``STOP_LINGER_S``;
@@ -273,10 +277,8 @@ class Worker(ThreadWorker):
 
     def _drop(self, conn: _Conn) -> None:
         self.arriving.pop(conn, None)
-        try:
+        with contextlib.suppress(OSError, KeyError, ValueError):  # already unregistered
             self.poller.unregister(conn.sock)
-        except (OSError, KeyError, ValueError):
-            pass
         self.nr_conns -= 1
         conn.close()
 
@@ -439,8 +441,8 @@ class Server(BaseApplication):
                 f"{o.host}:{arbiter.LISTENERS[0].sock.getsockname()[1]}" if arbiter.LISTENERS else "?"),
             "child_exit": _forget_metrics,
         }
-        if Path("/dev/shm").is_dir():
-            values["worker_tmp_dir"] = "/dev/shm"  # the heartbeat file: memory, not a container's disk
+        if SHARED_MEMORY.is_dir():
+            values["worker_tmp_dir"] = str(SHARED_MEMORY)
         for key, value in values.items():
             self.cfg.set(key, value)
 
@@ -478,9 +480,8 @@ def _close_after_oversized(worker: Any, req: Any) -> None:
     from .serve import MAX_BODY
 
     for name, value in req.headers:
-        if name == "CONTENT-LENGTH" and (not value.strip().isdigit() or int(value) > MAX_BODY):
-            req.must_close = True
-        elif name == "TRANSFER-ENCODING":
+        oversized = name == "CONTENT-LENGTH" and (not value.strip().isdigit() or int(value) > MAX_BODY)
+        if oversized or name == "TRANSFER-ENCODING":
             req.must_close = True
 
 

@@ -91,7 +91,8 @@ class Workspaces:
 
     def _grid_token(self, team_id: str) -> str | None:
         """The bot token of the org-wide install whose organization holds ``team_id``."""
-        assert self.installations is not None
+        if self.installations is None:
+            return None
         bots = self.installations.bots
         with self.installations.engine.connect() as conn:
             enterprises = [row[0] for row in conn.execute(
@@ -111,7 +112,8 @@ class Workspaces:
         """The workspaces an org-wide install covers (``auth.teams.list``, every page)."""
         client, teams, cursor = web_client(self.settings, token), set(), None
         while True:
-            page: Any = client.auth_teams_list(cursor=cursor, limit=200) if cursor else client.auth_teams_list(limit=200)
+            page: Any = client.auth_teams_list(cursor=cursor, limit=200) if cursor else \
+                client.auth_teams_list(limit=200)
             teams |= {str(t.get("id")) for t in page.get("teams") or [] if isinstance(t, dict)}
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:

@@ -7,8 +7,8 @@ One server (SQLite, the samples) serves the whole module; tests that stop a serv
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
 import re
 import signal
 import socket
@@ -25,7 +25,8 @@ import pytest
 from bot.localslack import LocalSlack, event_body, signed_headers, slash_command_body
 
 from .conftest import ROOT
-from .test_production import SECRET, TOKEN, Replica, env_for, quote as quote_request
+from .test_production import SECRET, TOKEN, Replica, env_for
+from .test_production import quote as quote_request
 
 MiB = 1024 * 1024
 KEEPALIVE_S = 2
@@ -126,10 +127,8 @@ def test_a_body_over_1_mib_gets_413_without_being_read(server):
 
 
 def _send_quietly(sock: socket.socket, data: bytes) -> None:
-    try:
+    with contextlib.suppress(OSError):  # the server closed the connection under the upload, as it should
         sock.sendall(data)
-    except OSError:
-        pass  # the server closed the connection under the upload, as it should
 
 
 def test_header_count_and_size_are_bounded(server):
@@ -238,7 +237,8 @@ MALFORMED = [
     ("float timestamp", b"text=x", FORM, NOW + ".5", 400),
     ("non-UTF-8 body", b"text=\xff\xfe\xfd&command=/quote", FORM, NOW, 400),
     ("non-UTF-8 JSON", b'{"type": "event_callback", "x": "\xc3\x28"}', "application/json", NOW, 400),
-    ("truncated JSON", b'{"type": "event_callback", "event": {"type": "app_mention", "te', "application/json", NOW, 400),
+    ("truncated JSON", b'{"type": "event_callback", "event": {"type": "app_mention", "te', "application/json", NOW,
+     400),
     ("100k-deep JSON array", b"[" * 100_000 + b"]" * 100_000, "application/json", NOW, 400),
     ("100k-deep JSON object", b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "application/json", NOW, 400),
     ("JSON not an object", b'"event_callback"', "application/json", NOW, 400),
@@ -300,7 +300,7 @@ def test_a_signed_request_of_an_unknown_kind_is_answered_and_its_body_not_logged
 
 def test_zz_the_log_has_one_json_line_per_request_and_no_body(server, tmp_path):
     """Runs last in the module: stops the shared server and reads everything it logged."""
-    replica, slack = server
+    replica, _ = server
     # a forged request whose body carries a would-be log line
     forged = b'{"type": "event_callback", "text": "FORGED-BODY-MARKER\\n{\\"level\\": \\"ERROR\\"}"}\n' \
              b'2026-01-01 00:00:00 ERROR forged line'
