@@ -184,6 +184,8 @@ class Library:
         self.index_dir = Path(index_dir)
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()
+        # how a search that meets a replaced segment reloads; a server sets its own (under its lock)
+        self.reload_now: Callable[[], object] = self.refresh
 
     # --- the index's life ------------------------------------------------------
 
@@ -365,14 +367,14 @@ class Library:
                 self._reload_after(snap)
         return self._search_in(self._snapshot, query, limit, order, stale_ok=True)
 
-    def _reload_after(self, seen: "_Snapshot | None") -> None:
+    def _reload_after(self, seen: _Snapshot | None) -> None:
         """Reload now, unless another thread already swapped in a newer index than ``seen``."""
         with self._lock:
             if self._snapshot is not seen:
                 return
-        self.refresh()
+        self.reload_now()
 
-    def _rows(self, snap: "_Snapshot", docs, stale_ok: bool) -> dict[int, Segment]:
+    def _rows(self, snap: _Snapshot, docs, stale_ok: bool) -> dict[int, Segment]:
         """The segments of these documents by row id; raises _Stale when one is gone (unless ``stale_ok``)."""
         ids = [int(snap.segment_ids[doc]) for doc in docs]
         rows = self.store.segments_by_id(ids)
@@ -380,7 +382,7 @@ class Library:
             raise _Stale()
         return rows
 
-    def _search_in(self, snap: "_Snapshot | None", query: Query, limit: int, order: tuple[str, ...] | None,
+    def _search_in(self, snap: _Snapshot | None, query: Query, limit: int, order: tuple[str, ...] | None,
                    *, stale_ok: bool) -> list[Hit]:
         if snap is None or snap.engine.doc_count == 0 or limit <= 0:
             return []
