@@ -27,6 +27,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 OPENING_S = 180  # an episode's first minutes: introductions and sponsors
 FRAGMENT_WORDS = 12
 FULL_WORDS = 40  # a segment this long or longer has room for a complete thought  # fewer words than this is a fragment, not a complete thought
@@ -73,23 +75,35 @@ def is_fragment(text: str) -> bool:
     return len(words) < FRAGMENT_WORDS or not _SENTENCE_END.search(text.rstrip()[-3:] + " ")
 
 
+# What a segment is, as bits: computed once per segment when the index is built (``features``), so that
+# a query weighs its candidates with numpy and the current WEIGHTS, reading no text.
+QUESTION, FRAGMENT, OPENING, ADVERT = 1, 2, 4, 8
+
+
+def features(text: str, start_s: float | None) -> tuple[int, int]:
+    """A segment's re-rank features: (bits of QUESTION, FRAGMENT, OPENING, ADVERT; its number of words)."""
+    bits = (QUESTION * is_question(text) | FRAGMENT * is_fragment(text) | ADVERT * is_advert(text)
+            | OPENING * (start_s is not None and start_s < OPENING_S))
+    return bits, len(text.split())
+
+
+def qualities(bits: np.ndarray, words: np.ndarray, asker_share: np.ndarray,
+              weights: Weights | None = None) -> np.ndarray:
+    """``quality`` for many segments at once, from their ``features`` and their speakers' asker shares."""
+    weights = weights or WEIGHTS
+    q = np.ones(len(bits), dtype=np.float64)
+    for bit, weight in ((QUESTION, weights.question), (FRAGMENT, weights.fragment),
+                        (OPENING, weights.opening), (ADVERT, weights.advert)):
+        q[(bits & bit) != 0] *= 1 - weight
+    q *= 1 - weights.asker * asker_share
+    q *= 1 - weights.brevity * np.clip(1 - words / FULL_WORDS, 0.0, 1.0)
+    return q
+
+
 def quality(text: str, start_s: float | None, asker_share: float, weights: Weights | None = None) -> float:
     """How worth posting a segment is, as a multiplier in (0, 1] (1: a complete statement of a view)."""
-    weights = weights or WEIGHTS
-    q = 1.0
-    if is_question(text):
-        q *= 1 - weights.question
-    if is_fragment(text):
-        q *= 1 - weights.fragment
-    q *= 1 - weights.asker * asker_share
-    if start_s is not None and start_s < OPENING_S:
-        q *= 1 - weights.opening
-    if is_advert(text):
-        q *= 1 - weights.advert
-    words = len(text.split())
-    if words < FULL_WORDS:
-        q *= 1 - weights.brevity * (1 - words / FULL_WORDS)
-    return q
+    bits, words = features(text, start_s)
+    return float(qualities(np.asarray([bits]), np.asarray([words]), np.asarray([asker_share]), weights)[0])
 
 
 def proximity(query_terms: Sequence[str], doc_terms: Sequence[str], slop: int | None = None) -> float:
@@ -125,12 +139,10 @@ def rank_score(bm25: float, quality_: float, proximity_: float, weights: Weights
     return bm25 * (quality_ + weights.phrase * proximity_)
 
 
-def max_lift(query_length: int, weights: Weights | None = None) -> float:
-    """The most the re-rank can multiply a BM25 score by, for a query of ``query_length`` proximity terms."""
+def upper_bounds(bm25: np.ndarray, quality_: np.ndarray, query_length: int,
+                 weights: Weights | None = None) -> np.ndarray:
+    """The highest rank each candidate can reach whatever its proximity (exact for a query of fewer
+    than three proximity terms): what lets the re-rank read only the candidates that can win."""
     weights = weights or WEIGHTS
-    return 1.0 + (weights.phrase if query_length >= 3 else 0.0)
-
-
-def bound(bm25: float, lift: float) -> float:
-    """The highest rank a candidate with score ``bm25`` can reach (see ``rank_score``)."""
-    return bm25 * lift if bm25 > 0 else bm25
+    bonus = weights.phrase if query_length >= 3 else 0.0
+    return np.where(bm25 > 0, bm25 * (quality_ + bonus), bm25)

@@ -39,7 +39,8 @@ IDF_MASS_SHARE = 0.6
 # Two texts sharing this share of the shorter one's word 3-grams are one quote.
 DUPLICATE_SHARE = 0.5
 MAX_CANDIDATES = 4000
-BROWSE_SAMPLE = 160  # a filter alone: the segments (spread over the matches) ranked by quotability
+BROWSE_SAMPLE = 160
+UNFILTERED_COUNT = 10  # when filters emptied the result: count up to this many hits without them  # a filter alone: the segments (spread over the matches) ranked by quotability
 
 Progress = Callable[[str, int, int], None]
 
@@ -111,7 +112,9 @@ class _Snapshot:
     doc_speaker: np.ndarray  # document -> index into speakers, -1 for none
     episodes: list[EpisodeInfo]
     speakers: list[str]
-    asker_share: list[float] = field(default_factory=list)  # speaker -> share of their segments that ask
+    asker_share: np.ndarray = field(default_factory=lambda: np.zeros(0))  # speaker -> share of their segments that ask
+    doc_bits: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint8))  # document -> rank.features bits
+    doc_words: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint16))  # document -> words
     vocabulary: list[str] = field(default_factory=list)  # folded library words, for typo look-ups
     counts: list[int] = field(default_factory=list)  # vocabulary word -> segments holding it
     lexicon: Lexicon | None = None
@@ -160,8 +163,9 @@ class Answer:
             query = u.query
             if self.unfiltered and query is not None:
                 drop = " ".join(query.filters)
-                out.append(f"Without {mark(drop)}, {self.unfiltered}{'+' if self.unfiltered >= 10 else ''} "
-                           f"quote{'s' if self.unfiltered > 1 else ''} match: drop the filter.")
+                many = "s match" if self.unfiltered > 1 else " matches"
+                more = "+" if self.unfiltered >= UNFILTERED_COUNT else ""
+                out.append(f"Without {mark(drop)}, {self.unfiltered}{more} quote{many}: drop the filter.")
             elif not (u.left_out or u.suggested):
                 out.append("Try fewer or other words, drop a filter, or check the spelling of a name.")
         return out
@@ -230,6 +234,7 @@ class Library:
         said: Counter[int] = Counter()  # speaker -> segments
         asked: Counter[int] = Counter()  # speaker -> question segments
         words: Counter[str] = Counter()  # folded word -> segments holding it
+        doc_bits, doc_words = [], []  # the re-rank's features of each document (index.rank.features)
         total = sum(e.segments for e in episodes)
         for seg in self.store.iter_segments():
             if seg.episode_id not in episode_index:
@@ -240,7 +245,10 @@ class Library:
             speaker = speakers.setdefault(who, len(speakers)) if who else -1
             doc_speaker.append(speaker)
             said[speaker] += 1
-            asked[speaker] += rank.is_question(seg.text)
+            bits, count = rank.features(seg.text, seg.start_s)
+            doc_bits.append(bits)
+            doc_words.append(min(count, 65535))
+            asked[speaker] += bool(bits & rank.QUESTION)
             words.update(set(_WORD.findall(fold(seg.text))))
             docs.append(document_terms(seg))
             if progress and len(docs) % 50_000 == 0:
@@ -255,6 +263,8 @@ class Library:
         np.save(tmp / "segment_ids.npy", np.asarray(segment_ids, dtype=np.int64))
         np.save(tmp / "doc_episode.npy", np.asarray(doc_episode, dtype=np.int32))
         np.save(tmp / "doc_speaker.npy", np.asarray(doc_speaker, dtype=np.int32))
+        np.save(tmp / "doc_bits.npy", np.asarray(doc_bits, dtype=np.uint8))
+        np.save(tmp / "doc_words.npy", np.asarray(doc_words, dtype=np.uint16))
         vocabulary = sorted((w for w, n in words.items() if n >= MIN_COUNT), key=lambda w: (-words[w], w))
         (tmp / "vocabulary.json").write_text(json.dumps({w: words[w] for w in vocabulary}, ensure_ascii=False))
         (tmp / "library.json").write_text(json.dumps({
@@ -304,7 +314,7 @@ class Library:
         query = got.query
         if not hits and query.filters and (query.words or query.phrases):
             bare = replace(query, speaker=None, episode=None, podcast=None, after=None, before=None)
-            unfiltered = len(self._search(bare, limit, got.order))
+            unfiltered = len(self._search(bare, max(limit, UNFILTERED_COUNT), got.order))
         return Answer(got, hits, unfiltered=unfiltered)
 
     def understand(self, text: str) -> Understanding:
@@ -490,18 +500,29 @@ class Library:
             if any(need(present) for need, _ in needs):
                 passing.append((doc, score, present))
         excluded = [_phrase_form(p) for p in query.excluded_phrases]
-        # The re-rank can lift a candidate at most to ``lift`` × its BM25 score (quality <= 1), so the
-        # candidates are read in BM25 order, a chunk at a time, until the next one cannot reach the
-        # ranks already held by twice the hits still wanted (room for duplicates).
-        lift = rank.max_lift(len(order))
-        room = 2 * (vetting.limit - len(vetting.hits))
+        # Each candidate's quality comes from features stored at build time; only the phrase proximity
+        # needs its text. Candidates are read from the store a chunk at a time, best upper bound first
+        # (quality + the largest proximity bonus), until the next cannot reach the ranks already held
+        # by the hits still wanted and half again (room for duplicates). Without proximity the bound is exact.
+        cand = np.asarray([doc for doc, _, _ in passing], dtype=np.int64)
+        bm25 = np.asarray([score for _, score, _ in passing], dtype=np.float64)
+        speakers = snap.doc_speaker[cand] if len(cand) else np.zeros(0, np.int64)
+        asker = np.where(speakers >= 0, snap.asker_share[np.maximum(speakers, 0)] if len(snap.asker_share)
+                         else 0.0, 0.0)
+        quality = rank.qualities(snap.doc_bits[cand], snap.doc_words[cand], asker)
+        upper = rank.upper_bounds(bm25, quality, len(order))
+        order_of = np.lexsort((cand, -bm25, -upper))
+        still = vetting.limit - len(vetting.hits)
+        room = still + max(5, still // 2)
+        step = max(room, 20)
         ranked: list[tuple[float, float, int, Segment, set]] = []
-        for start in range(0, len(passing), max(room, 20)):
-            chunk = passing[start:start + max(room, 20)]
-            if len(ranked) >= room and rank.bound(float(chunk[0][1]), lift) < ranked[room - 1][0]:
+        for start in range(0, len(order_of), step):
+            chunk = order_of[start:start + step]
+            if len(ranked) >= room and upper[chunk[0]] < ranked[room - 1][0]:
                 break
-            rows = self._rows(snap, [doc for doc, _, _ in chunk], stale_ok)
-            for doc, score, present in chunk:
+            rows = self._rows(snap, [int(cand[i]) for i in chunk], stale_ok)
+            for i in chunk:
+                doc, score, present = passing[i]
                 seg = rows.get(int(snap.segment_ids[doc]))
                 if seg is None:
                     continue
@@ -511,10 +532,8 @@ class Library:
                         continue
                     if any(p in folded for p in excluded):
                         continue
-                speaker = int(snap.doc_speaker[doc])
-                asker = snap.asker_share[speaker] if 0 <= speaker < len(snap.asker_share) else 0.0
                 near = rank.proximity(order, tokenize(seg.text)) if len(order) >= 3 else 0.0
-                key = rank.rank_score(float(score), rank.quality(seg.text, seg.start_s, asker), near)
+                key = rank.rank_score(float(score), float(quality[i]), near)
                 ranked.append((key, float(score), doc, seg, present))
             ranked.sort(key=lambda r: (-r[0], -r[1], r[2]))
         for key, score, doc, seg, present in ranked:
@@ -638,7 +657,9 @@ def _load(folder: Path) -> _Snapshot | None:
                 for e in meta["episodes"]
             ],
             speakers=list(meta["speakers"]),
-            asker_share=[float(x) for x in meta["asker_share"]],
+            asker_share=np.asarray(meta["asker_share"], dtype=np.float64),
+            doc_bits=np.load(folder / "doc_bits.npy"),
+            doc_words=np.load(folder / "doc_words.npy"),
             vocabulary=list(vocabulary),
             counts=list(vocabulary.values()),
         )
@@ -696,12 +717,22 @@ def _side(side: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     return " ".join(w.strip('"') for w in side), phrases
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+
+
+def _norm_words(text: str) -> list[str]:
+    """``norm_word`` of each word, empty ones left out; ASCII text (most of it) by one fast path."""
+    if text.isascii():
+        return [w for w in (_NOT_ALNUM.sub("", t) for t in text.lower().split()) if w]
+    return [w for w in (norm_word(x) for x in text.split()) if w]
+
+
 def _phrase_form(text: str) -> str:
-    return " " + " ".join(w for w in (norm_word(x) for x in text.split()) if w) + " "
+    return " " + " ".join(_norm_words(text)) + " "
 
 
 def _shingles(text: str) -> set[tuple[str, ...]]:
-    words = [w for w in (norm_word(x) for x in text.split()) if w]
+    words = _norm_words(text)
     if len(words) < 3:
         return {tuple(words)}
     return {tuple(words[i:i + 3]) for i in range(len(words) - 2)}
