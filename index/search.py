@@ -17,7 +17,7 @@ import shutil
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -39,8 +39,8 @@ IDF_MASS_SHARE = 0.6
 # Two texts sharing this share of the shorter one's word 3-grams are one quote.
 DUPLICATE_SHARE = 0.5
 MAX_CANDIDATES = 4000
-BROWSE_SAMPLE = 160
-UNFILTERED_COUNT = 10  # when filters emptied the result: count up to this many hits without them  # a filter alone: the segments (spread over the matches) ranked by quotability
+BROWSE_SAMPLE = 160  # a filter alone: the segments (spread over the matches) ranked by quotability
+UNFILTERED_COUNT = 10  # when filters emptied the result: count up to this many hits without them
 
 Progress = Callable[[str, int, int], None]
 
@@ -427,7 +427,7 @@ class Library:
             docs = docs[np.linspace(0, len(docs) - 1, BROWSE_SAMPLE).astype(np.int64)]
         rows = self._rows(snap, docs, stale_ok)
         excluded = [_phrase_form(p) for p in query.excluded_phrases]
-        scored = []
+        scored: list[tuple[float, int, Segment]] = []
         for doc in docs:
             seg = rows.get(int(snap.segment_ids[doc]))
             if seg is None or (excluded and any(p in _phrase_form(seg.text) for p in excluded)):
@@ -437,10 +437,10 @@ class Library:
                 scored.append((score, int(doc), seg))
         scored.sort(key=lambda x: (-x[0], x[1]))
         vetting = _Vetting(limit)
-        for score, doc, seg in scored:
+        for score, doc_id, seg in scored:
             if vetting.full:
                 break
-            hit = self._as_hit(seg, snap.episodes[int(snap.doc_episode[doc])])
+            hit = self._as_hit(seg, snap.episodes[int(snap.doc_episode[doc_id])])
             hit.score = hit.rank = score
             vetting.offer(hit, seg)
         return vetting.hits
@@ -487,7 +487,8 @@ class Library:
                 narrow(~_has(snap, term))
         return mask
 
-    def _vet(self, snap, query, terms, needs, order, docs, scores, vetting: "_Vetting",
+    def _vet(self, snap: _Snapshot, query: Query, terms: list[str],
+             needs: list[tuple[Callable[[set], bool], list[str]]], order: Sequence[str], docs: np.ndarray, scores: np.ndarray, vetting: _Vetting,
              stale_ok: bool = False) -> None:
         """Keep the candidates that pass, re-ranked (``index.rank``): the honesty rule, phrases,
         exclusions, no duplicates.
