@@ -20,16 +20,15 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 
-# The dependencies first, from pyproject.toml alone, so that this (slow) layer
-# is rebuilt only when they change, not at every change of the code. Every
-# compiled dependency has a manylinux wheel, so no compiler is needed.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > requirements.txt \
- && pip install -r requirements.txt
+# The dependencies first, from the lock file alone (exact versions, each file's
+# hash checked; `bash .ci/lock` regenerates it from pyproject.toml), so that this
+# (slow) layer is rebuilt only when they change, not at every change of the code.
+# Every compiled dependency has a manylinux wheel, so no compiler is needed.
+COPY pyproject.toml requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 
 # Then the package itself (README.md is the project's readme, so the build needs it).
-COPY README.md ./
+COPY README.md LICENSE ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY index ./index

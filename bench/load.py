@@ -1,6 +1,17 @@
-"""Load test: two replicas on PostgreSQL under concurrent signed ``/quote`` requests, with an ingest mid-run.
+"""Load test: replicas of ``quotebot serve`` under concurrent signed ``/quote`` requests, with an
+ingest mid-run, on SQLite and on PostgreSQL, at several client counts, with the production server
+(gunicorn) and the old standard-library one (wsgiref) measured side by side in the same run.
 
-    python bench/load.py [--json] [--clients 8] [--seconds 20] [--database-url URL] [--keep]
+    python bench/load.py [--json] [--clients 16,50] [--seconds 20] [--servers gunicorn,wsgiref]
+                         [--databases sqlite,postgresql] [--replicas 2] [--workers 1]
+                         [--database-url URL] [--keep]
+
+The matrix: for each database (the samples ingested once), for each client count, one run per
+server (``QUOTEBOT_HTTP_SERVER``), each run as described below with its own mid-run episode and
+new word. At the end a table puts every run's throughput, ack and card p50/p99, errors, reload
+times and memory side by side. Memory: RSS and PSS (proportional: shared pages split among the
+processes sharing them) of every process of each replica (gunicorn: the master, then its workers),
+from /proc/PID/smaps_rollup, read at the end of the load.
 
 What runs, all on 127.0.0.1:
 * PostgreSQL: ``--database-url`` as given; else QUOTEBOT_TEST_DATABASE_URL, else the URL that
@@ -12,7 +23,8 @@ What runs, all on 127.0.0.1:
 * The seeds: ``python -m bot ingest --samples`` in a subprocess (QUOTEBOT_DATABASE_URL=the URL,
   QUOTEBOT_DATA_DIR=<tmp>/ingest, no inherited SLACK_*/QUOTEBOT_* variables).
 * LocalSlack (bot.localslack) in this process: the Web API and the response_urls the app answers.
-* Two replicas: ``python -m bot serve --host 127.0.0.1 --port P`` (free ports), each with its own
+* SQLite: a database file in the work folder, shared by the replicas and the ingests.
+* ``--replicas`` replicas (2): ``python -m bot serve --host 127.0.0.1 --port P`` (free ports), each with its own
   QUOTEBOT_DATA_DIR (its own index) and the shared database, QUOTEBOT_RELOAD_S=1 (how often a
   replica checks the library version and reloads its index) and QUOTEBOT_DIGEST_TICK_S=30.  The
   bench waits for ``GET /healthz`` -> 200 on both.
@@ -73,35 +85,36 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import gc  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from pathlib import Path  # noqa: E402
-from urllib.parse import urlsplit  # noqa: E402
+import argparse
+import gc
+import json
+import logging
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+import httpx
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from bot.localslack import LocalSlack, signed_headers, slash_command_body  # noqa: E402
+from bot.localslack import LocalSlack, signed_headers, slash_command_body
 
 sys.path.insert(0, str(ROOT / "bench"))
-from slack import kind_of as slack_kind_of  # noqa: E402  (bench/slack.py: what an answer is)
+from slack import kind_of as slack_kind_of
 
 SECRET = "load-test-signing-secret"
 BOT_TOKEN = "xoxb-load-test"
@@ -149,18 +162,31 @@ QUERIES = [
     "coding agents podcast:\"latent space\"",
 ]
 
-VTT = f"""WEBVTT
+VTT_TEMPLATE = """WEBVTT
 
 00:00:01.000 --> 00:00:09.000
-<v Ada Lovelace>Welcome to the load test special. Today we talk about the {NEW_WORD}, a small marsupial that nobody has ever mentioned on a podcast before.
+<v Ada Lovelace>Welcome to the load test special. Today we talk about the {word}, a small marsupial that nobody has ever mentioned on a podcast before.
 
 00:00:09.500 --> 00:00:18.000
-<v Grace Hopper>I first heard of the {NEW_WORD} from a sailor who swore it could count the waves and predict the tide better than any almanac.
+<v Grace Hopper>I first heard of the {word} from a sailor who swore it could count the waves and predict the tide better than any almanac.
 
 00:00:18.500 --> 00:00:27.000
 <v Ada Lovelace>That sounds like a story told after a long night in the harbour, but I would still like to see one with my own eyes.
-"""
+"""  # noqa: E501 - a transcript's cue lines are as long as they are
+VTT = VTT_TEMPLATE.format(word=NEW_WORD)
 SIDECAR = {"title": NEW_TITLE, "podcast": "Quotebot Load Test", "published": "2025-06-01"}
+RUN_TAGS = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett",
+            "kilo", "lima"]
+
+
+def configure_run(n: int) -> None:
+    """Each run of a matrix ingests its own episode with its own new word (one library, many runs)."""
+    global NEW_WORD, NEW_TITLE, VTT, SIDECAR
+    tag = RUN_TAGS[n % len(RUN_TAGS)]
+    NEW_WORD = f"zanzibarquokka{tag}"
+    NEW_TITLE = f"The Load Test Special ({tag})"
+    VTT = VTT_TEMPLATE.format(word=NEW_WORD)
+    SIDECAR = {"title": NEW_TITLE, "podcast": "Quotebot Load Test", "published": "2025-06-01"}
 
 log = logging.getLogger("bench.load")
 
@@ -261,7 +287,8 @@ def finish(proc: subprocess.Popen, what: str, timeout: float = 300) -> str:
 # --- replicas ---------------------------------------------------------------------------------------
 
 class Replica:
-    def __init__(self, n: int, url: str, slack: LocalSlack, work: Path):
+    def __init__(self, n: int, url: str, slack: LocalSlack, work: Path, server: str = "gunicorn",
+                 workers: int = 1):
         self.n = n
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -271,7 +298,7 @@ class Replica:
         self._log = open(self.log_path, "wb")  # noqa: SIM115 - open while the process runs
         env = clean_env(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url,
                         QUOTEBOT_DATABASE_URL=url, QUOTEBOT_DATA_DIR=str(data), QUOTEBOT_RELOAD_S="1",
-                        QUOTEBOT_DIGEST_TICK_S="30")
+                        QUOTEBOT_DIGEST_TICK_S="30", QUOTEBOT_HTTP_SERVER=server, QUOTEBOT_WORKERS=str(workers))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=env, cwd=str(data), stdout=self._log, stderr=subprocess.STDOUT)
@@ -293,6 +320,20 @@ class Replica:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def memory(self) -> list[dict]:
+        """RSS and PSS (shared pages counted once, split among their users) of the server's
+        processes, master first, in MiB (Linux's /proc/PID/smaps_rollup)."""
+        out = []
+        for pid in [self.proc.pid, *_children(self.proc.pid)]:
+            try:
+                text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+            except OSError:
+                continue
+            fields = {k: int(v) for k, v in re.findall(r"^(Rss|Pss):\s+(\d+) kB", text, re.MULTILINE)}
+            out.append({"pid": pid, "rss_mib": round(fields.get("Rss", 0) / 1024, 1),
+                        "pss_mib": round(fields.get("Pss", 0) / 1024, 1)})
+        return out
+
     def stop(self) -> None:
         if self.stopped:
             return
@@ -306,6 +347,13 @@ class Replica:
                 self.proc.kill()
                 self.proc.wait(5)
         self._log.close()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 def wait_healthy(replicas: list[Replica]) -> list[dict]:
@@ -437,9 +485,9 @@ def mid_run(url: str, work: Path, load: Load, at: float, version_before: int, ou
             return
     folder = work / "mid"
     folder.mkdir()
-    vtt = folder / "load-test-special.vtt"
+    vtt = folder / f"load-test-special-{NEW_WORD}.vtt"
     vtt.write_text(VTT, encoding="utf-8")
-    (folder / "load-test-special.meta.json").write_text(json.dumps(SIDECAR), encoding="utf-8")
+    (folder / f"load-test-special-{NEW_WORD}.meta.json").write_text(json.dumps(SIDECAR), encoding="utf-8")
     engine = create_engine(url, pool_size=1, max_overflow=0)
     out.started_at = time.monotonic()
     stderr(f"[ingest] mid-run: ingesting {NEW_TITLE!r} (the word {NEW_WORD!r})")
@@ -567,17 +615,27 @@ def peers(url: str, work: Path, queries: list[str], passes: int = 5) -> dict:
 
 # --- the run ----------------------------------------------------------------------------------------
 
-def run(args: argparse.Namespace, work: Path) -> dict:
-    url = database_url(args.database_url)
-    safe = make_url(url).render_as_string(hide_password=True)
-    stderr(f"[db] {safe}: emptying the schema")
-    empty_schema(url)
-
+def prepare(database: str, args: argparse.Namespace, work: Path) -> str:
+    """The database URL for ``database`` ("postgresql" or "sqlite"), emptied, with the samples ingested."""
+    if database == "sqlite":
+        url = f"sqlite:///{work / 'library.db'}"
+    else:
+        url = database_url(args.database_url)
+        stderr(f"[db] {make_url(url).render_as_string(hide_password=True)}: emptying the schema")
+        empty_schema(url)
     t0 = time.monotonic()
     (work / "ingest").mkdir()
     finish(start_ingest(url, work / "ingest", "--samples"), "ingesting the samples")
-    stderr(f"[ingest] samples ingested in {time.monotonic() - t0:.1f} s")
+    stderr(f"[ingest] samples ingested into {database} in {time.monotonic() - t0:.1f} s")
+    return url
 
+
+def run(args: argparse.Namespace, work: Path, url: str, server: str, clients: int, n: int) -> dict:
+    """One load run: two replicas of ``server`` on ``url``, ``clients`` closed-loop clients."""
+    configure_run(n)
+    work = work / f"run-{n}"
+    work.mkdir()
+    (work / "ingest").mkdir()
     errors: dict[str, int] = {}
 
     def error(kind: str, n: int = 1) -> None:
@@ -589,8 +647,8 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     stop = threading.Event()
     mid = MidRun()
     try:
-        for n in (1, 2):
-            replicas.append(Replica(n, url, slack, work))
+        for r in range(1, args.replicas + 1):
+            replicas.append(Replica(r, url, slack, work, server, args.workers))
         t1 = time.monotonic()
         health = wait_healthy(replicas)
         versions = {h.get("library_version") for h in health}
@@ -606,13 +664,13 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         deadline = start + args.seconds
         mid_thread = threading.Thread(target=mid_run, name="mid-run", daemon=True,
                                       args=(url, work, load, start + args.seconds / 2, version_before, mid, stop))
-        clients = [threading.Thread(target=load.client_loop, args=(c, deadline), name=f"client-{c}", daemon=True)
-                   for c in range(args.clients)]
-        stderr(f"[load] {args.clients} clients for {args.seconds:g} s against 2 replicas")
+        threads = [threading.Thread(target=load.client_loop, args=(c, deadline), name=f"client-{c}", daemon=True)
+                   for c in range(clients)]
+        stderr(f"[load] {server}: {clients} clients for {args.seconds:g} s against {len(replicas)} replicas")
         mid_thread.start()
-        for c in clients:
+        for c in threads:
             c.start()
-        for c in clients:
+        for c in threads:
             c.join(args.seconds + 2 * ANSWER_WAIT_S + 30)
         ended = time.monotonic()
         elapsed = max(ended, deadline) - start
@@ -633,6 +691,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
                 rec = load.send(client, -1, r, NEW_WORD, ANSWER_WAIT_S)
                 check[r.n] = kind_of(rec.body) if rec.status == 200 else f"http {rec.status or rec.exc}"
 
+        memory = {str(r.n): r.memory() for r in replicas}
         died = [r for r in replicas if not r.alive()]
         for r in died:
             error("replica exited")
@@ -691,7 +750,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
                 error(f"no reload within {RELOAD_WAIT_S:.0f} s")
         else:
             reload_s.append(round(at - mid.committed_at, 3))
-    for n, k in check.items():
+    for k in check.values():
         if k != "card":
             error(f"new word check: {k}")
     no_match_queries: dict[str, int] = {}
@@ -700,20 +759,24 @@ def run(args: argparse.Namespace, work: Path) -> dict:
             no_match_queries[rec.query] = no_match_queries.get(rec.query, 0) + 1
 
     peer = None
-    if not args.no_peers:
+    if not args.no_peers and n == args.last_run_of_database:
         stderr("[peers] one search in-process: ours, rank-bm25, bm25s")
         try:
             peer = peers(url, work, QUERIES)
         except Exception as exc:  # noqa: BLE001 - the load figures stand without them
             stderr(f"[peers] failed: {exc.__class__.__name__}: {exc}")
 
-    rel = (lambda t: round(t - start, 3) if t is not None else None)
+    def rel(t: float | None) -> float | None:
+        return round(t - start, 3) if t is not None else None
+
     done = sorted((r for r in recs if r.arrived is not None), key=lambda r: r.started - r.arrived)[:5]
     slowest = [{"at_s": rel(r.started), "replica": r.replica, "query": r.query,
                 "ack_ms": round((r.acked - r.started) * 1000, 1), "e2e_ms": round((r.arrived - r.started) * 1000, 1)}
                for r in done]
     result = {
-        "replicas": len(replicas), "clients": args.clients, "seconds": args.seconds,
+        "server": server, "database": make_url(url).get_backend_name(), "workers": args.workers,
+        "memory": memory,
+        "replicas": len(replicas), "clients": clients, "seconds": args.seconds,
         "requests": len(recs), "answered": answered,
         "throughput_rps": round(answered / elapsed, 2) if elapsed > 0 else None,
         "ack_p50_ms": pct(ack_ms, 50), "ack_p99_ms": pct(ack_ms, 99),
@@ -744,8 +807,8 @@ def summary(r: dict) -> str:
         return "-" if v is None else f"{v:.1f} ms"
 
     lines = [
-        (f"== load: {r['replicas']} replicas on PostgreSQL, {r['clients']} clients, {r['seconds']:g} s "
-         f"({r['cpus']} CPUs; clients, LocalSlack and replicas share them)"),
+        (f"== load: {r['server']}, {r['replicas']} replicas on {r['database']}, {r['clients']} clients, "
+         f"{r['seconds']:g} s ({r['cpus']} CPUs; clients, LocalSlack and replicas share them)"),
         f"   {r['requests']} /quote requests, {r['answered']} answered: {r['throughput_rps']} req/s",
         f"   ack  p50 {ms(r['ack_p50_ms'])}   p99 {ms(r['ack_p99_ms'])}",
         (f"   card p50 {ms(r['e2e_p50_ms'])}   p99 {ms(r['e2e_p99_ms'])}   max {ms(r['e2e_max_ms'])}"
@@ -758,13 +821,17 @@ def summary(r: dict) -> str:
         f"{r['library_versions'][1]}" + (f"; {r['ingest']['error']}" if r["ingest"]["error"] else ""),
         "   reload after the commit: " + ", ".join(
             f"#{i + 1} " + ("none" if s is None else f"{s:.2f} s") for i, s in enumerate(r["reload_s"])),
-        (f"   new word {NEW_WORD!r}: before reload {r['new_word']['before_reload']}, after reload "
+        (f"   new word: before reload {r['new_word']['before_reload']}, after reload "
          f"{r['new_word']['after_reload']}, check after the load {r['new_word']['check']}"),
         f"   errors: {r['errors']} (expected 0) {r['error_kinds'] or ''}",
+        "   memory (MiB, RSS/PSS, master first): " + "; ".join(
+            f"#{n} " + " ".join(f"{m['rss_mib']:.0f}/{m['pss_mib']:.0f}" for m in procs)
+            for n, procs in r["memory"].items()),
     ]
     if r["slowest"]:
         lines.append("   slowest (s into the run, replica, ack/card ms): " + "; ".join(
-            f"{x['at_s']:.1f} s #{x['replica']} {x['query']!r} {x['ack_ms']:.0f}/{x['e2e_ms']:.0f}" for x in r["slowest"]))
+            f"{x['at_s']:.1f} s #{x['replica']} {x['query']!r} {x['ack_ms']:.0f}/{x['e2e_ms']:.0f}"
+            for x in r["slowest"]))
     if r["no_match_queries"]:
         lines.append(f"   queries answered 'No quote matched' (not errors): {r['no_match_queries']}")
     if r["extra_answers"]:
@@ -780,30 +847,71 @@ def summary(r: dict) -> str:
     return "\n".join(lines)
 
 
+def table(results: list[dict]) -> str:
+    """One line per run, side by side: the figures the issue asks for."""
+    def f(v: float | None) -> str:
+        return "-" if v is None else f"{v:.0f}"
+
+    head = (f"{'database':<11}{'clients':>8}  {'server':<9}{'req/s':>7}{'ack p50':>9}{'ack p99':>9}"
+            f"{'card p50':>10}{'card p99':>10}{'errors':>8}  reload (s)   "
+            "memory per replica (MiB RSS/PSS, master first)")
+    lines = [head, "-" * len(head)]
+    for r in results:
+        reload_s = ",".join("-" if x is None else f"{x:.1f}" for x in r["reload_s"])
+        memory = "  ".join(" ".join(f"{m['rss_mib']:.0f}/{m['pss_mib']:.0f}" for m in procs)
+                           for procs in r["memory"].values())
+        lines.append(f"{r['database']:<11}{r['clients']:>8}  {r['server']:<9}{f(r['throughput_rps']):>7}"
+                     f"{f(r['ack_p50_ms']):>9}{f(r['ack_p99_ms']):>9}{f(r['e2e_p50_ms']):>10}{f(r['e2e_p99_ms']):>10}"
+                     f"{r['errors']:>8}  {reload_s:<12} {memory}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--json", action="store_true", help="also print the result as one JSON line on stdout")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
-    parser.add_argument("--seconds", type=float, default=20.0, help="length of the load window (default 20)")
+    parser.add_argument("--json", action="store_true", help="also print the results as JSON lines on stdout")
+    parser.add_argument("--clients", default="16,50", help="concurrent clients, a comma-separated list (16,50)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each load window (default 20)")
+    parser.add_argument("--servers", default="gunicorn,wsgiref",
+                        help="HTTP servers measured side by side in each setting (gunicorn,wsgiref)")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="sqlite,postgresql (both by default)")
+    parser.add_argument("--replicas", type=int, default=2, help="replicas per run (default 2)")
+    parser.add_argument("--workers", type=int, default=1, help="QUOTEBOT_WORKERS of each gunicorn replica (1)")
     parser.add_argument("--database-url", help="PostgreSQL URL, used as given (its public schema is emptied)")
     parser.add_argument("--no-peers", action="store_true", help="skip the in-process peer searches")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (replica logs, indexes)")
     args = parser.parse_args()
-    if args.clients < 1 or args.seconds <= 0:
-        parser.error("--clients and --seconds must be positive")
+    client_counts = [int(c) for c in args.clients.split(",") if c.strip()]
+    servers = [x.strip() for x in args.servers.split(",") if x.strip()]
+    databases = [x.strip() for x in args.databases.split(",") if x.strip()]
+    if not client_counts or min(client_counts) < 1 or args.seconds <= 0 or args.replicas < 1:
+        parser.error("--clients, --seconds and --replicas must be positive")
+    if set(servers) - {"gunicorn", "wsgiref"} or set(databases) - {"sqlite", "postgresql"}:
+        parser.error("--servers: gunicorn, wsgiref; --databases: sqlite, postgresql")
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    results = []
+    n = 0
     try:
-        result = run(args, work)
+        for database in databases:
+            folder = work / database
+            folder.mkdir()
+            url = prepare(database, args, folder)
+            runs = [(c, srv) for c in client_counts for srv in servers]
+            args.last_run_of_database = n + len(runs) - 1
+            for clients, server in runs:
+                result = run(args, folder, url, server, clients, n)
+                n += 1
+                stderr(summary(result))
+                results.append(result)
+                if args.json:
+                    print(json.dumps(result), flush=True)
     finally:
         if args.keep:
             stderr(f"[work] kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    stderr(summary(result))
-    if args.json:
-        print(json.dumps(result), flush=True)
-    sys.exit(1 if result["errors"] else 0)
+    stderr("\n== side by side (ms; card = send -> answer at the response_url)\n" + table(results))
+    sys.exit(1 if any(r["errors"] for r in results) else 0)
 
 
 if __name__ == "__main__":

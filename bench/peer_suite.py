@@ -36,11 +36,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PEERS = Path(__file__).resolve().parent / "peers"
 sys.path.insert(0, str(PEERS))
 
-import bench_peers  # noqa: E402
-import make_corpus  # noqa: E402
-from common import rss_mib  # noqa: E402
+import bench_peers
+import make_corpus
+from common import rss_mib
 
-from index.engine import BM25Index  # noqa: E402
+from index.engine import BM25Index
 
 CACHE = Path(os.environ.get("QUOTEBOT_BENCH_CACHE", Path.home() / ".cache" / "quotebot-bench")) / "peers"
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
@@ -60,8 +60,7 @@ def corpus_and_queries(size: str, seeds: list[int | None]) -> tuple[list[list[st
         default = make_corpus.make_queries(base, df, rng)  # the rng's next draws, as make_corpus.py
         tmp = path.with_suffix(".tmp")
         with open(tmp, "w", encoding="ascii") as f:
-            for d in stream:
-                f.write(" ".join(d) + "\n")
+            f.writelines(" ".join(d) + "\n" for d in stream)
         tmp.replace(path)
         for s, p in names.items():
             qs = default if s is None else make_corpus.make_queries(base, df, np.random.default_rng(s))
@@ -98,15 +97,22 @@ def _time(search: Any, queries: list[list[str]]) -> tuple[np.ndarray, list[Any]]
 
 
 def _stats(lat: np.ndarray) -> dict[str, float]:
-    return {"p50_ms": float(np.percentile(lat, 50)), "p99_ms": float(np.percentile(lat, 99)), "max_ms": float(lat.max())}
+    return {
+        "p50_ms": float(np.percentile(lat, 50)),
+        "p99_ms": float(np.percentile(lat, 99)),
+        "max_ms": float(lat.max()),
+    }
 
 
 def run(size: str, seeds: list[int | None], rank_queries: int, tantivy: bool) -> list[dict[str, Any]]:
     """Every engine on every query set at this size; returns one row per engine and set."""
     t0 = time.perf_counter()
     docs, sets = corpus_and_queries(size, seeds)
-    print(f"\n== peer benchmark, {len(docs):,} segments (loaded in {time.perf_counter() - t0:.0f} s); query sets: "
-          + ", ".join(f"{k} ({len(v)})" for k, v in sets.items()), flush=True)
+    print(
+        f"\n== peer benchmark, {len(docs):,} segments (loaded in {time.perf_counter() - t0:.0f} s); query sets: "
+        + ", ".join(f"{k} ({len(v)})" for k, v in sets.items()),
+        flush=True,
+    )
     rows: list[dict[str, Any]] = []
     toks = {name: [q["tokens"] for q in qs] for name, qs in sets.items()}
 
@@ -155,8 +161,15 @@ def run(size: str, seeds: list[int | None], rank_queries: int, tantivy: bool) ->
                 lat[i] = time.perf_counter() - t1
                 ids, sc = ours[name][i]
                 agree += bool(np.abs(sc - s[ids]).max(initial=0) <= 1e-9)
-            rows.append({"engine": "rank-bm25", "set": name, "build_s": b_s, **_stats(lat * 1e3),
-                         "exact": f"definition; ours' scores equal on {agree}/{len(sub)}"})
+            rows.append(
+                {
+                    "engine": "rank-bm25",
+                    "set": name,
+                    "build_s": b_s,
+                    **_stats(lat * 1e3),
+                    "exact": f"definition; ours' scores equal on {agree}/{len(sub)}",
+                }
+            )
         del bm
         gc.collect()
 
@@ -167,7 +180,9 @@ def run(size: str, seeds: list[int | None], rank_queries: int, tantivy: bool) ->
     return rows
 
 
-def _ours(docs: list[list[str]], sets: dict[str, list[dict[str, Any]]], toks: dict[str, list[list[str]]]) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
+def _ours(
+    docs: list[list[str]], sets: dict[str, list[dict[str, Any]]], toks: dict[str, list[list[str]]]
+) -> tuple[list[dict[str, Any]], dict[str, list[Any]]]:
     """Our engine: build (time, RSS growth, arrays' size), then every query set."""
     rows: list[dict[str, Any]] = []
     gc.collect()
@@ -184,14 +199,24 @@ def _ours(docs: list[list[str]], sets: dict[str, list[dict[str, Any]]], toks: di
         ours[name] = res
         kinds = np.array([q["kind"] for q in sets[name]])
         slow = np.argsort(-lat)[:3]
-        rows.append({"engine": "ours", "set": name, "build_s": build_s, **_stats(lat),
-                     "p50_common_ms": float(np.percentile(lat[kinds == "common"], 50)),
-                     "rss_growth_mib": grown, "arrays_mib": arrays,
-                     "slowest": [[" ".join(qs[i]), round(float(lat[i]), 2)] for i in slow]})
+        rows.append(
+            {
+                "engine": "ours",
+                "set": name,
+                "build_s": build_s,
+                **_stats(lat),
+                "p50_common_ms": float(np.percentile(lat[kinds == "common"], 50)),
+                "rss_growth_mib": grown,
+                "arrays_mib": arrays,
+                "slowest": [[" ".join(qs[i]), round(float(lat[i]), 2)] for i in slow],
+            }
+        )
     return rows, ours
 
 
-def _peer(key: str, label: str, docs: list[list[str]], toks: dict[str, list[list[str]]], note: str) -> list[dict[str, Any]]:
+def _peer(
+    key: str, label: str, docs: list[list[str]], toks: dict[str, list[list[str]]], note: str
+) -> list[dict[str, Any]]:
     """bench_peers.py's engine ``key``: built on docs, timed on every query set."""
     eng = bench_peers.ENGINES[key]()
     eng.imports()
@@ -211,7 +236,8 @@ def report(rows: list[dict[str, Any]]) -> None:
     """Print the rows as one table per size, and our targets against bm25s+numba's figures."""
     print(f"   {'engine':12} {'query set':9} {'build s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  exact top-10")
     for r in rows:
-        print(f"   {r['engine']:12} {r['set']:9} {r['build_s']:8.2f} {r['p50_ms']:8.3f} {r['p99_ms']:8.3f} {r['max_ms']:8.3f}  {r['exact']}")
+        figures = f"{r['build_s']:8.2f} {r['p50_ms']:8.3f} {r['p99_ms']:8.3f} {r['max_ms']:8.3f}"
+        print(f"   {r['engine']:12} {r['set']:9} {figures}  {r['exact']}")
     for r in rows:
         if r["engine"] == "ours":
             print(f"   ours, {r['set']}: slowest {r['slowest']}; common-word p50 {r['p50_common_ms']:.3f} ms")
@@ -219,12 +245,17 @@ def report(rows: list[dict[str, Any]]) -> None:
     if ours:
         r = ours[0]
         ratio = r["rss_growth_mib"] / r["arrays_mib"]
-        print(f"   ours: build {r['build_s']:.1f} s (target < 10 s); RSS grew {r['rss_growth_mib']:.0f} MiB for "
-              f"{r['arrays_mib']:.0f} MiB of arrays ({ratio:.2f}x, target <= 1.5x)")
+        print(
+            f"   ours: build {r['build_s']:.1f} s (target < 10 s); RSS grew {r['rss_growth_mib']:.0f} MiB for "
+            f"{r['arrays_mib']:.0f} MiB of arrays ({ratio:.2f}x, target <= 1.5x)"
+        )
     numba = {r["set"]: r for r in rows if r["engine"] == "bm25s+numba"}
     for r in ours:
         verdict = [f"{k} {r[k]:.3f} {'<=' if r[k] <= v else '>'} {v}" for k, v in TARGETS.items()]
         peer = numba.get(r["set"])
         if peer:
-            verdict += [f"{k} {'better' if r[k] < peer[k] else 'NOT better'} than bm25s+numba's {peer[k]:.3f}" for k in ("p50_ms", "p99_ms")]
+            verdict += [
+                f"{k} {'better' if r[k] < peer[k] else 'NOT better'} than bm25s+numba's {peer[k]:.3f}"
+                for k in ("p50_ms", "p99_ms")
+            ]
         print(f"   targets, {r['set']}: " + "; ".join(verdict))

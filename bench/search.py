@@ -72,24 +72,185 @@ TARGETS = {"p50_ms": 0.25, "p99_ms": 1.5, "bytes_per_segment": 250, "build_s": 1
 
 # Words every podcast shares; everything else gets episode-dependent variants.
 FUNCTION_WORDS = {
-    "a", "about", "actually", "after", "again", "all", "also", "am", "an", "and", "any", "are",
-    "aren't", "around", "as", "at", "back", "be", "because", "been", "before", "being", "but", "by",
-    "can", "can't", "could", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "even",
-    "every", "for", "from", "get", "gets", "getting", "go", "goes", "going", "gonna", "got", "had",
-    "has", "have", "having", "he", "he's", "her", "here", "here's", "him", "his", "how", "i", "i'd",
-    "i'll", "i'm", "i've", "if", "in", "into", "is", "isn't", "it", "it's", "its", "just", "kind",
-    "know", "let's", "like", "lot", "made", "make", "makes", "many", "maybe", "me", "mean", "more",
-    "most", "much", "my", "no", "not", "now", "of", "oh", "okay", "on", "one", "only", "or", "other",
-    "our", "out", "over", "people", "pretty", "probably", "really", "right", "said", "say", "says",
-    "see", "so", "some", "something", "sort", "still", "such", "sure", "than", "that", "that's", "the",
-    "their", "them", "then", "there", "there's", "these", "they", "they're", "thing", "things", "think",
-    "this", "those", "though", "through", "to", "too", "um", "uh", "up", "us", "very", "want", "was",
-    "wasn't", "way", "we", "we're", "we've", "well", "were", "what", "what's", "when", "where",
-    "whether", "which", "while", "who", "why", "will", "with", "would", "wouldn't", "yeah", "yes",
-    "you", "you'd", "you're", "you've", "your"
+    "a",
+    "about",
+    "actually",
+    "after",
+    "again",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "aren't",
+    "around",
+    "as",
+    "at",
+    "back",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "but",
+    "by",
+    "can",
+    "can't",
+    "could",
+    "did",
+    "didn't",
+    "do",
+    "does",
+    "doesn't",
+    "doing",
+    "don't",
+    "down",
+    "even",
+    "every",
+    "for",
+    "from",
+    "get",
+    "gets",
+    "getting",
+    "go",
+    "goes",
+    "going",
+    "gonna",
+    "got",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "he's",
+    "her",
+    "here",
+    "here's",
+    "him",
+    "his",
+    "how",
+    "i",
+    "i'd",
+    "i'll",
+    "i'm",
+    "i've",
+    "if",
+    "in",
+    "into",
+    "is",
+    "isn't",
+    "it",
+    "it's",
+    "its",
+    "just",
+    "kind",
+    "know",
+    "let's",
+    "like",
+    "lot",
+    "made",
+    "make",
+    "makes",
+    "many",
+    "maybe",
+    "me",
+    "mean",
+    "more",
+    "most",
+    "much",
+    "my",
+    "no",
+    "not",
+    "now",
+    "of",
+    "oh",
+    "okay",
+    "on",
+    "one",
+    "only",
+    "or",
+    "other",
+    "our",
+    "out",
+    "over",
+    "people",
+    "pretty",
+    "probably",
+    "really",
+    "right",
+    "said",
+    "say",
+    "says",
+    "see",
+    "so",
+    "some",
+    "something",
+    "sort",
+    "still",
+    "such",
+    "sure",
+    "than",
+    "that",
+    "that's",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "there's",
+    "these",
+    "they",
+    "they're",
+    "thing",
+    "things",
+    "think",
+    "this",
+    "those",
+    "though",
+    "through",
+    "to",
+    "too",
+    "um",
+    "uh",
+    "up",
+    "us",
+    "very",
+    "want",
+    "was",
+    "wasn't",
+    "way",
+    "we",
+    "we're",
+    "we've",
+    "well",
+    "were",
+    "what",
+    "what's",
+    "when",
+    "where",
+    "whether",
+    "which",
+    "while",
+    "who",
+    "why",
+    "will",
+    "with",
+    "would",
+    "wouldn't",
+    "yeah",
+    "yes",
+    "you",
+    "you'd",
+    "you're",
+    "you've",
+    "your",
 }
 FUNCTION_TERMS = {t for w in FUNCTION_WORDS for t in tokenize(w)}  # as the tokenizer writes them (stemmed)
-_MARKUP = [re.compile(p, re.MULTILINE) for p in (r"\[[0-9:.,\s>\-]+\]", r"-->", r"https?://\S+", r"<[^>]+>", r"^\s*\d+\s*$")]
+_MARKUP = [
+    re.compile(p, re.MULTILINE) for p in (r"\[[0-9:.,\s>\-]+\]", r"-->", r"https?://\S+", r"<[^>]+>", r"^\s*\d+\s*$")
+]
 
 
 def seed_tokens() -> list[str]:
@@ -211,12 +372,19 @@ def bench_ours(docs, queries, kinds, repeat: int, check: int) -> dict:
         del idx
     slow = np.argsort(-lat)[:5]
     kind = np.array(kinds)
-    by_kind = {k: [round(float(np.percentile(lat[kind == k], 50)), 3), round(float(np.percentile(lat[kind == k], 99)), 3)]
-               for k in QUERY_MIX if np.any(kind == k)}
+    by_kind = {
+        k: [round(float(np.percentile(lat[kind == k], 50)), 3), round(float(np.percentile(lat[kind == k], 99)), 3)]
+        for k in QUERY_MIX
+        if np.any(kind == k)
+    }
     return {
-        "engine": "ours", "build_s": build_s, "load_s": load_s, "bytes_per_segment": nbytes / len(docs),
-        **percentiles(lat.tolist()), "queries": len(queries), "exact": f"{matched}/{len(sample)}"
-        + (" vs rank-bm25" if oracle is not None else " vs brute force"),
+        "engine": "ours",
+        "build_s": build_s,
+        "load_s": load_s,
+        "bytes_per_segment": nbytes / len(docs),
+        **percentiles(lat.tolist()),
+        "queries": len(queries),
+        "exact": f"{matched}/{len(sample)}" + (" vs rank-bm25" if oracle is not None else " vs brute force"),
         "by_kind_p50_p99_ms": by_kind,
         "slowest": [[" ".join(queries[i]), round(float(lat[i]), 3)] for i in slow],
     }
@@ -231,7 +399,9 @@ def bench_rank_bm25(docs, queries) -> dict:
     build_s = time.perf_counter() - t0
     # its per-document dicts, the idf dict and the length list (the token strings are the corpus')
     held = sum(map(sys.getsizeof, bm.doc_freqs)) + sys.getsizeof(bm.doc_freqs) + sys.getsizeof(bm.idf)
-    held += sys.getsizeof(bm.doc_len) + sum(map(sys.getsizeof, {id(v): v for d in bm.doc_freqs for v in d.values()}.values()))
+    held += sys.getsizeof(bm.doc_len) + sum(
+        map(sys.getsizeof, {id(v): v for d in bm.doc_freqs for v in d.values()}.values())
+    )
     lat = []
     for q in queries:
         t0 = time.perf_counter_ns()
@@ -242,8 +412,13 @@ def bench_rank_bm25(docs, queries) -> dict:
     del bm
     gc.collect()
     return {
-        "engine": "rank-bm25", "build_s": build_s, "load_s": None, "bytes_per_segment": held / len(docs),
-        **percentiles(lat), "queries": len(queries), "exact": "definition",
+        "engine": "rank-bm25",
+        "build_s": build_s,
+        "load_s": None,
+        "bytes_per_segment": held / len(docs),
+        **percentiles(lat),
+        "queries": len(queries),
+        "exact": "definition",
         "note": "memory = sys.getsizeof of its dicts and lists",
     }
 
@@ -271,8 +446,13 @@ def bench_bm25s(docs, queries) -> dict:
     del retriever
     gc.collect()
     return {
-        "engine": "bm25s-numpy", "build_s": build_s, "load_s": None, "bytes_per_segment": (arrays + vocab) / len(docs),
-        **percentiles(lat), "queries": len(queries), "exact": "n/a (lucene variant)",
+        "engine": "bm25s-numpy",
+        "build_s": build_s,
+        "load_s": None,
+        "bytes_per_segment": (arrays + vocab) / len(docs),
+        **percentiles(lat),
+        "queries": len(queries),
+        "exact": "n/a (lucene variant)",
         "note": "numpy backend (numba not installed); memory = score matrix + vocab dict",
     }
 
@@ -290,10 +470,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed passes over the queries (ours)")
     parser.add_argument("--check", type=int, default=100, help="queries checked against brute force, per size")
     parser.add_argument("--no-peers", action="store_true", help="own suite: ours only")
-    parser.add_argument("--suite", default="own,peers", help="own (the project's query mix), peers (the shared peer benchmark)")
+    parser.add_argument(
+        "--suite", default="own,peers", help="own (the project's query mix), peers (the shared peer benchmark)"
+    )
     parser.add_argument("--peer-size", default="1m", choices=["10k", "100k", "1m"])
-    parser.add_argument("--query-seeds", default="default,1,2", help="peer query sets: make_corpus.py's default and --query-seed N")
-    parser.add_argument("--rank-bm25-queries", type=int, default=5, help="peer queries per set rank-bm25 itself answers")
+    parser.add_argument(
+        "--query-seeds", default="default,1,2", help="peer query sets: make_corpus.py's default and --query-seed N"
+    )
+    parser.add_argument(
+        "--rank-bm25-queries", type=int, default=5, help="peer queries per set rank-bm25 itself answers"
+    )
     parser.add_argument("--tantivy", action="store_true", help="peer suite: tantivy too")
     args = parser.parse_args()
     suites = set(args.suite.split(","))
@@ -306,12 +492,18 @@ def main() -> None:
         queries, kinds = make_queries(docs, args.queries)
         gen_s = time.perf_counter() - t0
         info = {
-            "size": n, "tokens": int(sum(map(len, docs))), "vocab": len({t for d in docs for t in d}) if n <= 100_000 else None,
-            "gen_s": round(gen_s, 1), "mix": {k: kinds.count(k) for k in QUERY_MIX},
+            "size": n,
+            "tokens": int(sum(map(len, docs))),
+            "vocab": len({t for d in docs for t in d}) if n <= 100_000 else None,
+            "gen_s": round(gen_s, 1),
+            "mix": {k: kinds.count(k) for k in QUERY_MIX},
         }
         if not args.json:
-            print(f"\n== {n:,} segments ({info['tokens']:,} tokens; corpus and queries made in {gen_s:.1f} s); "
-                  f"queries: {len(queries)} = " + ", ".join(f"{v} {k}" for k, v in info["mix"].items()), flush=True)
+            print(
+                f"\n== {n:,} segments ({info['tokens']:,} tokens; corpus and queries made in {gen_s:.1f} s); "
+                f"queries: {len(queries)} = " + ", ".join(f"{v} {k}" for k, v in info["mix"].items()),
+                flush=True,
+            )
         results = [bench_ours(docs, queries, kinds, args.repeat, args.check)]
         if not args.no_peers:
             if n <= 100_000:
@@ -325,7 +517,10 @@ def main() -> None:
             else:
                 print(_fmt(r), flush=True)
         if not args.json:
-            print("   ours by query kind (p50/p99 ms): " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in results[0]["by_kind_p50_p99_ms"].items()))
+            print(
+                "   ours by query kind (p50/p99 ms): "
+                + ", ".join(f"{k} {a}/{b}" for k, (a, b) in results[0]["by_kind_p50_p99_ms"].items())
+            )
             print("   slowest of ours: " + "; ".join(f"{q!r} {ms:.2f} ms" for q, ms in results[0]["slowest"]))
         del docs
         gc.collect()
@@ -337,15 +532,24 @@ def main() -> None:
         peer_rows = peer_suite.run(args.peer_size, seeds, args.rank_bm25_queries, args.tantivy)
         if args.json:
             for r in peer_rows:
-                print(json.dumps({"suite": "peers", **{k: (round(v, 6) if isinstance(v, float) else v) for k, v in r.items()}}), flush=True)
+                print(
+                    json.dumps(
+                        {"suite": "peers", **{k: (round(v, 6) if isinstance(v, float) else v) for k, v in r.items()}}
+                    ),
+                    flush=True,
+                )
         else:
             peer_suite.report(peer_rows)
     if not args.json and sizes:
-        print("\nQuery mix: spans of 1-4 tokens from the corpus (as they come: common and rare words), "
-              "pure common-word queries (1-3 of the 30 most frequent words), spans of 1-3 tokens with an "
-              "out-of-vocabulary token inserted.")
-        print("Peers: rank-bm25 on a subset (300 queries at 10k, 50 at 100k; not run at 1M); "
-              "bm25s numpy backend (no numba), lucene variant, all queries up to 100k and 300 at 1M.")
+        print(
+            "\nQuery mix: spans of 1-4 tokens from the corpus (as they come: common and rare words), "
+            "pure common-word queries (1-3 of the 30 most frequent words), spans of 1-3 tokens with an "
+            "out-of-vocabulary token inserted."
+        )
+        print(
+            "Peers: rank-bm25 on a subset (300 queries at 10k, 50 at 100k; not run at 1M); "
+            "bm25s numpy backend (no numba), lucene variant, all queries up to 100k and 300 at 1M."
+        )
         ours = [r for r in rows if r["engine"] == "ours"]
         if ours:
             top = ours[-1]
@@ -359,9 +563,11 @@ def _fmt(r: dict) -> str:
     def num(v, f):
         return "-" if v is None else format(v, f)
 
-    return (f"   {r['engine']:12} build {num(r['build_s'], '7.2f')} s  load {num(r['load_s'], '6.3f')} s  "
-            f"{num(r['bytes_per_segment'], '6.0f')} B/seg  p50 {r['p50_ms']:8.3f} ms  p99 {r['p99_ms']:8.3f} ms  "
-            f"mean {r['mean_ms']:8.3f} ms  ({r['queries']} queries)  exact: {r['exact']}")
+    return (
+        f"   {r['engine']:12} build {num(r['build_s'], '7.2f')} s  load {num(r['load_s'], '6.3f')} s  "
+        f"{num(r['bytes_per_segment'], '6.0f')} B/seg  p50 {r['p50_ms']:8.3f} ms  p99 {r['p99_ms']:8.3f} ms  "
+        f"mean {r['mean_ms']:8.3f} ms  ({r['queries']} queries)  exact: {r['exact']}"
+    )
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,7 +52,7 @@ from sqlalchemy.exc import IntegrityError
 from handlers.alerts import EVENT_TYPE, Alert, alert_message
 from handlers.digest import quote_key
 from handlers.quality import Picks
-from index.search import EpisodeInfo, Hit
+from index.search import EpisodeInfo, Hit, Library
 from index.store import utc
 
 from . import migrations
@@ -88,6 +89,8 @@ posts = Table(
     Column("message_ts", String(40)),
 )
 
+Found = tuple[EpisodeInfo, list[Hit]]  # an episode and its quotes for an alert
+
 CLAIMED, DONE, NOMATCH, FAILED = "claimed", "done", "nomatch", "failed"
 LEASE = dt.timedelta(minutes=10)
 MAX_WAIT = dt.timedelta(minutes=10)  # a burst that never settles is posted after this anyway
@@ -104,9 +107,10 @@ class AlertStore:
     def add(self, team_id: str, channel_id: str, query: str, user_id: str, now: dt.datetime | None = None) -> Alert:
         created = now or utcnow()
         with self.engine.begin() as conn:
-            new_id = conn.execute(insert(alerts).values(
+            key = conn.execute(insert(alerts).values(
                 team_id=team_id, channel_id=channel_id, query=query, created_by=user_id, created_at=created,
-            )).inserted_primary_key[0]
+            )).inserted_primary_key
+            new_id = key[0] if key is not None else 0
         return Alert(int(new_id), team_id, channel_id, query, user_id, created)
 
     def update(self, team_id: str, alert_id: int, query: str) -> bool:
@@ -136,7 +140,7 @@ class AlertStore:
         with self.engine.begin() as conn:
             return conn.execute(
                 update(alerts).where(alerts.c.id == alert_id, or_(
-                    alerts.c.lease_owner.is_(None), alerts.c.lease_until < now, alerts.c.lease_owner == owner))
+                    alerts.c.lease_owner.is_(None), alerts.c.lease_until < now))
                 .values(lease_owner=owner, lease_until=now + length)
             ).rowcount == 1
 
@@ -195,7 +199,7 @@ class Alerter:
     ``added`` gives (episode id, when it was stored) for episodes stored in a time range.
     """
 
-    def __init__(self, store: AlertStore, library, client_for: Callable[[str], WebClient], *,
+    def __init__(self, store: AlertStore, library: Library, client_for: Callable[[str], WebClient], *,
                  clock: Clock = utcnow, owner: str | None = None, settle_s: float = 30.0):
         self.store = store
         self.library = library
@@ -203,6 +207,7 @@ class Alerter:
         self.clock = clock
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.settle = dt.timedelta(seconds=settle_s)
+        self._running = threading.Lock()
 
     # handlers.alerts.Alerts
     def add(self, team_id: str, channel_id: str, query: str, user_id: str) -> Alert:
@@ -218,12 +223,21 @@ class Alerter:
         return self.store.alerts(team_id)
 
     def run(self) -> list[AlertOutcome]:
-        """One pass over every alert; what happened to those that had new episodes."""
+        """One pass over every alert; what happened to those that had new episodes. A pass already
+        running in this process (the loop's, or one after an index reload) makes this one return []."""
+        if not self._running.acquire(blocking=False):
+            return []
+        try:
+            return self._run()
+        finally:
+            self._running.release()
+
+    def _run(self) -> list[AlertOutcome]:
         outcomes = []
         for alert in self.store.alerts():
             try:
                 outcome = self.check(alert)
-            except Exception:  # noqa: BLE001 - one alert's failure must not stop the others
+            except Exception:
                 log.exception("alert %s failed", alert.id)
                 continue
             if outcome is not None:
@@ -285,7 +299,7 @@ class Alerter:
         log.info("alert %s posted %d new episodes to %s", alert.id, len(ids), alert.channel_id)
         return AlertOutcome(alert.id, "posted", tuple(ids), ts)
 
-    def _matches(self, alert: Alert, episodes: list[EpisodeInfo]) -> tuple[list[tuple[EpisodeInfo, list[Hit]]], list[str]]:
+    def _matches(self, alert: Alert, episodes: list[EpisodeInfo]) -> tuple[list[Found], list[str]]:
         """The episodes whose segments match the alert (with their best clean hits), and those that do not."""
         picks = Picks(self.library, quote_key)
         found, nothing = [], []

@@ -20,7 +20,7 @@ class Every:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "Every":
+    def start(self) -> Every:
         self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
         self._thread.start()
         return self
@@ -29,7 +29,7 @@ class Every:
         while not self._stop.is_set():
             try:
                 self.job()
-            except Exception:  # noqa: BLE001 - the loop must outlive one bad run (a database blip)
+            except Exception:
                 log.exception("%s failed; trying again in %s s", self.name, self.interval_s)
             self._stop.wait(self.interval_s)
 

@@ -11,6 +11,7 @@ import sys
 import textwrap
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -18,11 +19,15 @@ from index import formats
 from index.errors import TranscriptError
 from index.ingest import IngestResult, ingest
 from index.query import QueryError
-from index.search import Hit, Library
+from index.search import Hit, Library, Progress
 from index.store import Store
 from index.text import format_clock
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .feedback import FeedbackStore
+    from .schedule import Digester
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # the reader went away (quotebot search … | head)
-        sys.stdout = open(os.devnull, "w")
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stdout for the rest of the process's life
         return 0
 
 
@@ -61,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Quote the podcasts and talks your team cares about.",
         epilog="With no command, 'quotebot run' ingests the bundled samples on first run and opens a search prompt.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("ingest", help="ingest transcripts from files, folders, URLs or RSS feeds")
@@ -98,6 +104,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    """The installed package's version (pyproject.toml's ``version``)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("quotebot")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def _positive(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -127,7 +143,7 @@ def _index_progress(step: str, done: int, total: int) -> None:
     print(f"index: {step} {done}/{total} segments", file=sys.stderr, flush=True)
 
 
-def _library(settings: Settings, store: Store | None = None, progress=_index_progress) -> Library:
+def _library(settings: Settings, store: Store | None = None, progress: Progress = _index_progress) -> Library:
     """The library with an up-to-date index (rebuilt here when the store changed)."""
     return Library.open(store or _store(settings), settings.data_dir / "index", progress)
 
@@ -176,7 +192,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return code
 
 
-def _feedback(store: Store):
+def _feedback(store: Store) -> FeedbackStore:
     from .feedback import FeedbackStore
 
     return FeedbackStore(store.engine)
@@ -212,7 +228,7 @@ def cmd_episodes(args: argparse.Namespace, settings: Settings) -> int:
     reports = _feedback(store).counts()
     if args.json:
         print(json.dumps([
-            dict(id=e.id, title=e.title, podcast=e.podcast, url=e.url,
+            dict(id=e.id, title=e.title, podcast=e.podcast, url=e.url,  # noqa: C408 - a record, read as one
                  published=e.published.isoformat() if e.published else None,
                  duration_s=e.duration_s, segments=e.segments, speakers=e.speakers, sources=e.sources,
                  speaker_share=e.stats.get("speaker_share"), time_share=e.stats.get("time_share"),
@@ -339,7 +355,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return serve(settings, assemble(settings, store, library), args.host, args.port or settings.port)
 
 
-def _digester(settings: Settings, store: Store, library: Library):
+def _digester(settings: Settings, store: Store, library: Library) -> Digester:
     from .runner import assemble
 
     return assemble(settings, store, library).digester
@@ -388,6 +404,7 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
         "busy": f"another process is sending the {day} digest of {sub.channel_id} right now",
         "failed": f"the {day} digest of {sub.channel_id} failed: {outcome.error}; check the channel and the "
                   "bot's scopes, then run this again",
+        "gone": f"workspace {sub.team_id} no longer has the app installed; its digest subscriptions were removed",
     }
     print(messages[outcome.status], file=sys.stderr if outcome.status == "failed" else sys.stdout)
     return 1 if outcome.status == "failed" else 0

@@ -20,13 +20,18 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import SecretStr
 from slack_bolt.request import BoltRequest
+
+from handlers.actions import Once
+from handlers.digest import Digests
+from index.search import Library
+from index.store import Store
 
 from .app import build_app, web_client
 from .localslack import (
@@ -44,8 +49,8 @@ from .localslack import (
 )
 from .settings import Settings
 
-SECRET = "local-console-signing-secret"
-WAIT_S = 10.0
+SECRET = "local-console-signing-secret"  # noqa: S105 - signs the console's own requests, never Slack's
+WAIT_S = 30.0  # generous: a loaded machine can be slow to answer, and a late answer would take the next line
 USER, CHANNEL = "U0YOU", "C0CONSOLE"
 KEPT = 500  # numbered elements remembered
 
@@ -93,8 +98,9 @@ class Element:
 
 
 class Console:
-    def __init__(self, settings: Settings, library, once, out: TextIO = sys.stdout, digests=None,
-                 store=None, ask: Callable[[str], str | None] | None = None):
+    def __init__(self, settings: Settings, library: Library, once: Once, out: TextIO = sys.stdout,
+                 digests: Digests | None = None, store: Store | None = None,
+                 ask: Callable[[str], str | None] | None = None):
         self.out = out
         self.bold = out.isatty()
         self.ask = ask or (lambda prompt: None)
@@ -104,6 +110,7 @@ class Console:
         self.started = int(time.time())  # an ephemeral card's id: unique across console sessions
         self.arrived = threading.Event()
         self.forms: list[dict[str, Any]] = []  # modals opened, to fill in
+        self.home_open = False  # the Home tab is what the person looks at (its refreshes are drawn)
         self.slack = LocalSlack(on_call=self._arrived)
         local = settings.model_copy(update={
             "slack_bot_token": SecretStr("xoxb-local-console"),
@@ -134,6 +141,8 @@ class Console:
                 return  # the ephemeral card goes away; what replaces it follows
             self._draw_message(call)
         elif call.method in ("views.open", "views.update", "views.publish") and isinstance(call.response, dict):
+            if call.method == "views.publish" and not self.home_open:
+                return  # the Home tab was refreshed in the background; `home` shows it
             view = call.response.get("view") or {}
             self._draw_view(call.method, view)
             if call.method == "views.open":
@@ -174,12 +183,12 @@ class Console:
         # numbers: the buttons first, in order, then each quote's ⋯ menu (drawn under its quote), so
         # a card's first button is its first number
         numbers: dict[tuple[int, int], int] = {}
-        for pass_ in ("buttons", "menus"):
+        for round_ in ("buttons", "menus"):
             for i, block in enumerate(blocks):
                 elements = block.get("elements", []) if block["type"] == "actions" else [block.get("accessory") or {}]
                 for j, element in enumerate(elements):
                     is_menu = element.get("type") == "overflow"
-                    if not element.get("action_id") or is_menu != (pass_ == "menus"):
+                    if not element.get("action_id") or is_menu != (round_ == "menus"):
                         continue
                     block_id = block.get("block_id", "")
                     for k, option in enumerate(element.get("options") or [None]) if is_menu else [(0, None)]:
@@ -214,7 +223,8 @@ class Console:
                 labels = []
                 for j, element in enumerate(block["elements"]):
                     label = (element.get("text") or element.get("placeholder") or {}).get("text", element["type"])
-                    labels.append(f"[{numbers[(i, j * 100)]}] {label}" + (f" ({element['url']})" if "url" in element else ""))
+                    link = f" ({element['url']})" if "url" in element else ""
+                    labels.append(f"[{numbers[(i, j * 100)]}] {label}{link}")
                 lines.append("   " + "  ".join(labels))
         if menu:
             lines.append("   ⋯ " + "  ".join(menu))
@@ -225,7 +235,7 @@ class Console:
 
     def _dispatch(self, body: str, content_type: str = "application/x-www-form-urlencoded",
                   wait: bool = True) -> dict | None:
-        headers = {k: [v] for k, v in signed_headers(body, SECRET).items()}
+        headers: dict[str, str | Sequence[str]] = {k: [v] for k, v in signed_headers(body, SECRET).items()}
         headers["content-type"] = [content_type]
         self.arrived.clear()
         response = self.app.dispatch(BoltRequest(body=body, headers=headers))
@@ -233,7 +243,7 @@ class Console:
             self.out.write(f"(the app answered {response.status})\n")
             return None
         answer = json.loads(response.body) if response.body and response.body.startswith("{") else None
-        if wait and not (answer and answer.get("response_action")) and not self.arrived.wait(WAIT_S):
+        if wait and not (answer and answer.get("response_action") == "errors") and not self.arrived.wait(WAIT_S):
             self.out.write("(no answer)\n")
         return answer
 
@@ -242,6 +252,7 @@ class Console:
         word, _, rest = line.partition(" ")
         if not line:
             return
+        self.home_open = word == "home" or (line.isdigit() and self.home_open)
         if line.isdigit():
             self.press(int(line))
         elif line.startswith("@"):
@@ -369,8 +380,8 @@ class Console:
         return {}
 
 
-def run(settings: Settings, library, once, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
-        digests=None, store=None) -> None:
+def run(settings: Settings, library: Library, once: Once, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
+        digests: Digests | None = None, store: Store | None = None) -> None:
     """The console until ``quit`` or end of input. In a terminal it reads with readline and a prompt."""
     interactive = stdin.isatty() and out.isatty()
     if interactive:

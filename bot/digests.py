@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -27,8 +28,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from handlers.digest import Subscription
 from index.store import utc
@@ -106,9 +108,9 @@ class DigestStore:
 
     def subscribe(self, sub: Subscription) -> bool:
         """Add or replace the channel's subscription; True when it is new."""
-        row = dict(team_id=sub.team_id, channel_id=sub.channel_id, post_at=sub.post_at.strftime("%H:%M"),
-                   tz=sub.tz, topics=sub.topics, weekends=sub.weekends, created_by=sub.created_by,
-                   created_at=sub.created_at or dt.datetime.now(dt.timezone.utc))
+        row = {"team_id": sub.team_id, "channel_id": sub.channel_id, "post_at": sub.post_at.strftime("%H:%M"),
+               "tz": sub.tz, "topics": sub.topics, "weekends": sub.weekends, "created_by": sub.created_by,
+               "created_at": sub.created_at or dt.datetime.now(dt.UTC)}
         with self.engine.begin() as conn:
             gone = conn.execute(delete(subscriptions).where(_channel(subscriptions, sub.team_id, sub.channel_id)))
             conn.execute(insert(subscriptions).values(**row))
@@ -117,6 +119,14 @@ class DigestStore:
     def unsubscribe(self, team_id: str, channel_id: str) -> bool:
         with self.engine.begin() as conn:
             return conn.execute(delete(subscriptions).where(_channel(subscriptions, team_id, channel_id))).rowcount > 0
+
+    def remove_workspace(self, team_id: str) -> int:
+        """Remove a workspace's subscriptions and the claims it still had open (it left); how many
+        subscriptions. What was sent stays recorded."""
+        with self.engine.begin() as conn:
+            removed: int = conn.execute(delete(subscriptions).where(subscriptions.c.team_id == team_id)).rowcount
+            conn.execute(delete(claims).where(claims.c.team_id == team_id, claims.c.status != DONE))
+        return removed
 
     def subscription(self, team_id: str, channel_id: str) -> Subscription | None:
         with self.engine.connect() as conn:
@@ -141,8 +151,8 @@ class DigestStore:
         A new claim is an INSERT; the others are a conditional UPDATE of the observed state, which
         only one process can win.
         """
-        row = dict(team_id=team_id, channel_id=channel_id, local_date=day, status=CLAIMED, owner=owner,
-                   attempts=1, claimed_at=now, lease_until=now + lease)
+        row = {"team_id": team_id, "channel_id": channel_id, "local_date": day, "status": CLAIMED, "owner": owner,
+               "attempts": 1, "claimed_at": now, "lease_until": now + lease}
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(claims).values(**row))
@@ -156,7 +166,7 @@ class DigestStore:
             return None
         if seen.status == FAILED and seen.attempts < MAX_ATTEMPTS:
             kind, still = "retry", and_(claims.c.status == FAILED, claims.c.attempts == seen.attempts)
-        elif seen.status == CLAIMED and utc(seen.lease_until) < now:
+        elif seen.status == CLAIMED and (held := utc(seen.lease_until)) is not None and held < now:
             kind, still = "takeover", and_(claims.c.status == CLAIMED, claims.c.lease_until < now)
         else:
             return None
@@ -223,15 +233,15 @@ class DigestStore:
                                                         quote_key=key, sent_on=day))
 
 
-def _channel(table: Table, team_id: str, channel_id: str):
+def _channel(table: Table, team_id: str, channel_id: str) -> ColumnElement[bool]:
     return and_(table.c.team_id == team_id, table.c.channel_id == channel_id)
 
 
-def _day(team_id: str, channel_id: str, day: dt.date):
+def _day(team_id: str, channel_id: str, day: dt.date) -> ColumnElement[bool]:
     return and_(_channel(claims, team_id, channel_id), claims.c.local_date == day)
 
 
-def _subscription(r) -> Subscription:
+def _subscription(r: Row[Any]) -> Subscription:
     return Subscription(
         team_id=r.team_id, channel_id=r.channel_id, post_at=dt.time.fromisoformat(r.post_at), tz=r.tz,
         topics=r.topics or "", weekends=bool(r.weekends), created_by=r.created_by, created_at=utc(r.created_at),

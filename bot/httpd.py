@@ -8,8 +8,9 @@ gthread keeps the code and adds what ``wsgiref`` lacks (README, "The HTTP server
 The process model (``QUOTEBOT_WORKERS`` processes of ``QUOTEBOT_THREADS`` threads each):
 
 - the master opens the store and the index (building it if the library changed) *before* forking,
-  so workers start with the index already loaded; its arrays are memory-mapped, so the pages are
-  shared, not copied, between workers (``bench/load.py`` prints RSS and PSS per process);
+  so workers start with the index already loaded, then drops its own copy: the index is held
+  once per worker, never by the master (``bench/load.py`` prints RSS and PSS per process). A
+  worker forked later (one replaced after a crash) loads the saved index from disk at start;
 - every worker checks the library version every ``QUOTEBOT_RELOAD_S``; the first to see a change
   rebuilds the index under a file lock (``<data dir>/.index.lock``) and the others, waiting on the
   lock, then load what it built: one build per change, not one per worker;
@@ -20,10 +21,12 @@ The process model (``QUOTEBOT_WORKERS`` processes of ``QUOTEBOT_THREADS`` thread
 Limits: ``Web`` answers 413 to a body over 1 MiB without reading it (``pre_request`` also marks the
 connection to close, so the server does not drain it either); gunicorn bounds the request line
 (4094 bytes), the header count (``MAX_HEADERS``) and each header's size (8190 bytes), answering
-400. A connection that sends nothing is closed after ``QUOTEBOT_KEEPALIVE_S`` without holding a
-thread, as is an idle keep-alive connection; requests are read in the worker's event loop and
-reach a thread only once whole, and one that has not arrived within ``QUOTEBOT_REQUEST_TIMEOUT_S``
-is dropped (``Worker``), so slow clients cannot hold the threads.
+400. Requests are read in the worker's event loop and reach a thread only once whole; a
+connection whose request has not arrived within ``QUOTEBOT_REQUEST_TIMEOUT_S`` (one that sends
+nothing included) is dropped (``Worker``), so neither idle nor slow clients hold a thread. A
+connection idle between requests is closed after ``QUOTEBOT_KEEPALIVE_S`` (65 s: longer than the
+60 s idle timeout of common load balancers, so the server never closes a connection that a
+balancer is about to reuse).
 
 Stopping: SIGTERM or SIGINT (Docker's stop signal, Ctrl-C) stop gracefully: no new connections;
 requests in flight finish; idle and slow connections are closed within ``STOP_LINGER_S``; each
@@ -35,6 +38,7 @@ Docker's 10 s.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import errno
 import fcntl
 import logging
@@ -58,7 +62,7 @@ from typing import Any
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
-from gunicorn.workers.gthread import ThreadWorker, TConn
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 log = logging.getLogger("quotebot.httpd")
 
@@ -67,6 +71,9 @@ MAX_REQUEST_LINE = 4094  # bytes (gunicorn's default): OAuth redirects carry a c
 MAX_HEADER_SIZE = 8190  # bytes per header (gunicorn's default)
 STOP_LINGER_S = 2.0  # at stop, how long an idle or slow connection may stay before it is closed
 RECV_SLICE_S = 0.5  # a blocked read wakes this often to check its deadline
+# gunicorn's heartbeat file (a worker touches it to tell the master it lives): in memory, where a
+# container has it, not on the container's disk (gunicorn's advice for Docker)
+SHARED_MEMORY = Path("/dev/shm")  # noqa: S108 - a fixed system folder, not a guessable temp file
 
 
 def prepare_metrics(workers: int) -> Path | None:
@@ -77,7 +84,12 @@ def prepare_metrics(workers: int) -> Path | None:
     folder = Path(tempfile.mkdtemp(prefix="quotebot-metrics-"))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     master = os.getpid()
-    atexit.register(lambda: os.getpid() == master and shutil.rmtree(folder, ignore_errors=True))  # not a worker's exit
+
+    def remove() -> None:
+        if os.getpid() == master:  # atexit also runs when a forked worker exits
+            shutil.rmtree(folder, ignore_errors=True)
+
+    atexit.register(remove)
     return folder
 
 
@@ -165,7 +177,7 @@ class _Deadline:
         return getattr(self.sock, name)
 
 
-class _Conn(TConn):  # type: ignore[misc]
+class _Conn(TConn):
     """A connection whose every request must arrive whole within the request timeout."""
 
     def __init__(self, worker: Worker, *args: Any):
@@ -182,15 +194,15 @@ class _Conn(TConn):  # type: ignore[misc]
         unreader.sock.deadline = time.monotonic() + self.worker.request_timeout
 
 
-class Worker(ThreadWorker):  # type: ignore[misc]
+class Worker(ThreadWorker):
     """gunicorn's gthread worker, changed so that no client can hold a thread by being slow:
 
     - a connection's request is read in the worker's event loop, without blocking, into a buffer,
       and handed to a thread only once it has arrived whole (line, headers and a body of up to
-      ``MAX_BODY``; a larger body is not waited for, as it gets 413 unread). A connection that
-      sends nothing is closed after the keep-alive timeout; one whose request has not arrived
-      whole within the request timeout is closed. (gthread would give a new connection a thread
-      and block it on reads: a few slow clients could starve all the threads.)
+      ``MAX_BODY``; a larger body is not waited for, as it gets 413 unread). A connection whose
+      request has not arrived whole within the request timeout (counted from the connection, or
+      from its first byte) is closed, so one that sends nothing goes then too. (gthread would give
+      a new connection a thread and block it on reads: a few slow clients could starve them all.)
     - kept-alive connections go through the same buffering for their next request;
     - reads in a thread still have a deadline (``_Conn``), and at stop everything waiting for a
       request is closed within ``STOP_LINGER_S``;
@@ -233,7 +245,8 @@ class Worker(ThreadWorker):  # type: ignore[misc]
         self._await_request(conn)
 
     def _await_request(self, conn: _Conn) -> None:
-        self.arriving[conn] = _Arrival(idle_until=time.monotonic() + self.cfg.keepalive)
+        # a new connection has the request timeout to start; a kept-alive one had its idle time already
+        self.arriving[conn] = _Arrival(idle_until=time.monotonic() + self.request_timeout)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_bytes, conn))
 
     def _on_bytes(self, conn: _Conn, sock: Any) -> None:
@@ -264,10 +277,8 @@ class Worker(ThreadWorker):  # type: ignore[misc]
 
     def _drop(self, conn: _Conn) -> None:
         self.arriving.pop(conn, None)
-        try:
+        with contextlib.suppress(OSError, KeyError, ValueError):  # already unregistered
             self.poller.unregister(conn.sock)
-        except (OSError, KeyError, ValueError):
-            pass
         self.nr_conns -= 1
         conn.close()
 
@@ -329,7 +340,7 @@ def request_complete(buffer: bytearray) -> bool:
 # --- logging and the master ---------------------------------------------------------------------
 
 
-class _Logs(glogging.Logger):  # type: ignore[misc]
+class _Logs(glogging.Logger):
     """gunicorn's messages go to the standard logging setup (JSON or text, scrubbed, one line
     each); its access log stays off, as ``Web`` logs each request with its id."""
 
@@ -353,10 +364,14 @@ class _Logs(glogging.Logger):  # type: ignore[misc]
         return None
 
 
-class _Arbiter(Arbiter):  # type: ignore[misc]
+class _Arbiter(Arbiter):
     def handle_int(self) -> None:
         """SIGINT (Docker's stop signal here, Ctrl-C) stops gracefully, as SIGTERM does."""
         raise StopIteration
+
+    def spawn_workers(self) -> None:
+        super().spawn_workers()  # a worker never comes back here: it exits inside
+        self.app.hooks.spawned()
 
 
 @dataclass
@@ -368,7 +383,7 @@ class Options:
     workers: int = 1
     threads: int = 8
     backlog: int = 1024
-    keepalive_s: float = 5.0
+    keepalive_s: float = 65.0
     request_timeout_s: float = 10.0
     stop_timeout_s: float = 8.0
     max_connections: int = 1000
@@ -378,15 +393,17 @@ class Options:
 class Hooks:
     """What runs around the workers: ``start`` in each worker once it is forked, ``stop`` in it at
     exit (bounded by the stop timeout), ``after_fork`` right after the fork (reset what a fork must
-    not share), ``ready`` in the master once it listens."""
+    not share), ``ready`` in the master once it listens, ``spawned`` in the master each time it
+    has forked workers (it then drops what only they need)."""
 
     start: Callable[[], None]
     stop: Callable[[], None]
     after_fork: Callable[[], None]
     ready: Callable[[str], None] = field(default=lambda where: None)
+    spawned: Callable[[], None] = field(default=lambda: None)  # in the master, after forking workers
 
 
-class Server(BaseApplication):  # type: ignore[misc]
+class Server(BaseApplication):
     """gunicorn run in this process: ``Server(web, options, hooks).run()`` returns when stopped."""
 
     def __init__(self, web: Callable[..., Any], options: Options, hooks: Hooks):
@@ -424,8 +441,8 @@ class Server(BaseApplication):  # type: ignore[misc]
                 f"{o.host}:{arbiter.LISTENERS[0].sock.getsockname()[1]}" if arbiter.LISTENERS else "?"),
             "child_exit": _forget_metrics,
         }
-        if Path("/dev/shm").is_dir():
-            values["worker_tmp_dir"] = "/dev/shm"  # the heartbeat file: memory, not a container's disk
+        if SHARED_MEMORY.is_dir():
+            values["worker_tmp_dir"] = str(SHARED_MEMORY)
         for key, value in values.items():
             self.cfg.set(key, value)
 
@@ -463,9 +480,8 @@ def _close_after_oversized(worker: Any, req: Any) -> None:
     from .serve import MAX_BODY
 
     for name, value in req.headers:
-        if name == "CONTENT-LENGTH" and (not value.strip().isdigit() or int(value) > MAX_BODY):
-            req.must_close = True
-        elif name == "TRANSFER-ENCODING":
+        oversized = name == "CONTENT-LENGTH" and (not value.strip().isdigit() or int(value) > MAX_BODY)
+        if oversized or name == "TRANSFER-ENCODING":
             req.must_close = True
 
 
@@ -474,4 +490,4 @@ def _forget_metrics(arbiter: Any, worker: Any) -> None:
     if folder:
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+        multiprocess.mark_process_dead(worker.pid)

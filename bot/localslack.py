@@ -48,7 +48,7 @@ class Call:
     body: dict[str, Any]
     time: float  # time.monotonic() at arrival
     authed: bool = False  # carried a bot/user token (header or form field)
-    team: str | None = None  # the workspace of an OAuth-issued token (xoxb-<TEAM>-…)
+    team: str | None = None  # the workspace (or Grid organization) of an OAuth-issued token (xoxb-<TEAM>-…)
     failed: bool = False  # got an injected failure from fail_next()
     status: int = 200
     response: Any = None  # the JSON (dict) or text answered
@@ -69,7 +69,8 @@ class LocalSlack:
         self.replies: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.user_tz: dict[str, str] = {}
         self.outside: set[str] = set()  # channels the bot is not in until conversations.join
-        self.oauth_codes: dict[str, str] = {}  # OAuth code -> the workspace it installs into
+        self.oauth_codes: dict[str, str] = {}  # OAuth code -> the workspace (T…) or organization (E…) it installs into
+        self.enterprise_teams: dict[str, list[str]] = {}  # organization -> its workspaces (auth.teams.list)
         self.delay: dict[str, float] = {}  # method -> seconds to wait before answering
         self.socket_url: str | None = None  # what apps.connections.open hands out (a Socket Mode server)
         self.views: dict[str, dict[str, Any]] = {}  # view id -> the view as last opened, updated or published
@@ -214,10 +215,16 @@ class LocalSlack:
         return {"ok": True, "view": kept}
 
     def _install(self, body: dict[str, Any]) -> dict[str, Any]:
-        """oauth.v2.access: a code from ``oauth_codes`` becomes that workspace's installation."""
+        """oauth.v2.access: a code from ``oauth_codes`` becomes that workspace's installation, or, for
+        an ``E…`` id, an Enterprise Grid organization's org-wide one (no team)."""
         team = self.oauth_codes.get(str(body.get("code")))
         if team is None:
             return {"ok": False, "error": "invalid_code"}
+        if team.startswith("E"):
+            return {"ok": True, "app_id": APP_ID, "access_token": f"xoxb-{team}-{uuid.uuid4().hex[:12]}",
+                    "token_type": "bot", "scope": "commands,chat:write", "bot_user_id": USER_ID,
+                    "team": None, "enterprise": {"id": team, "name": f"Organization {team}"},
+                    "is_enterprise_install": True, "authed_user": {"id": "U0INSTALLER"}}
         return {"ok": True, "app_id": APP_ID, "access_token": f"xoxb-{team}-{uuid.uuid4().hex[:12]}",
                 "token_type": "bot", "scope": "commands,chat:write", "bot_user_id": USER_ID,
                 "team": {"id": team, "name": f"Workspace {team}"}, "enterprise": None,
@@ -262,6 +269,10 @@ class LocalSlack:
             if self.socket_url is None:
                 return {"ok": False, "error": "no_socket_server"}
             return {"ok": True, "url": self.socket_url}
+        if method == "auth.teams.list":  # an org-wide token: the organization's workspaces
+            teams = self.enterprise_teams.get(team or "", [])
+            return {"ok": True, "teams": [{"id": t, "name": f"Workspace {t}"} for t in teams],
+                    "response_metadata": {"next_cursor": ""}}
         if method in ("views.open", "views.update", "views.publish", "views.push"):
             return self._view(method, body)
         if method == "team.info":
@@ -318,7 +329,8 @@ def _handler_for(slack: LocalSlack) -> type[BaseHTTPRequestHandler]:
                 method = url.path
             headers = {k.lower(): v for k, v in self.headers.items() if k.lower() not in _HIDDEN_HEADERS}
             token = bearer or form_token
-            team = token.split("-")[1] if authed and token.count("-") >= 2 and token.split("-")[1].startswith("T") else None
+            owner = token.split("-")[1] if authed and token.count("-") >= 2 else ""
+            team = owner if owner.startswith(("T", "E")) else None
             call = Call(method, url.path, headers, body, arrived, authed=authed, team=team)
             if method in slack.delay:
                 time.sleep(slack.delay[method])
@@ -461,12 +473,15 @@ def options_body(action_id: str, value: str, *, view: dict[str, Any] | None = No
 
 
 def event_body(event: dict[str, Any], *, event_id: str | None = None, team_id: str = TEAM_ID,
-               api_app_id: str = APP_ID) -> str:
-    """A JSON ``event_callback`` envelope around ``event`` (event_id defaults to a fresh one)."""
+               api_app_id: str = APP_ID, enterprise_id: str | None = None, enterprise_install: bool = False) -> str:
+    """A JSON ``event_callback`` envelope around ``event`` (event_id defaults to a fresh one); with
+    ``enterprise_id``, from a workspace of that Enterprise Grid organization, and with
+    ``enterprise_install`` authorized by the organization's org-wide install."""
     return json.dumps({
-        "team_id": team_id, "api_app_id": api_app_id, "event": event, "type": "event_callback",
+        "team_id": team_id, "enterprise_id": enterprise_id, "api_app_id": api_app_id, "event": event,
+        "type": "event_callback",
         "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}", "event_time": int(time.time()),
-        "authorizations": [{"enterprise_id": None, "team_id": team_id, "user_id": USER_ID,
-                            "is_bot": True, "is_enterprise_install": False}],
+        "authorizations": [{"enterprise_id": enterprise_id, "team_id": None if enterprise_install else team_id,
+                            "user_id": USER_ID, "is_bot": True, "is_enterprise_install": enterprise_install}],
         "is_ext_shared_channel": False,
     })

@@ -39,7 +39,7 @@ LIBRARY_VERSION = Gauge("quotebot_library_version", "Library version of the load
                         multiprocess_mode="livemax")
 INDEX_RELOADS = Counter("quotebot_index_reloads", "New indexes swapped in after the library changed")
 DIGEST_POSTS = Counter("quotebot_digest_sends", "Digest sends by outcome", ["outcome"])
-for _outcome in ("posted", "empty", "already", "busy", "failed"):
+for _outcome in ("posted", "empty", "already", "busy", "failed", "gone"):
     DIGEST_POSTS.labels(_outcome)  # shown at 0 before the first send
 
 # Bolt's messages that quote a request body (slack_bolt.logger.messages, request_verification)
@@ -51,7 +51,7 @@ def metrics_text() -> bytes:
     """The Prometheus text exposition of every metric, summed over the server's processes."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry)
     return generate_latest()
 

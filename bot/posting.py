@@ -21,12 +21,12 @@ def post(client: WebClient, channel: str, message: dict[str, Any], metadata: dic
     """chat.postMessage without unfurls, with ``metadata``; the message's ts. Raises SlackApiError."""
     kwargs = dict(channel=channel, unfurl_links=False, unfurl_media=False, metadata=metadata, **message)
     try:
-        return client.chat_postMessage(**kwargs)["ts"]
+        return str(client.chat_postMessage(**kwargs)["ts"])
     except SlackApiError as exc:
         if exc.response.get("error") != "not_in_channel":
             raise
         client.conversations_join(channel=channel)  # a public channel: join it, then post
-        return client.chat_postMessage(**kwargs)["ts"]
+        return str(client.chat_postMessage(**kwargs)["ts"])
 
 
 def posted_before(client: WebClient, channel: str, event_type: str, matches: Callable[[dict], bool]) -> str | None:
@@ -38,7 +38,8 @@ def posted_before(client: WebClient, channel: str, event_type: str, matches: Cal
         log.warning("could not read %s's history to look for an earlier post (%s); posting",
                     channel, exc.response.get("error"))
         return None
-    for message in history.get("messages", []):
+    messages: list[dict[str, Any]] = history.get("messages") or []
+    for message in messages:
         meta = message.get("metadata") or {}
         if meta.get("event_type") == event_type and matches(meta.get("event_payload") or {}):
             return message.get("ts")

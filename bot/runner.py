@@ -31,8 +31,8 @@ from .background import Every
 from .digests import DigestStore
 from .events import EventLog
 from .feedback import FeedbackStore
-from .observe import INDEX_RELOADS, ContextExecutor
 from .httpd import file_lock
+from .observe import INDEX_RELOADS, ContextExecutor
 from .schedule import Digester, Scheduler
 from .serve import Web, http_server, serve_http, serve_socket_mode
 from .settings import Settings
@@ -53,8 +53,9 @@ class Parts:
 
 def assemble(settings: Settings, store: Store, library: Library) -> Parts:
     """The pieces every Slack-facing command shares: workspaces, the digester, alerts and feedback."""
-    workspaces = Workspaces(settings, store.engine, web_client(settings, anonymous=settings.oauth))
-    digester = Digester(DigestStore(store.engine), library, workspaces.client_for)
+    digests = DigestStore(store.engine)
+    workspaces = Workspaces(settings, store.engine, web_client(settings, anonymous=settings.oauth), digests)
+    digester = Digester(digests, library, workspaces.client_for)
     alerter = Alerter(AlertStore(store.engine), library, workspaces.client_for, settle_s=settings.alert_settle_s)
     return Parts(store, library, workspaces, digester, alerter, FeedbackStore(store.engine))
 
@@ -90,10 +91,13 @@ class Background:
         self.executor = executor
         self.leader = leader
         self.reloader = Every(settings.reload_s, lambda: reload(parts.library, lock, parts.alerter), "index-reload")
+        # a search that meets a replaced segment reloads at once, the same way (under the same lock)
+        parts.library.reload_now = lambda: reload(parts.library, lock, parts.alerter)
         self.scheduler = Scheduler(parts.digester, tick_s=settings.digest_tick_s, leader=leader)
         self.alerts = AlertLoop(parts.alerter, tick_s=settings.digest_tick_s, leader=leader)
 
     def start(self) -> None:
+        self.reloader.job()  # the current index before the first request (a forked worker may have none)
         self.scheduler.start()
         self.reloader.start()
         self.alerts.start()
@@ -116,7 +120,7 @@ def serve(settings: Settings, parts: Parts, host: str, port: int) -> int:
     app = build_app(settings, parts.library, EventLog(parts.store.engine),
                     client=parts.workspaces.client, digests=parts.digester,
                     oauth_settings=parts.workspaces.oauth_settings(), executor=executor,
-                    alerts=parts.alerter, feedback=parts.feedback)
+                    alerts=parts.alerter, feedback=parts.feedback, installations=parts.workspaces)
     workspaces = "many workspaces (OAuth: /slack/install)" if settings.oauth else "one workspace"
     if settings.slack_app_token is None and settings.http_server == "gunicorn":
         return _serve_gunicorn(settings, parts, app, executor, host, port, workspaces)
@@ -157,7 +161,8 @@ def _serve_gunicorn(settings: Settings, parts: Parts, app: App, executor: Contex
                       backlog=settings.backlog, keepalive_s=settings.keepalive_s,
                       request_timeout_s=settings.request_timeout_s, stop_timeout_s=settings.stop_timeout_s)
     hooks = Hooks(start=background.start, stop=background.stop,
-                  after_fork=lambda: parts.store.engine.dispose(close=False), ready=ready)
+                  after_fork=lambda: parts.store.engine.dispose(close=False), ready=ready,
+                  spawned=parts.library.unload)
     Server(Web(app, parts.library), options, hooks).run()
     remove_metrics()
     log.info("stopped")

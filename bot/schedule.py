@@ -46,7 +46,7 @@ Clock = Callable[[], dt.datetime]
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def due_at(sub: Subscription, day: dt.date) -> dt.datetime:
@@ -54,7 +54,7 @@ def due_at(sub: Subscription, day: dt.date) -> dt.datetime:
     zone = zoneinfo.ZoneInfo(sub.tz)
     local = dt.datetime.combine(day, sub.post_at, tzinfo=zone)  # fold=0: the first of a repeated time
     # a time in a spring-forward gap converts with the offset before the jump: an hour later on the wall
-    return local.astimezone(dt.timezone.utc)
+    return local.astimezone(dt.UTC)
 
 
 def due_day(sub: Subscription, now: dt.datetime) -> dt.date | None:
@@ -64,7 +64,7 @@ def due_day(sub: Subscription, now: dt.datetime) -> dt.date | None:
     if not sub.weekends and day.weekday() >= 5:
         return None
     start = due_at(sub, day)
-    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone).astimezone(dt.timezone.utc)
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone).astimezone(dt.UTC)
     return day if start <= now < min(start + GRACE, midnight) else None
 
 
@@ -75,7 +75,8 @@ def local_today(sub: Subscription, now: dt.datetime) -> dt.date:
 @dataclass(frozen=True)
 class Outcome:
     """What ``send`` did: posted, empty (nothing to post), already (done before), busy (another
-    process holds the claim), or failed (retried later while the grace window lasts)."""
+    process holds the claim), failed (retried later while the grace window lasts), or gone (the
+    workspace uninstalled the app: its subscriptions were removed)."""
 
     status: str
     channel_id: str
@@ -135,7 +136,13 @@ class Digester:
             done = existing is not None and existing.finished
             return Outcome("already" if done else "busy", channel, day, existing.message_ts if existing else None)
         try:
-            client = self.client_for(team)
+            try:
+                client = self.client_for(team)
+            except LookupError:  # the workspace uninstalled the app: its digests end here
+                removed = self.store.remove_workspace(team)
+                log.warning("workspace %s has no installation any more; its %d digest subscriptions were removed",
+                            team, removed)
+                return Outcome("gone", channel, day)
             if kind == "takeover":
                 ts = self._posted_before(client, channel, day)
                 if ts is not None:
@@ -147,7 +154,7 @@ class Digester:
                 log.info("digest for %s on %s: nothing to post", channel, day)
                 return Outcome("empty", channel, day)
             ts = self._post(client, channel, day, digest)
-        except Exception as exc:  # noqa: BLE001 - released for a retry, and logged
+        except Exception as exc:
             if isinstance(exc, SlackApiError):  # Slack said why: the error code is enough
                 error = str(exc.response.get("error") or exc.response.status_code)
                 log.warning("digest for %s on %s failed: %s", channel, day, error)

@@ -63,7 +63,7 @@ class Indexed(Protocol):
     def version(self) -> int | None: ...
 
 
-class Refused(Exception):
+class Refused(Exception):  # noqa: N818 - not an error of ours: the answer to a caller's request
     """A request answered with a 4xx before it reached the app; ``reason`` goes in the log line."""
 
     def __init__(self, status: str, reason: str):
@@ -196,7 +196,7 @@ class Web:
             except Refused as refused:
                 seen["reason"] = refused.reason
                 return _json(respond, refused.status, {"error": refused.reason})
-            except Exception:  # noqa: BLE001 - one log line and a 500, never a raw traceback
+            except Exception:
                 log.exception("%s %s failed", method, _label(path))
                 seen["reason"] = "internal error"
                 return _json(respond, "500 Internal Server Error", {"error": "internal error"})

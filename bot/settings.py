@@ -50,8 +50,9 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64)  # processes; see the README's "The HTTP server" for why 1
     threads: int = Field(8, ge=1, le=256)  # request threads per worker
     backlog: int = Field(1024, ge=16, le=65535)  # connections the kernel queues while all are busy
-    keepalive_s: float = Field(5.0, gt=0, le=300)  # an idle connection (before or between requests) is closed
-    request_timeout_s: float = Field(10.0, gt=0, le=300)  # a request must arrive whole within this
+    keepalive_s: float = Field(65.0, gt=0, le=3600)  # a connection idle between requests is closed after this
+    # a request arrives whole within this (the first one counted from the connection)
+    request_timeout_s: float = Field(10.0, gt=0, le=300)
     stop_timeout_s: float = Field(8.0, gt=0, le=300)  # a graceful stop's bound (Docker kills at 10 s)
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

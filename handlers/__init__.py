@@ -8,7 +8,9 @@
   get the ack, the guarded decoding and the once-only claim for free;
 - ``digests``: subscriptions and previews for ``/quote digest`` (``Digests``);
 - ``alerts``: keyword alerts for ``/quote alert`` and App Home (``Alerts``);
-- ``feedback``: where the cards' "Wrong speaker" / "Wrong time" go (``Feedback``).
+- ``feedback``: where the cards' "Wrong speaker" / "Wrong time" go (``Feedback``);
+- ``installations``: told when a workspace uninstalls the app or revokes its
+  tokens (``lifecycle.Installations``).
 A surface whose store is None says it is not set up.
 
 Retried events and replayed requests are dropped before any handler runs
@@ -24,12 +26,13 @@ from slack_bolt import App
 from index.model import Segment
 from index.search import Answer, EpisodeInfo, Hit, Overview
 
-from . import buttons, command, home, mentions, search_modal, shortcuts, unfurl
+from . import buttons, command, home, lifecycle, mentions, search_modal, shortcuts, unfurl
 from . import feedback as feedback_menu
 from .actions import Once
 from .alerts import Alerts
 from .digest import Digests
 from .feedback import Feedback
+from .lifecycle import Installations
 
 
 class Quotes(Protocol):
@@ -53,7 +56,8 @@ class Quotes(Protocol):
 
 
 def register(app: App, quotes: Quotes, once: Once, digests: Digests | None = None,
-             alerts: Alerts | None = None, feedback: Feedback | None = None) -> None:
+             alerts: Alerts | None = None, feedback: Feedback | None = None,
+             installations: Installations | None = None) -> None:
     refresh = home.register(app, quotes, once, digests, alerts)
     command.register(app, quotes, digests, alerts, refresh)
     buttons.register(app, quotes, once)
@@ -62,3 +66,5 @@ def register(app: App, quotes: Quotes, once: Once, digests: Digests | None = Non
     shortcuts.register(app, quotes)
     search_modal.register(app, quotes, once)
     feedback_menu.register(app, quotes, once, feedback)
+    if installations is not None:
+        lifecycle.register(app, installations)

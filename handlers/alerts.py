@@ -81,9 +81,9 @@ def handle(alerts: Alerts, answer: Callable[[str], Answer], text: str, body: dic
             say(f"{problem}\n\n{USAGE}")
             return
         alert = alerts.add(team, channel, rest.strip(), user)
-        changed(team, user)
         say(f"Alert {alert.describe()} added: new episodes that say something about it get one post here. "
             f"`/quote alert remove {alert.id}` stops it. In a private channel, invite me first: `/invite @quotebot`.")
+        changed(team, user)
     elif verb == "list":
         found = alerts.alerts(team)
         if not found:
@@ -96,8 +96,8 @@ def handle(alerts: Alerts, answer: Callable[[str], Answer], text: str, body: dic
         if not number.isdigit():
             say(f"Which alert? `/quote alert remove N`, with N from `/quote alert list`.\n\n{USAGE}")
         elif alerts.remove(team, int(number)):
-            changed(team, user)
             say(f"Alert #{int(number)} removed.")
+            changed(team, user)
         else:
             say(f"There is no alert #{int(number)} in this workspace (`/quote alert list` shows them).")
     else:

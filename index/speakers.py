@@ -464,14 +464,8 @@ def attribute(
         cues = [replace(c, speaker=names.get(c.label)) if c.speaker is None and c.label else c for c in t.cues]
         return Attribution(replace(t, cues=cues), evidence, notes)
     named, evidence = _name_turns(t, turns, claims, people, notes, alternate=not implied)
-    if not named and len(hosts) == 1 and len(guests) == 1:
-        interviewed, decision = interview_rule(t, hosts, guests)
-        notes.append(f"turns {decision}")
-        if interviewed is not t:
-            return Attribution(interviewed, [
-                Evidence("interview", name, None, f"the sidecar's one host and one guest; {decision}")
-                for name in (hosts[0], guests[0])
-            ], notes)
+    if not named and len(hosts) == 1 and len(guests) == 1 and not implied:
+        named, evidence = _interview(t, turns, hosts, guests, notes)
     cues = list(t.cues)
     for k, (name, last) in named.items():
         turn = turns[k]
@@ -531,7 +525,9 @@ _FULL_NAME = re.compile(rf"{_CAP}[ \t]+{_CAP}")
 
 def _learn_names(sentences: list[Sentence], people: People) -> None:
     """Full names the conversation introduces ("a conversation with Dylan Patel and Nathan Lampert",
-    "my name is Marta Kowal") join the known people; acronyms ("GPT OSS") are no names."""
+    "my name is Marta Kowal") join the known people. Acronyms ("GPT OSS") are no names, nor are
+    capitalised words the same conversation also says in lower case ("I'm Super Excited")."""
+    lower_case: set[str] | None = None
     for s in sentences:
         if not _has(s.text, "i'm", "i am", "my name", " with", "joining", "welcome", "guest", "here"):
             continue
@@ -543,8 +539,15 @@ def _learn_names(sentences: list[Sentence], people: People) -> None:
             heard += [(h, "guest") for h in _FULL_NAME.findall(rest)]
         for name, role in heard:
             trimmed = _trim_name(name)
-            if trimmed and len(trimmed.split()) >= 2 and not any(w.isupper() and len(w) > 1 for w in trimmed.split()):
+            if not trimmed or len(trimmed.split()) < 2 or any(w.isupper() and len(w) > 1 for w in trimmed.split()):
+                continue
+            if lower_case is None:
+                lower_case = {w for x in sentences for w in _LOWER_WORD.findall(x.text)}
+            if not any(w.lower() in lower_case for w in trimmed.split()):
                 people.add(trimmed, role, "text")
+
+
+_LOWER_WORD = re.compile(r"(?<![\w'’-])[a-z][a-z'’-]*")
 
 
 def _claims(
@@ -803,6 +806,27 @@ def _named_end(t: Transcript, turns: list[Turn], k: int, longest: float) -> int:
     while i < turn.end and (t.cues[i].start_s or start) - start < longest:
         i += 1
     return i
+
+
+def _interview(
+    t: Transcript, turns: list[Turn], hosts: list[str], guests: list[str], notes: list[str]
+) -> tuple[dict[int, tuple[str, int]], list[Evidence]]:
+    """The interview rule's sides, with the alternation's care: named up to the first break (a
+    reaction answering a reaction: a missed mark), the open last turn only for its head."""
+    interviewed, decision = interview_rule(t, hosts, guests)
+    notes.append(f"turns {decision}")
+    if interviewed is t:
+        return {}, []
+    stop = min(_breaks(t, turns), default=len(turns))
+    if stop < len(turns):
+        notes.append(f"the interview rule stops at {_clock(t.cues[turns[stop].first].start_s)}: "
+                     "the alternation may break there")
+    longest = _longest_closed(t, turns)
+    named = {k: (interviewed.cues[turns[k].first].speaker or "", _named_end(t, turns, k, longest))
+             for k in range(stop)}
+    evidence = [Evidence("interview", name, t.cues[0].start_s,
+                         f"the sidecar's one host and one guest; {decision}") for name in (hosts[0], guests[0])]
+    return named, evidence
 
 
 def interview_rule(t: Transcript, hosts: list[str], guests: list[str]) -> tuple[Transcript, str]:

@@ -20,13 +20,14 @@ from bot.localslack import (
     slash_command_body,
 )
 from bot.serve import http_server
-from bot.workspaces import BOT_SCOPES
 from bot.settings import Settings
+from bot.workspaces import BOT_SCOPES
 from handlers import cards
 from index.ingest import ingest
 from index.search import Hit, Library
 from index.store import Store
 
+from .blockkit import valid_message
 from .conftest import SAMPLES
 
 SECRET = "test-signing-secret"
@@ -83,7 +84,7 @@ def command(url: str, slack: LocalSlack, text: str, *, channel: str = "C123", us
     while time.monotonic() < deadline:
         mine = [c for c in slack.calls("response_url") if c.path == urlsplit(reply).path]
         if mine:
-            return mine[-1].body
+            return valid_message(mine[-1].body)  # slack_sdk's Block Kit models accept it
         time.sleep(0.01)
     raise AssertionError(f"nothing arrived at the response_url of /quote {text}")
 
@@ -311,8 +312,8 @@ def test_manifest_declares_what_the_app_handles():
     manifest = json.loads((ROOT / "manifest.json").read_text())
     [command] = manifest["features"]["slash_commands"]
     assert command["command"] == "/quote" and command["url"].endswith("/slack/events")
-    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {"app_mention", "link_shared",
-                                                                              "app_home_opened"}
+    assert set(manifest["settings"]["event_subscriptions"]["bot_events"]) == {
+        "app_mention", "link_shared", "app_home_opened", "app_uninstalled", "tokens_revoked"}  # the last two: lifecycle
     interactivity = manifest["settings"]["interactivity"]
     assert interactivity["is_enabled"] is True and interactivity["request_url"].endswith("/slack/events")
     # the search modal's external selects load their options from here

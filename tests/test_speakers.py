@@ -8,6 +8,8 @@ import shutil
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.cli import main as cli
 from index import speakers as sp
@@ -117,6 +119,13 @@ def marked(*turns: str, speakers: list[str | None] | None = None, labels: list[s
 def names(t: Transcript) -> list[str | None]:
     """What a card shows for each cue: the name, else the label as "Speaker N"."""
     return [display_name(c.speaker, c.label) for c in t.cues]
+
+
+def test_a_name_is_no_common_word():
+    # "Super Excited" is said in lower case too: no person; "Marta Kowal" never is
+    t = marked("Hi, I'm Super Excited to be here, super excited really.", "Hi, I'm Marta Kowal.", "Welcome.",
+               labels=["SPEAKER_00", "SPEAKER_01", "SPEAKER_00"])
+    assert names(attribute(t).transcript) == ["Speaker 1", "Marta Kowal", "Speaker 1"]
 
 
 def test_no_turn_marks_nothing_named():
@@ -406,3 +415,62 @@ def test_cases_labels_named_by_self_introduction_everywhere(name, tmp_path, stor
         ("Olek Nowak", "self-introduction")]
     first_label = named[0].speaker_label
     assert all(s.who == "Olek Nowak" for s in named if s.speaker_label == first_label)
+
+
+def test_a_sidecar_mapping_always_wins(tmp_path, store):
+    name = "srt-whisperx-bracket-speaker-label.srt"
+    path = tmp_path / "mapped.srt"
+    path.write_text(introduce_host(name, (CASES / name).read_text(encoding="utf-8")), encoding="utf-8")
+    (tmp_path / "mapped.meta.json").write_text(json.dumps({"speakers": {"SPEAKER_00": "Jan Wiater"}}))
+    [result] = ingest([str(path)], store)
+    assert result.ok, result.error
+    segments = store.segments_of(result.episodes[0])
+    assert [s.who for s in segments] == ["Jan Wiater", "Speaker 2", "Jan Wiater"]  # not "Olek Nowak"
+    assert store.episode(result.episodes[0]).speaker_evidence == []
+
+
+def test_the_interview_rule_takes_the_same_care():
+    # a sidecar's one host and one guest, questions on one side: named while the marks alternate
+    qa = ["What got you started?", "I was twelve and posting online.", "And then what happened?",
+          "I started a blog in November.", "Why semiconductors?", "Because it matters most.",
+          "How big is the team now?", "About thirty people."]
+    t = marked(*qa)
+    result = attribute(t, ["Host"], ["Guest"])
+    assert names(result.transcript) == ["Host", "Guest"] * 4
+    assert {e.rule for e in result.evidence} == {"interview"}
+    # where the marks stop, the open last turn is named only for as long as the marked turns ran
+    t = marked(*qa)
+    t.cues.extend(Cue(f"and everyone talks here {i}.", start_s=8.0 + 30 * i, end_s=38.0 + 30 * i) for i in range(1, 4))
+    assert names(attribute(t, ["Host"], ["Guest"]).transcript)[-3:] == [None, None, None]
+    # a reaction answering a reaction (a missed mark): nothing after it is named
+    broken = qa[:4] + ["Nice.", "Amazing. It was fun."] + qa[4:]
+    got = names(attribute(marked(*broken), ["Host"], ["Guest"]).transcript)
+    assert got[:5] == ["Host", "Guest", "Host", "Guest", "Host"] and set(got[5:]) == {None}
+
+
+SAYINGS = ["This is Alessio.", "I'm Marta Kowal.", "Thanks for having me.", "Welcome, Dylan Patel.",
+           "Dylan, what do you think?", "Thanks for coming on, Marta Kowal.", "Nice.", "Amazing.",
+           "And today we have Dylan Patel, welcome.", "It is a model.", "Andre, that was great."]
+VOICES = [("Olek Nowak", None), ("Jan Wiater", "SPEAKER_02"), (None, "SPEAKER_00"), (None, "SPEAKER_01"), (None, None)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(SAYINGS), st.sampled_from(VOICES)), min_size=1, max_size=12))
+def test_inference_never_contradicts_the_transcript(turns):
+    """Whatever the words: a given name is never changed, a label gets at most one name, one name
+    goes to at most one label, and every name given has its evidence."""
+    t = marked(*[text for text, _ in turns], speakers=[v[0] for _, v in turns], labels=[v[1] for _, v in turns],
+               title="A talk with Dylan Patel")
+    result = attribute(t, ["Alessio Fanelli"], ["Dylan Patel"])
+    named_labels: dict[str, set[str | None]] = {}
+    for before, after in zip(t.cues, result.transcript.cues):
+        assert after.text == before.text and after.label == before.label
+        if before.speaker is not None:
+            assert after.speaker == before.speaker
+        elif after.speaker is not None:
+            assert any(e.name == after.speaker for e in result.evidence)
+        if before.label and before.speaker is None:
+            named_labels.setdefault(before.label, set()).add(after.speaker)
+    assert all(len(names) == 1 for names in named_labels.values())  # a label is named everywhere or nowhere
+    given = [n for n, in named_labels.values() if n]
+    assert len(given) == len(set(given))

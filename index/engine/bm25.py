@@ -126,7 +126,7 @@ class BM25Index:
                 raise ValueError(f"allowed must be a bool mask of length {lay.doc_count}")
         qterms = [lay.qterm(t, m * lay.idf(t)) for t, m in mult.items()]
         postings = sum(q.df * mult[q.t] if q.whole else lay.doc_count for q in qterms)
-        if postings <= params.FAST_MAX and len(qterms) > 1 or min(q.w for q in qterms) <= 0.0:
+        if (postings <= params.FAST_MAX and len(qterms) > 1) or min(q.w for q in qterms) <= 0.0:
             # few postings (or idf <= 0, in tiny corpora): score every document holding a query term
             return exhaustive(lay, order, qterms, k, allowed)
         if allowed is not None:

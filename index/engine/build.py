@@ -10,6 +10,7 @@ columns and, in pairs.py, the pair lists.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import math
 from collections import defaultdict
@@ -62,10 +63,8 @@ def _release_freed_memory() -> None:
     """Hand the build's freed memory back to the OS.  glibc keeps freed heap memory for reuse
     (and raises its mmap threshold after large frees, so mid-sized temporaries land on the heap):
     without malloc_trim(3) the process's RSS would stay near the build's peak."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
 
 
 def build_arrays(terms: Array, lens: Array, V: int) -> tuple[dict[str, Array], dict[str, Any]]:
@@ -82,7 +81,9 @@ def build_arrays(terms: Array, lens: Array, V: int) -> tuple[dict[str, Array], d
     dl_sorted = lens[perm]
     dl_vals = np.unique(dl_sorted)
     ndl = len(dl_vals)
-    dl_idx = np.searchsorted(dl_vals, dl_sorted).astype(np.uint8 if ndl <= 256 else np.uint16 if ndl <= 65536 else np.int32)
+    dl_idx = np.searchsorted(dl_vals, dl_sorted).astype(
+        np.uint8 if ndl <= 256 else np.uint16 if ndl <= 65536 else np.int32
+    )
     dl_start = np.append(np.searchsorted(dl_sorted, dl_vals), N).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         kvals = params.K1 * (1 - params.B + params.B * dl_vals / avgdl) if N else np.zeros(0)
@@ -201,22 +202,39 @@ def build_arrays(terms: Array, lens: Array, V: int) -> tuple[dict[str, Array], d
         post_w = np.zeros(0)
 
     arrays = {
-        "int2ext": int2ext, "ext2int": ext2int, "dl_idx": dl_idx, "dl_vals": dl_vals.astype(np.int64),
-        "dl_start": dl_start, "kvals": np.asarray(kvals, np.float64),
-        "df_": df.astype(np.int32 if N < 2**31 else np.int64), "umax": umax32,
+        "int2ext": int2ext,
+        "ext2int": ext2int,
+        "dl_idx": dl_idx,
+        "dl_vals": dl_vals.astype(np.int64),
+        "dl_start": dl_start,
+        "kvals": np.asarray(kvals, np.float64),
+        "df_": df.astype(np.int32 if N < 2**31 else np.int64),
+        "umax": umax32,
         "term_layer": term_layer.astype(np.int32 if NL < 2**31 else np.int64),
         "layer_off": layer_off.astype(np.int32 if len(pdoc) < 2**31 else np.int64),
-        "layer_tf": layer_tf.astype(np.uint16 if max_tf < 65536 else np.int32), "post": pdoc, "post_w": post_w,
-        "dense_of": _small(dense_of), "dense": dense, "esc_key": esc_key, "esc_tf": esc_tf,
-        "grid_of": _small(grid_of), "grid_cnt": grid_cnt.astype(np.int32 if N < 2**31 else np.int64),
-        "grid_row0": grid_row0, "grid_cut": grid_cut, "grid_jmax": grid_jmax, "grid_whole": grid_whole,
+        "layer_tf": layer_tf.astype(np.uint16 if max_tf < 65536 else np.int32),
+        "post": pdoc,
+        "post_w": post_w,
+        "dense_of": _small(dense_of),
+        "dense": dense,
+        "esc_key": esc_key,
+        "esc_tf": esc_tf,
+        "grid_of": _small(grid_of),
+        "grid_cnt": grid_cnt.astype(np.int32 if N < 2**31 else np.int64),
+        "grid_row0": grid_row0,
+        "grid_cut": grid_cut,
+        "grid_jmax": grid_jmax,
+        "grid_whole": grid_whole,
     }
     meta = {
-        "doc_count": N, "total_tokens": tot, "avgdl": avgdl, "average_idf": average_idf,
-        "max_tf": max_tf, "ratios": params.RATIOS.tolist(),
+        "doc_count": N,
+        "total_tokens": tot,
+        "avgdl": avgdl,
+        "average_idf": average_idf,
+        "max_tf": max_tf,
+        "ratios": params.RATIOS.tolist(),
     }
     return arrays, meta
-
 
 
 def _postings(terms: Array, docs: Array, V: int) -> tuple[Array, Array, Array, Array, Array, int]:
@@ -228,8 +246,17 @@ def _postings(terms: Array, docs: Array, V: int) -> tuple[Array, Array, Array, A
     already in their final order within their term; only those of higher tf are sorted again.
     """
     if len(terms) == 0:
-        return np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(V, np.int64), 0
-    key = (terms.astype(np.uint64) << np.uint64(32)) | docs.astype(np.uint64)
+        return (
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int64),
+            np.zeros(0, np.int64),
+            np.zeros(1, np.int64),
+            np.zeros(V, np.int64),
+            0,
+        )
+    key = terms.astype(np.uint64)  # (term << 32 | doc), built in place: 8 bytes a token, once
+    key <<= np.uint64(32)
+    key |= docs.astype(np.uint32)
     key.sort()
     chg = np.empty(len(key), bool)
     chg[0] = True
@@ -280,5 +307,3 @@ def _postings(terms: Array, docs: Array, V: int) -> tuple[Array, Array, Array, A
 def _small(a: Array) -> Array:
     """int16 if the values fit."""
     return a.astype(np.int16) if len(a) == 0 or (a.min() >= -(1 << 15) and a.max() < (1 << 15)) else a
-
-

@@ -25,7 +25,10 @@ def finish(lay: Layout, order: list[int], docs: Array, k: int) -> tuple[Array, A
     best = np.lexsort((ext, -score))[:k]
     return ext[best], score[best]
 
-def exhaustive(lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: Array | None) -> tuple[Array, Array]:
+
+def exhaustive(
+    lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: Array | None
+) -> tuple[Array, Array]:
     """Score every document holding a query term, exactly: contributions are added in query
     order, as BM25Okapi.get_scores adds them, into an accumulator."""
     N = lay.doc_count
@@ -84,6 +87,7 @@ def exhaustive(lay: Layout, order: list[int], qterms: list[QTerm], k: int, allow
             acc[pv[0]] = 0.0
     return select(lay, docs, score, k, len(parts))
 
+
 def select(lay: Layout, docs: Array, score: Array, k: int, m: int) -> tuple[Array, Array]:
     """(ids, scores) of the k best of internal docs with their exact scores (a doc may be there
     up to m times, always with the same score), ties by lower id."""
@@ -101,6 +105,7 @@ def select(lay: Layout, docs: Array, score: Array, k: int, m: int) -> tuple[Arra
     ext = lay.int2ext[docs].astype(np.int64)
     best = np.lexsort((ext, -score))[:k]
     return ext[best], score[best]
+
 
 def over_allowed(lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: Array) -> tuple[Array, Array]:
     """Few allowed documents: look at each of them."""
@@ -126,5 +131,3 @@ def kth_distinct(docs: Array, score: Array, k: int, m: int) -> float | None:
     if len(best) < k:
         return None
     return float(sorted(best.values(), reverse=True)[k - 1])
-
-

@@ -35,12 +35,38 @@ from .vocab import Vocab
 Array = npt.NDArray[Any]
 
 ARRAY_NAMES = (
-    "int2ext", "ext2int", "dl_idx", "dl_vals", "dl_start", "kvals",
-    "df_", "umax", "term_layer", "layer_off", "layer_tf", "post", "post_w",
-    "dense_of", "dense", "esc_key", "esc_tf",
-    "grid_of", "grid_cnt", "grid_row0", "grid_cut", "grid_jmax", "grid_whole",
-    "pair_terms", "pair_index", "pair_off", "pair_docs", "pair_b0", "pair_bound", "pair_depths",
-    "plane_bits", "plane_tf",
+    "int2ext",
+    "ext2int",
+    "dl_idx",
+    "dl_vals",
+    "dl_start",
+    "kvals",
+    "df_",
+    "umax",
+    "term_layer",
+    "layer_off",
+    "layer_tf",
+    "post",
+    "post_w",
+    "dense_of",
+    "dense",
+    "esc_key",
+    "esc_tf",
+    "grid_of",
+    "grid_cnt",
+    "grid_row0",
+    "grid_cut",
+    "grid_jmax",
+    "grid_whole",
+    "pair_terms",
+    "pair_index",
+    "pair_off",
+    "pair_docs",
+    "pair_b0",
+    "pair_bound",
+    "pair_depths",
+    "plane_bits",
+    "plane_tf",
 )
 EMPTY = np.zeros(0, np.int32)
 
@@ -67,7 +93,27 @@ class QTerm:
     """A query term: its weight (query multiplicity * idf), where its postings are, and how far
     a query has read them (``cur``: the impact level listed so far, -1 for none)."""
 
-    __slots__ = ("buf", "byte", "cur", "df", "esc", "full", "g", "hi", "jmax", "lo", "looked", "maxtf", "shift", "slot", "t", "tab", "umax", "w", "whole")
+    __slots__ = (
+        "buf",
+        "byte",
+        "cur",
+        "df",
+        "esc",
+        "full",
+        "g",
+        "hi",
+        "jmax",
+        "lo",
+        "looked",
+        "maxtf",
+        "shift",
+        "slot",
+        "t",
+        "tab",
+        "umax",
+        "w",
+        "whole",
+    )
 
     pair = False
     buf: Array | None
@@ -145,10 +191,16 @@ class Layout:
         self.tables = self.ndl <= params.TABLE_MAX_LENGTHS
         with np.errstate(divide="ignore", invalid="ignore"):
             # impact of tf 0..15 at each length, laid out [length, tf]: the dense terms' lookup table
-            self.f16t = impact(np.arange(params.NIBBLE + 1, dtype=np.float64)[None, :], np.asarray(self.kvals)[:, None]).ravel()
+            self.f16t = impact(
+                np.arange(params.NIBBLE + 1, dtype=np.float64)[None, :], np.asarray(self.kvals)[:, None]
+            ).ravel()
         # impact of tf = 0..15 at each length index, one array per tf
-        self.fcol = [self.f16t[tf :: params.NIBBLE + 1].copy() for tf in range(params.NIBBLE + 1)] if self.tables else []
-        self.esc_slots: set[int] = set(np.unique(np.asarray(self.esc_key) // max(self.doc_count, 1)).tolist()) if len(self.esc_key) else set()
+        self.fcol = (
+            [self.f16t[tf :: params.NIBBLE + 1].copy() for tf in range(params.NIBBLE + 1)] if self.tables else []
+        )
+        self.esc_slots: set[int] = (
+            set(np.unique(np.asarray(self.esc_key) // max(self.doc_count, 1)).tolist()) if len(self.esc_key) else set()
+        )
         self.pair_rank = {t: i for i, t in enumerate(np.asarray(self.pair_terms).tolist())}
         self.scratch = Scratch()
         self.tfbuf_dtype = np.uint8 if self.max_tf <= 255 else np.int32
@@ -158,8 +210,12 @@ class Layout:
 
     def meta(self) -> dict[str, Any]:
         return {
-            "doc_count": self.doc_count, "total_tokens": self.total_tokens, "avgdl": self.avgdl,
-            "average_idf": self.average_idf, "max_tf": self.max_tf, "ratios": self.ratios.tolist(),
+            "doc_count": self.doc_count,
+            "total_tokens": self.total_tokens,
+            "avgdl": self.avgdl,
+            "average_idf": self.average_idf,
+            "max_tf": self.max_tf,
+            "ratios": self.ratios.tolist(),
         }
 
     def arrays(self) -> dict[str, Array]:
@@ -215,9 +271,18 @@ class Layout:
             g = int(self.grid_of[t])
             lo, hi = int(self.term_layer[t]), int(self.term_layer[t + 1])
             info = (
-                slot, slot // 2, 4 if slot & 1 else 0, slot in self.esc_slots, g,
-                float(self.umax[t]), lo, hi, int(self.grid_jmax[g]) if g >= 0 else -1,
-                g < 0 or bool(self.grid_whole[g]), int(self.df_[t]), int(self.layer_tf[lo]),
+                slot,
+                slot // 2,
+                4 if slot & 1 else 0,
+                slot in self.esc_slots,
+                g,
+                float(self.umax[t]),
+                lo,
+                hi,
+                int(self.grid_jmax[g]) if g >= 0 else -1,
+                g < 0 or bool(self.grid_whole[g]),
+                int(self.df_[t]),
+                int(self.layer_tf[lo]),
             )
             if len(self._terms) >= params.CACHE_TERMS:
                 self._terms.clear()
@@ -246,8 +311,8 @@ class Layout:
 
     def give_buf(self, buf: Array) -> None:
         """Return a buffer from take_buf, all-zero again."""
-        assert self.scratch.bufs is not None
-        self.scratch.bufs.append(buf)
+        if self.scratch.bufs is not None:  # (always: take_buf made the list)
+            self.scratch.bufs.append(buf)
 
     def fill_buf(self, q: QTerm, buf: Array, value: bool) -> None:
         """Write q's tf (value=True) or 0 (value=False) into buf at q's listed postings."""

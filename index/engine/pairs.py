@@ -6,10 +6,9 @@ of thousands of postings.  So for every two a, b of the PAIR_TERMS most frequent
 index keeps the docs with the best ``idf_a * impact_a + idf_b * impact_b`` (up to PAIR_DEPTH, one
 per PAIR_DOCS documents), best first, and a bound on that sum for every doc past the first 16,
 32, 64, ... of them.  The threshold algorithm (threshold.py) reads a pair list as one source.
-This is term-pair indexing in the manner of Yan, Ding & Suel, "Inverted index compression and
-query processing with optimized document ordering" / the "term-pair index" of Broschart &
-Schenkel, "High-performance processing of text queries with tunable pruned term and term pair
-indexes" (ACM TOIS 2012), here with exact bounds instead of a pruned approximation.
+This is a term-pair index in the manner of Broschart & Schenkel, "High-performance processing
+of text queries with tunable pruned term and term pair indexes" (ACM TOIS 30(1), 2012), here
+with exact bounds for what a list leaves out instead of a pruned approximation.
 """
 
 from __future__ import annotations
@@ -21,8 +20,13 @@ from .layout import Array, Layout, QTerm, impact
 from .scoring import contrib
 
 NO_PAIRS: dict[str, Array] = {
-    "pair_terms": np.zeros(0, np.int32), "pair_index": np.zeros((0, 0), np.int32), "pair_off": np.zeros(1, np.int64),
-    "pair_docs": np.zeros(0, np.int32), "pair_b0": np.zeros(0), "pair_bound": np.zeros((0, 0)), "pair_depths": np.zeros(0, np.int64),
+    "pair_terms": np.zeros(0, np.int32),
+    "pair_index": np.zeros((0, 0), np.int32),
+    "pair_off": np.zeros(1, np.int64),
+    "pair_docs": np.zeros(0, np.int32),
+    "pair_b0": np.zeros(0),
+    "pair_bound": np.zeros((0, 0)),
+    "pair_depths": np.zeros(0, np.int64),
 }
 
 
@@ -75,10 +79,7 @@ def add_pairs(lay: Layout) -> None:
         docs, vals = contrib(lay, q, q.w, j)
         o = np.lexsort((docs, -vals))
         docs, vals = docs[o], vals[o]
-        if len(vals) > L:
-            bound = float(vals[L])
-        else:
-            bound = 0.0 if int(cnt[j]) >= q.df else q.w * q.umax * float(lay.ratios[j])
+        bound = float(vals[L]) if len(vals) > L else 0.0 if int(cnt[j]) >= q.df else q.w * q.umax * float(lay.ratios[j])
         docs, vals = docs[:L], vals[:L]
         d16 = np.take(lay.dl_idx, docs).astype(np.intp) << 4
         cols = lay.dense[:, docs]  # every dense column at the head's docs
@@ -95,7 +96,7 @@ def add_pairs(lay: Layout) -> None:
             qb, db, vb, d16b, bb, cols_b = heads[j]
             beta = ba + bb  # any doc outside both heads sums at most this
             halves = []
-            for (qx, dx, vx, d16x, cols_x), qy in (((qa, da, va, d16a, cols_a), qb), ((qb, db, vb, d16b, cols_b), qa)):
+            for (_qx, dx, vx, d16x, cols_x), qy in (((qa, da, va, d16a, cols_a), qb), ((qb, db, vb, d16b, cols_b), qa)):
                 sx = nib_impacts(lay, qy, dx, d16x, cols_x[qy.byte])
                 sx += vx
                 if len(sx) > 2 * depth:  # only the best 2*depth of each half can make the list
@@ -137,6 +138,7 @@ def add_pairs(lay: Layout) -> None:
     lay.pair_depths = np.array(depths, np.int64)
     lay.pair_rank = {t: i for i, t in enumerate(top)}
 
+
 def nib_impacts(lay: Layout, q: QTerm, docs: Array, dl16: Array, col: Array) -> Array:
     """w * impact of dense term q in docs (dl16: their length index << 4; col: q's byte column
     at the docs)."""
@@ -152,7 +154,6 @@ def nib_impacts(lay: Layout, q: QTerm, docs: Array, dl16: Array, col: Array) -> 
             v[pos] = impact(etf, lay.kvals[dl16[pos] >> 4])
     v *= q.w
     return v
-
 
 
 def pair_up(lay: Layout, qterms: list[QTerm]) -> list[QPair]:
@@ -178,8 +179,7 @@ def pair_up(lay: Layout, qterms: list[QTerm]) -> list[QPair]:
         pairs.append(p)
     return pairs
 
+
 def pair_depth(lay: Layout, p: QPair, level: int) -> int:
     """How many docs of pair list p are listed down to level (-1: none)."""
     return 0 if level < 0 else min(int(lay.pair_depths[level]), p.n)
-
-

@@ -24,7 +24,8 @@ documents that hold one or two of them.  This strategy bounds every document at 
 * The guess: the k-th exact score among each dense term's best postings (by impact) and the
   rare terms' documents, a lower bound on the k-th score; every document that can reach it is
   a candidate, so the candidates, scored exactly, hold the exact top-k.  (If they are many, a
-  higher guess is tried first: if k candidates reach it, they are the top-k.)  Rare query terms
+  higher guess is tried first: if k candidates reach it, they are the top-k; else their k-th
+  exact score is a better lower bound than the first.)  Rare query terms
   (no planes) add all their postings as candidates.
 """
 
@@ -69,9 +70,10 @@ class _Diagram:
     group's documents whose terms i.. can bring at least n units.  Nodes are computed once.
     """
 
-    def __init__(self, rows: list[Array], units: list[list[int]], words: int):
+    def __init__(self, rows: list[Array], units: list[list[int]], words: int, always: list[bool]):
         self.rows = rows  # per term: its planes' words in this group, (planes, words)
         self.units = units
+        self.always = always  # per term: counted as present everywhere (it is in most documents)
         self.words = words
         rest = [0] * (len(units) + 1)
         for i in range(len(units) - 1, -1, -1):
@@ -90,9 +92,18 @@ class _Diagram:
         got = self.memo.get(key)
         if got is not None:
             return got
-        out = self.node(i + 1, need)
         u = self.units[i]
-        for s in range(1, len(u)):
+        first = 1
+        if self.always[i]:
+            # its first plane holds most documents: cheaper to credit every document with the
+            # first state's bound than to intersect with it
+            out = self.node(i + 1, need - u[1])
+            first = 2
+        else:
+            out = self.node(i + 1, need)
+        if out is True:  # (a later term credited everywhere can bring the rest)
+            return True
+        for s in range(first, len(u)):
             sub = self.node(i + 1, need - u[s])
             if sub is False:
                 continue
@@ -109,7 +120,9 @@ class _Diagram:
         c = self.counts.get(need)
         if c is None:
             got = self.node(0, need)
-            c = self.counts[need] = self.words * 64 if got is True else 0 if got is False else int(np.bitwise_count(got).sum())
+            c = self.counts[need] = (
+                self.words * 64 if got is True else 0 if got is False else int(np.bitwise_count(got).sum())
+            )
         return c
 
 
@@ -156,6 +169,9 @@ def planes(lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: 
         if allowed is not None:
             docs = docs[allowed[lay.int2ext[docs]]]
         score = exact_scores(lay, order, docs)
+        hold = np.flatnonzero(score > 0)  # documents holding a query term (every weight is > 0)
+        if len(hold) < len(docs):
+            docs, score = docs[hold], score[hold]
         return docs, score, kth_distinct(docs, score, k, 1)
 
     # a first lower bound on the k-th score: the rare terms' documents and each dense term's best
@@ -174,32 +190,42 @@ def planes(lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: 
     bounds = _bounds(lay, dense, G, gw)
     Q = params.PLANE_UNITS
     delta = theta * (1 - 1e-9) / Q
+    # terms in most documents are credited their first state everywhere (no intersection with it)
+    always = [q.df >= params.PLANE_ALWAYS * lay.doc_count for q in dense]
     diagrams = []
     for g in range(G):
         lo, hi = g * gw, min((g + 1) * gw, W)
         units = np.ceil(bounds[g] / delta).astype(np.int64).tolist()
-        diagrams.append(_Diagram([lay.plane_bits[q.slot, :, lo:hi] for q in dense], units, hi - lo))
-    needs = [Q]
+        diagrams.append(_Diagram([lay.plane_bits[q.slot, :, lo:hi] for q in dense], units, hi - lo, always))
+    need = Q
     if sum(d.count(Q) for d in diagrams) > params.PLANE_CANDIDATES:
-        # many documents may reach theta: first try a higher guess, whose candidates are fewer
-        higher = Q + max(1, Q // 4)
-        if sum(d.count(higher) for d in diagrams) >= k:
-            needs.insert(0, higher)
-    for need in needs:
+        # many documents may reach theta: first a higher guess, whose candidates are fewer
+        for higher in (Q + Q // 2, Q + Q // 4):
+            if higher > Q and sum(d.count(higher) for d in diagrams) >= k:
+                need = higher
+                break
+    while True:
         docs = _docs(diagrams, need, gw, lay.doc_count)
         if len(rare_docs):
             docs = np.union1d(docs, rare_docs)
         docs, score, found = scored(docs)
-        if need == Q or (found is not None and found >= need * delta - tol(need * delta)):
+        if need <= Q or (found is not None and found >= need * delta - tol(need * delta)):
             return select(lay, docs, score, k, 1)
-    raise AssertionError("unreachable: the last guess is theta, which k documents reach")
+        # the k-th score found is a lower bound: every document that can reach it is listed next
+        need = max(Q, int(found * (1 - 1e-9) / delta)) if found is not None else Q
 
 
 def suits(lay: Layout, qterms: list[QTerm]) -> bool:
-    """Whether this strategy should answer: PLANE_MIN_TERMS or more dense terms (fewer are
-    answered well by the threshold algorithm and its pair lists), few postings of the others."""
+    """Whether this strategy should answer: PLANE_MIN_TERMS or more dense terms, of which
+    PLANE_UNPAIRED or more have no pair lists (else the threshold algorithm and its pair lists
+    answer well), and few postings of the other terms."""
     if not len(lay.plane_bits):
         return False
-    n_dense = sum(1 for q in qterms if q.slot >= 0)
+    dense = [q for q in qterms if q.slot >= 0]
+    unpaired = sum(1 for q in dense if q.t not in lay.pair_rank or q.w != lay.idf(q.t))
     rare = sum(q.df for q in qterms if q.slot < 0)
-    return n_dense >= max(2, params.PLANE_MIN_TERMS) and rare <= params.PLANE_RARE_MAX
+    return (
+        len(dense) >= max(2, params.PLANE_MIN_TERMS)
+        and unpaired >= params.PLANE_UNPAIRED
+        and rare <= params.PLANE_RARE_MAX
+    )

@@ -30,6 +30,7 @@ def dense_tf(lay: Layout, slot: int, docs: Array) -> Array:
             nib[pos] = lay.esc_tf[np.searchsorted(lay.esc_key, slot * lay.doc_count + docs[pos].astype(np.int64))]
     return nib
 
+
 def sparse_tf(lay: Layout, t: int, docs: Array) -> Array:
     """tf of a term (from its layers) in internal docs, 0 where absent."""
     lo, hi = int(lay.term_layer[t]), int(lay.term_layer[t + 1])
@@ -58,11 +59,13 @@ def sparse_tf(lay: Layout, t: int, docs: Array) -> Array:
         out[arr[pos] == docs] = tf
     return out
 
+
 def term_tf(lay: Layout, t: int, docs: Array) -> Array:
     slot = int(lay.dense_of[t])
     if slot >= 0:
         return dense_tf(lay, slot, docs)
     return sparse_tf(lay, t, docs)
+
 
 def all_postings(lay: Layout, t: int) -> tuple[Array, Array]:
     """(internal doc ids, tf) of every posting of term t."""
@@ -77,6 +80,7 @@ def all_postings(lay: Layout, t: int) -> tuple[Array, Array]:
     sizes = np.diff(lay.layer_off[lo : hi + 1])
     return lay.post[a:b], np.repeat(lay.layer_tf[lo:hi].astype(np.int64), sizes)
 
+
 def fix_esc(lay: Layout, slot: int, docs: Array, nib: Array) -> Array:
     nib = nib.astype(np.int64)
     if slot in lay.esc_slots:
@@ -84,6 +88,7 @@ def fix_esc(lay: Layout, slot: int, docs: Array, nib: Array) -> Array:
         if len(pos):
             nib[pos] = lay.esc_tf[np.searchsorted(lay.esc_key, slot * lay.doc_count + docs[pos].astype(np.int64))]
     return nib
+
 
 def exact_scores(lay: Layout, order: list[int], docs: Array) -> Array:
     """Exact scores of internal docs for the query's known term ids, in query order."""
@@ -157,5 +162,3 @@ def contrib(lay: Layout, q: QTerm, weight: float, upto: int | None = None) -> tu
         vals = impact(tf.astype(np.float64), lay.kvals[dl])
     vals *= weight
     return docs, vals
-
-

@@ -37,4 +37,3 @@ def single(lay: Layout, order: list[int], q: QTerm, k: int, allowed: Array | Non
     if q.whole:
         return exhaustive(lay, order, [q], k, allowed)
     return threshold(lay, order, [q], k, allowed)
-

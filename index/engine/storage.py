@@ -37,8 +37,10 @@ def load(directory: Path, *, mmap: bool = True) -> Layout:
     directory = Path(directory)
     meta = json.loads((directory / "meta.json").read_text())
     if meta.get("format") != params.FORMAT:
-        raise ValueError(f"unsupported index format {meta.get('format')!r} in {directory} (expected "
-                         f"{params.FORMAT}): rebuild the index")
+        raise ValueError(
+            f"unsupported index format {meta.get('format')!r} in {directory} (expected "
+            f"{params.FORMAT}): rebuild the index"
+        )
     mode: Literal["r"] | None = "r" if mmap else None
     arrays: dict[str, Array] = {}
     for name in ARRAY_NAMES + VOCAB_NAMES:

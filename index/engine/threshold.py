@@ -27,13 +27,21 @@ from .pairs import QPair, pair_depth, pair_up
 from .scoring import fix_esc, sparse_tf
 
 Source = QTerm | QPair
-SPLIT_LEVELS = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 19, 22, 26, 30, 35, 40, 46, 52, 58, params.LEVELS - 1])
+SPLIT_LEVELS = np.array(
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 19, 22, 26, 30, 35, 40, 46, 52, 58, params.LEVELS - 1]
+)
 BUDGET = np.arange(256)
 TRACE: list[Any] | None = None  # debugging and tests: when a list, each round appends what it listed
 
 
 def score_part(
-    lay: Layout, qterms: list[QTerm], src: QTerm | None, docs: Array, tf: Array | None, floor: float | None, rest: Any = None
+    lay: Layout,
+    qterms: list[QTerm],
+    src: QTerm | None,
+    docs: Array,
+    tf: Array | None,
+    floor: float | None,
+    rest: Any = None,
 ) -> tuple[Array, Array]:
     """Scores (float-close to exact) of docs; if src is given, they came from it with tf known.
 
@@ -49,7 +57,8 @@ def score_part(
     if src is None:
         score = np.zeros(len(docs))
     else:
-        assert tf is not None
+        if tf is None:
+            raise ValueError("a source's postings come with their tf")
         if tables and src.maxtf <= params.NIBBLE and src.tab is not None:
             score = np.take(src.tab, dl16 + tf)
         else:
@@ -90,6 +99,7 @@ def score_part(
             if len(hit):
                 score[hit] += q.w * impact(qtf[hit].astype(np.float64), lay.kvals[dl[hit]])
     return docs, score
+
 
 def advance(lay: Layout, q: QTerm | QPair, level: int | None) -> tuple[Array, Array | None]:
     """(docs, tf) of q's postings from its current level down to `level` (None: all the rest);
@@ -140,6 +150,7 @@ def advance(lay: Layout, q: QTerm | QPair, level: int | None) -> tuple[Array, Ar
         return parts[0], np.full(sizes[0], vals[0], np.int32)
     return np.concatenate(parts), np.repeat(np.array(vals, np.int32), sizes)
 
+
 def threshold(lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: Array | None) -> tuple[Array, Array]:
     if lay.ndl <= params.TABLE_MAX_LENGTHS:
         for q in qterms:
@@ -153,6 +164,7 @@ def threshold(lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowe
                 lay.give_buf(q.buf)
                 q.buf = None
 
+
 def bound_of(lay: Layout, src: QTerm | QPair) -> float:
     """The bound on src's contribution for every doc it has not listed yet."""
     if src.full:
@@ -161,7 +173,10 @@ def bound_of(lay: Layout, src: QTerm | QPair) -> float:
         return src.b0 if src.cur < 0 else float(src.bounds[src.cur])
     return src.w * src.umax * (float(lay.ratios[src.cur]) if src.cur >= 0 else 1.0)
 
-def threshold_run(lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: Array | None) -> tuple[Array, Array]:
+
+def threshold_run(
+    lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: Array | None
+) -> tuple[Array, Array]:
     """Deepen the terms' impact levels until the candidates provably hold the top-k.
 
     The sources of candidates are single terms (listed by impact level) and pair lists
@@ -270,6 +285,7 @@ def threshold_run(lay: Layout, order: list[int], qterms: list[QTerm], k: int, al
 
     return finish(lay, order, np.unique(pool[0][0]), k)
 
+
 def split(lay: Layout, open_src: list[Source], target: float) -> tuple[list[int | None], float]:
     """Levels whose contribution bounds sum below target, with the fewest postings.
 
@@ -342,6 +358,7 @@ def split(lay: Layout, open_src: list[Source], target: float) -> tuple[list[int 
             out[i] = o if isinstance(x, QPair) else int(SPLIT_LEVELS[o])
     return out, total
 
+
 def deepen(lay: Layout, open_src: list[Source], budget: int) -> list[int | None] | None:
     """Levels about `budget` postings deeper in all, shared by the sources' largest
     contributions; None if no source can go deeper within what is stored."""
@@ -361,5 +378,3 @@ def deepen(lay: Layout, open_src: list[Source], budget: int) -> list[int | None]
         moved |= j > x.cur
         out.append(max(j, x.cur))
     return out if moved else None
-
-

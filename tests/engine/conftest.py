@@ -25,10 +25,23 @@ SAMPLES = ROOT / "bot" / "samples"
 
 # Thresholds small enough that tiny corpora take every path of the engine.
 SMALL = {
-    "GRID_MIN_DF": 1, "DENSE_MIN_DOCS": 1, "DENSE_FRACTION": 4, "DENSE_PREFIX": 3, "SEED_COUNT": 1,
-    "DEEPEN_BUDGET": 2, "MERGE": 4, "MAX_BUFS": 2,
-    "PAIR_TERMS": 6, "PAIR_DEPTH": 6, "PAIR_DOCS": 1, "PAIR_MIN_DEPTH": 1, "PAIR_HEAD": 2, "PAIR_FIRST": 1,
-    "FAST_MAX": 0, "DENSE_ACC_MAX": 0, "SMALL_CORPUS": 0,
+    "GRID_MIN_DF": 1,
+    "DENSE_MIN_DOCS": 1,
+    "DENSE_FRACTION": 4,
+    "DENSE_PREFIX": 3,
+    "SEED_COUNT": 1,
+    "DEEPEN_BUDGET": 2,
+    "MERGE": 4,
+    "MAX_BUFS": 2,
+    "PAIR_TERMS": 6,
+    "PAIR_DEPTH": 6,
+    "PAIR_DOCS": 1,
+    "PAIR_MIN_DEPTH": 1,
+    "PAIR_HEAD": 2,
+    "PAIR_FIRST": 1,
+    "FAST_MAX": 0,
+    "DENSE_ACC_MAX": 0,
+    "SMALL_CORPUS": 0,
 }
 # Query-time settings that send small queries down the paths big corpora take.
 PRUNING = {"FAST_MAX": 0, "DENSE_ACC_MAX": 0, "SEED_COUNT": 4, "DEEPEN_BUDGET": 16, "MERGE": 32, "OVER_ALLOWED_MIN": 0}
@@ -42,7 +55,9 @@ def bm25(corpus: list[list[str]]) -> BM25Okapi:
     return BM25Okapi(corpus, k1=1.5, b=0.75, epsilon=0.25)
 
 
-def brute_top_k(bm: BM25Okapi, corpus: list[list[str]], tokens: list[str], k: int, allowed: Any = None) -> tuple[Any, Any]:
+def brute_top_k(
+    bm: BM25Okapi, corpus: list[list[str]], tokens: list[str], k: int, allowed: Any = None
+) -> tuple[Any, Any]:
     """The exact top-k by definition: docs holding a query token, by (score desc, id asc)."""
     scores = bm.get_scores(tokens)
     words = set(tokens)
@@ -88,10 +103,30 @@ def seed() -> tuple[list[list[str]], BM25Okapi, BM25Index]:
 
 def seed_queries(corpus: list[list[str]]) -> list[list[str]]:
     fixed = [
-        "the", "of the", "and so the", "the the", "the of the and", "a", "is", "it is", "you know",
-        "like i think that", "reinforcement learning is terrible", "deepseek", "nvidia gpus",
-        "zzqxv", "zzqxv the", "the zzqxv zzqxv of", "scaling laws", "tsmc tsmc tsmc", "lex fridman",
-        "openai o3-mini", "i'm actually optimistic", "so so so so", "and and", "ghosts animals",
+        "the",
+        "of the",
+        "and so the",
+        "the the",
+        "the of the and",
+        "a",
+        "is",
+        "it is",
+        "you know",
+        "like i think that",
+        "reinforcement learning is terrible",
+        "deepseek",
+        "nvidia gpus",
+        "zzqxv",
+        "zzqxv the",
+        "the zzqxv zzqxv of",
+        "scaling laws",
+        "tsmc tsmc tsmc",
+        "lex fridman",
+        "openai o3-mini",
+        "i'm actually optimistic",
+        "so so so so",
+        "and and",
+        "ghosts animals",
     ]
     queries = [q.split() for q in fixed]
     rng = np.random.default_rng(5)
@@ -101,8 +136,6 @@ def seed_queries(corpus: list[list[str]]) -> list[list[str]]:
             i = int(rng.integers(len(doc)))
             queries.append(doc[i : i + int(rng.integers(1, 5))])
     return queries
-
-
 
 
 def query_terms(idx: BM25Index, tokens: list[str]) -> tuple[list[int], list[QTerm]]:

@@ -12,7 +12,10 @@ from .conftest import SMALL, bm25, patched
 
 def test_tf_from_dense_columns_escapes_and_layers_and_exact_scores():
     rng = np.random.default_rng(2)
-    corpus = [["w"] * int(a) + ["v"] * int(b) + [f"r{int(c)}"] for a, b, c in zip(rng.integers(0, 40, 300), rng.integers(0, 3, 300), rng.integers(0, 50, 300))]
+    corpus = [
+        ["w"] * int(a) + ["v"] * int(b) + [f"r{int(c)}"]
+        for a, b, c in zip(rng.integers(0, 40, 300), rng.integers(0, 3, 300), rng.integers(0, 50, 300))
+    ]
     bm = bm25(corpus)
     for params in ({}, SMALL, {**SMALL, "MAX_BUFS": 0}):
         with patched(params):

@@ -17,7 +17,17 @@ def test_short_pair_lists_hand_over_to_their_terms():
     p = 1.0 / np.arange(1, 41) ** 0.9
     corpus = [[f"w{x}" for x in rng.choice(40, int(n), p=p / p.sum())] for n in rng.integers(1, 12, 400)]
     bm = bm25(corpus)
-    with patched({**SMALL, "PAIR_DEPTH": 2, "PAIR_FIRST": 1, "PAIR_HEAD": 100, "DENSE_PREFIX": 1000, "SEED_COUNT": 1, "PLANE_RARE_MAX": -1}):
+    with patched(
+        {
+            **SMALL,
+            "PAIR_DEPTH": 2,
+            "PAIR_FIRST": 1,
+            "PAIR_HEAD": 100,
+            "DENSE_PREFIX": 1000,
+            "SEED_COUNT": 1,
+            "PLANE_RARE_MAX": -1,
+        }
+    ):
         idx = BM25Index.build(corpus)
         assert len(idx.layout.pair_b0) > 0
         threshold.TRACE = trace = []

@@ -1,0 +1,174 @@
+"""The OAuth lifecycle over signed HTTP against the local Slack API: a workspace that uninstalls the
+app or revokes its bot token loses its installation and its digests; an Enterprise Grid org-wide
+install is found for answers and digests, and uninstalling it ends both."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from bot.app import build_app
+from bot.events import EventLog
+from bot.localslack import LocalSlack, event_body, signed_headers
+from bot.runner import assemble
+from bot.serve import http_server
+from bot.settings import Settings
+from handlers.digest import Subscription
+from index.ingest import ingest
+from index.search import Library
+from index.store import Store
+
+from .conftest import SAMPLES
+from .test_production import NEW_TRANSCRIPT, SECRET
+
+DAY = dt.date(2026, 11, 24)
+
+
+@pytest.fixture
+def oauth_bot(tmp_path):
+    """(url, slack, parts): the app with OAuth installs, served over HTTP on 127.0.0.1."""
+    slack = LocalSlack()
+    settings = Settings(SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret", SLACK_SIGNING_SECRET=SECRET,
+                        SLACK_API_URL=slack.base_url, SLACK_OAUTH_URL=slack.base_url.replace("/api/", "/authorize"),
+                        QUOTEBOT_DATA_DIR=str(tmp_path))
+    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
+    new = tmp_path / "hopper.vtt"
+    new.write_text(NEW_TRANSCRIPT)
+    assert all(r.ok for r in ingest([str(SAMPLES), str(new)], store))
+    parts = assemble(settings, store, Library.open(store, tmp_path / "index"))
+    app = build_app(settings, parts.library, EventLog(store.engine), client=parts.workspaces.client,
+                    digests=parts.digester, oauth_settings=parts.workspaces.oauth_settings(),
+                    installations=parts.workspaces)
+    server = http_server(app, parts.library, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", slack, parts
+    finally:
+        server.shutdown()
+        server.server_close()
+        slack.close()
+
+
+def install(url: str, slack: LocalSlack, owner: str) -> None:
+    """Install the app by Slack's OAuth flow, as a browser would, into workspace (T…) or org (E…) ``owner``."""
+    with httpx.Client() as browser:
+        page = browser.get(url + "/slack/install")
+        assert page.status_code == 200
+        authorize = re.search(r'<a href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+        state = parse_qs(urlsplit(authorize).query)["state"][0]
+        slack.oauth_codes[f"code-{owner}"] = owner
+        cookie = page.headers["set-cookie"].split(";")[0]
+        done = browser.get(url + "/slack/oauth_redirect", headers={"Cookie": cookie},
+                           params={"code": f"code-{owner}", "state": state})
+        assert done.status_code == 200, done.text
+
+
+def post_event(url: str, event: dict, **envelope) -> int:
+    body = event_body(event, **envelope)
+    headers = {**signed_headers(body, SECRET), "Content-Type": "application/json"}
+    return httpx.post(url + "/slack/events", content=body, headers=headers, timeout=30).status_code
+
+
+def eventually(check, timeout: float = 15.0) -> None:
+    """Wait for ``check()`` to hold: event listeners run after the event is acknowledged."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "the event's effect never showed"
+        time.sleep(0.05)
+
+
+def teams_subscribed(parts) -> set[str]:
+    return {s.team_id for s in parts.digester.subscriptions()}
+
+
+def mention(channel: str, ts: str) -> dict:
+    return {"type": "app_mention", "user": "U1", "text": "<@U0QUOTEBOT> zanzibarquokka", "channel": channel, "ts": ts}
+
+
+def posts(slack: LocalSlack, channel: str) -> list:
+    return [c for c in slack.calls("chat.postMessage") if c.body.get("channel") == channel]
+
+
+def test_app_uninstalled_and_a_revoked_bot_token_remove_the_installation_and_its_digests(oauth_bot):
+    url, slack, parts = oauth_bot
+    store = parts.workspaces.installations
+    for team in ("T0AAA", "T0BBB", "T0CCC"):
+        install(url, slack, team)
+        parts.digester.subscribe(Subscription(team, f"CD{team}", topics="zanzibarquokka", weekends=True))
+    assert post_event(url, {"type": "app_uninstalled"}, team_id="T0AAA") == 200
+    eventually(lambda: teams_subscribed(parts) == {"T0BBB", "T0CCC"})
+    assert store.find_bot(enterprise_id=None, team_id="T0AAA") is None
+    assert store.find_installation(enterprise_id=None, team_id="T0AAA") is None
+
+    revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["U0QUOTEBOT"]}}
+    assert post_event(url, revoked, team_id="T0BBB") == 200
+    eventually(lambda: teams_subscribed(parts) == {"T0CCC"})
+    assert store.find_bot(enterprise_id=None, team_id="T0BBB") is None
+
+    # the workspaces that left are not answered; the one that stayed is, and gets its digest
+    for team in ("T0AAA", "T0BBB", "T0CCC"):
+        assert post_event(url, mention(f"C{team}", "1700000000.000100"), team_id=team) == 200
+    [answer] = slack.wait_for("chat.postMessage", count=1)
+    assert answer.body["channel"] == "CT0CCC" and answer.team == "T0CCC"
+    outcomes = [parts.digester.send(sub, DAY) for sub in parts.digester.subscriptions()]
+    assert [o.status for o in outcomes] == ["posted"]
+    assert [c.team for c in posts(slack, "CDT0CCC")] == ["T0CCC"]
+    assert not posts(slack, "CDT0AAA") and not posts(slack, "CDT0BBB") and not posts(slack, "CT0AAA")
+
+
+def test_revoked_user_tokens_leave_the_bot_installed(oauth_bot):
+    url, slack, parts = oauth_bot
+    install(url, slack, "T0AAA")
+    parts.digester.subscribe(Subscription("T0AAA", "CDIGEST", weekends=True))
+    store = parts.workspaces.installations
+    revoked = {"type": "tokens_revoked", "tokens": {"oauth": ["U0INSTALLER"], "bot": []}}
+    assert post_event(url, revoked, team_id="T0AAA") == 200
+    eventually(lambda: store.find_installation(enterprise_id=None, team_id="T0AAA", user_id="U0INSTALLER") is None)
+    assert store.find_bot(enterprise_id=None, team_id="T0AAA") is not None
+    assert [s.team_id for s in parts.digester.subscriptions()] == ["T0AAA"]
+
+
+def test_an_enterprise_grid_install_answers_and_posts_digests_until_uninstalled(oauth_bot):
+    url, slack, parts = oauth_bot
+    slack.enterprise_teams["E0GRID"] = ["T0ONE", "T0TWO"]
+    install(url, slack, "E0GRID")  # org-wide: stored under the organization, with no team
+    grid = {"enterprise_id": "E0GRID", "enterprise_install": True}
+
+    # answers: a mention in one of the organization's workspaces, with the org-wide token
+    assert post_event(url, mention("CGRID1", "1700000000.000200"), team_id="T0ONE", **grid) == 200
+    [answer] = slack.wait_for("chat.postMessage", count=1)
+    assert answer.body["channel"] == "CGRID1" and answer.team == "E0GRID"
+    assert "Grace Hopper" in json.dumps(answer.body)
+
+    # digests: found through the organization (auth.teams.list), posted with its token
+    for team in ("T0ONE", "T0TWO"):
+        parts.digester.subscribe(Subscription(team, f"CD{team}", topics="zanzibarquokka", weekends=True))
+    sent = {sub.team_id: parts.digester.send(sub, DAY).status for sub in parts.digester.subscriptions()}
+    assert sent == {"T0ONE": "posted", "T0TWO": "posted"}
+    assert [c.team for c in posts(slack, "CDT0ONE")] == ["E0GRID"]
+    with pytest.raises(LookupError):
+        parts.workspaces.client_for("T0ELSEWHERE")  # not in the organization
+
+    # the organization uninstalls: its install and its workspaces' digests are gone
+    assert post_event(url, {"type": "app_uninstalled"}, team_id="T0ONE", **grid) == 200
+    eventually(lambda: parts.digester.subscriptions() == [])
+    assert parts.workspaces.installations.find_bot(enterprise_id="E0GRID", team_id=None,
+                                                   is_enterprise_install=True) is None
+    assert post_event(url, mention("CGRID2", "1700000000.000300"), team_id="T0TWO", **grid) == 200
+    assert not posts(slack, "CGRID2")
+
+
+def test_a_digest_of_a_workspace_without_an_installation_ends_its_subscriptions(oauth_bot):
+    """A workspace that left while the bot was down (the event never came): at its next digest."""
+    _, slack, parts = oauth_bot
+    parts.digester.subscribe(Subscription("T0GONE", "CDIGEST", weekends=True))
+    assert parts.digester.send(parts.digester.subscriptions()[0], DAY).status == "gone"
+    assert parts.digester.subscriptions() == []
+    assert not slack.calls("chat.postMessage")
