@@ -40,6 +40,7 @@ IDF_MASS_SHARE = 0.6
 DUPLICATE_SHARE = 0.5
 MAX_CANDIDATES = 4000
 BROWSE_SAMPLE = 160  # a filter alone: the segments (spread over the matches) ranked by quotability
+PHRASE_NARROW = 2  # a quoted phrase narrows the search by this many of its rarest words
 UNFILTERED_COUNT = 10  # when filters emptied the result: count up to this many hits without them
 
 Progress = Callable[[str, int, int], None]
@@ -479,8 +480,10 @@ class Library:
         if episode_tests:
             ids = [i for i, e in enumerate(snap.episodes) if all(test(e) for test in episode_tests)]
             narrow(np.isin(snap.doc_episode, ids))
-        for phrase in () if query.alternatives else query.phrases:  # a phrase's words must all be there
-            for term in set(tokenize(phrase)):
+        for phrase in () if query.alternatives else query.phrases:
+            # a phrase's words must all be there: its PHRASE_NARROW rarest ones narrow the search (a
+            # common word's postings would cost more than they save); the text check does the rest
+            for term in sorted(set(tokenize(phrase)), key=lambda t: (snap.engine.df(t), t))[:PHRASE_NARROW]:
                 narrow(_has(snap, term))
         for word in query.excluded_words:
             for term in set(tokenize(word)):
