@@ -20,11 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index import formats  # noqa: E402
-from index.align import align_speakers, locate_passages, words  # noqa: E402
-from index import merge  # noqa: E402
-from index.merge import build_episode  # noqa: E402
-from index.sources import decode  # noqa: E402
+from index import (
+    formats,
+    merge,
+)
+from index.align import align_speakers, locate_passages, words
+from index.merge import build_episode
+from index.sources import decode
 
 SAMPLES = ROOT / "bot" / "samples"
 TARGET_S = 5.0

@@ -28,11 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index import formats  # noqa: E402
-from index.ingest import ingest  # noqa: E402
-from index.segment import segment  # noqa: E402
-from index.sources import decode  # noqa: E402
-from index.store import Store  # noqa: E402
+from index import formats
+from index.ingest import ingest
+from index.segment import segment
+from index.sources import decode
+from index.store import Store
 
 SAMPLES = ROOT / "bot" / "samples"
 TARGET_S = 5.0

@@ -42,37 +42,37 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import datetime as dt  # noqa: E402
-import gc  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import resource  # noqa: E402
-import shutil  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from urllib.parse import urlsplit  # noqa: E402
+import argparse
+import contextlib
+import datetime as dt
+import gc
+import json
+import logging
+import resource
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from sqlalchemy import insert, select, text, update  # noqa: E402
+import httpx
+from sqlalchemy import insert, select, text, update
 
-from bot.app import build_app  # noqa: E402
-from bot.events import EventLog  # noqa: E402
-from bot.localslack import LocalSlack, signed_headers, slash_command_body  # noqa: E402
-from bot.serve import http_server  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from index.ingest import ingest  # noqa: E402
-from index.search import Library  # noqa: E402
-from index.store import Store, episodes, library, segments  # noqa: E402
+from bot.app import build_app
+from bot.events import EventLog
+from bot.localslack import LocalSlack, signed_headers, slash_command_body
+from bot.serve import http_server
+from bot.settings import Settings
+from index.ingest import ingest
+from index.search import Library
+from index.store import Store, episodes, library, segments
 
 SAMPLES = ROOT / "bot" / "samples"
 SECRET = "bench-signing-secret"
@@ -246,13 +246,13 @@ def build_big_store(folder: Path, n: int, seeds: Store, seed: int = 20240601) ->
         url = f"https://www.youtube.com/watch?v={vid}"
         ep_speakers.append(names)
         ep_urls.append(url)
-        ep_rows.append(dict(
-            id=f"synth-{e:05d}", title=f"Synthetic episode {e}: {' & '.join(names)}",
-            podcast=PODCASTS[e % len(PODCASTS)], url=url,
-            published=base_day + dt.timedelta(days=int(rng.integers(0, 1000))),
-            duration_s=SEGMENTS_PER_EPISODE * 12.0, chapters="[]", speakers="[]", hosts="[]", guests="[]",
-            stats="{}",
-        ))
+        ep_rows.append({
+            "id": f"synth-{e:05d}", "title": f"Synthetic episode {e}: {' & '.join(names)}",
+            "podcast": PODCASTS[e % len(PODCASTS)], "url": url,
+            "published": base_day + dt.timedelta(days=int(rng.integers(0, 1000))),
+            "duration_s": SEGMENTS_PER_EPISODE * 12.0, "chapters": "[]", "speakers": "[]", "hosts": "[]",
+            "guests": "[]", "stats": "{}",
+        })
     stderr(f"[{size_name(n)}] seed text: {len(stream):,} words, {len(words):,} distinct; "
            f"{n:,} segments over {n_ep:,} episodes")
 
@@ -273,12 +273,12 @@ def build_big_store(folder: Path, n: int, seeds: Store, seed: int = 20240601) ->
                 e, seq = divmod(g, SEGMENTS_PER_EPISODE)
                 names = ep_speakers[e]
                 start = seq * 12.0
-                rows.append(dict(
-                    episode_id=f"synth-{e:05d}", seq=seq, start_s=start, end_s=start + 12.0,
-                    speaker=None if no_speaker[i] else names[int(pick[i]) % len(names)],
-                    text=chunk_texts[i], translation=None, chapter=None,
-                    url=f"{ep_urls[e]}&t={int(start)}s",
-                ))
+                rows.append({
+                    "episode_id": f"synth-{e:05d}", "seq": seq, "start_s": start, "end_s": start + 12.0,
+                    "speaker": None if no_speaker[i] else names[int(pick[i]) % len(names)],
+                    "text": chunk_texts[i], "translation": None, "chapter": None,
+                    "url": f"{ep_urls[e]}&t={int(start)}s",
+                })
             conn.execute(insert(segments), rows)
             done += m
             stderr(f"[{size_name(n)}] inserted {done:,}/{n:,} segments ({time.perf_counter() - t0:.0f} s)")
@@ -461,12 +461,15 @@ def profile_search(lib: Library, queries: list[str], top: int = 8) -> list[list]
         short = file.replace(str(ROOT) + "/", "")
         if "site-packages" in short:
             short = "…/" + short.split("site-packages/")[-1]
-        rows.append([f"{short}:{line}({fn})", nc, round(tt * 1000 / len(queries), 3), round(ct * 1000 / len(queries), 3)])
+        rows.append(
+            [f"{short}:{line}({fn})", nc, round(tt * 1000 / len(queries), 3), round(ct * 1000 / len(queries), 3)]
+        )
     rows.sort(key=lambda r: -r[2])
     return rows[:top]
 
 
 # --- one corpus --------------------------------------------------------------------------------------
+
 
 def run_corpus(size, work: Path, seeds: Store, requests: int, queries: list[str], pinned: str) -> dict:
     label = size_name(size)
@@ -486,12 +489,15 @@ def run_corpus(size, work: Path, seeds: Store, requests: int, queries: list[str]
     stderr(f"[{label}] Library.search alone")
     alone = search_alone(lib, queries, requests)
     result = {
-        "corpus": label, "segments": n, "requests": len(loop["lat"]),
+        "corpus": label,
+        "segments": n,
+        "requests": len(loop["lat"]),
         **e2e,
         "index_build_s": round(took, 2) if built else None,
         "index_load_s": None if built else round(took, 3),
         "ack_p50_ms": round(float(np.percentile(loop["ack"], 50)), 3),
-        "answers": loop["kinds"], "timeouts": loop["timeouts"],
+        "answers": loop["kinds"],
+        "timeouts": loop["timeouts"],
         "search_alone": alone,
         "outside_search_p50_ms": round(e2e["p50_ms"] - alone["search"]["p50_ms"], 3),
         "slowest_queries_e2e": loop["slowest_queries"],
@@ -504,7 +510,8 @@ def run_corpus(size, work: Path, seeds: Store, requests: int, queries: list[str]
         if not result["meets_target"]:
             result["search_profile"] = [
                 dict(zip(("function", "calls", "own_ms_per_query", "cum_ms_per_query"), r))
-                for r in profile_search(lib, queries)]
+                for r in profile_search(lib, queries)
+            ]
     else:
         result["meets_target"] = None
     if store is not seeds:
@@ -516,30 +523,48 @@ def run_corpus(size, work: Path, seeds: Store, requests: int, queries: list[str]
 def table(r: dict) -> str:
     a = r["search_alone"]
     lines = [
-        (f"== {r['corpus']}: {r['segments']:,} segments; index "
-         + (f"built in {r['index_build_s']:.1f} s" if r["index_build_s"] is not None
-            else f"loaded in {r['index_load_s']:.2f} s")),
-        (f"   /quote -> card at response_url, {r['requests']} requests:  p50 {r['p50_ms']:7.2f} ms"
-         f"   p99 {r['p99_ms']:7.2f} ms   mean {r['mean_ms']:7.2f} ms   max {r['max_ms']:7.2f} ms"
-         f"   (ack p50 {r['ack_p50_ms']:.2f} ms)"),
+        (
+            f"== {r['corpus']}: {r['segments']:,} segments; index "
+            + (
+                f"built in {r['index_build_s']:.1f} s"
+                if r["index_build_s"] is not None
+                else f"loaded in {r['index_load_s']:.2f} s"
+            )
+        ),
+        (
+            f"   /quote -> card at response_url, {r['requests']} requests:  p50 {r['p50_ms']:7.2f} ms"
+            f"   p99 {r['p99_ms']:7.2f} ms   mean {r['mean_ms']:7.2f} ms   max {r['max_ms']:7.2f} ms"
+            f"   (ack p50 {r['ack_p50_ms']:.2f} ms)"
+        ),
         f"   answers: {r['answers']}  timeouts: {r['timeouts']}",
-        (f"   Library.search alone (limit {PAGE_LIMIT}):  p50 {a['search']['p50_ms']:7.2f} ms"
-         f"   p99 {a['search']['p99_ms']:7.2f} ms   mean {a['search']['mean_ms']:7.2f} ms"
-         f"   (mean hits {a['mean_hits']}, up to {a['top_k_rounds_max']} top_k rounds)"),
-        (f"     of which p50: top_k {a['top_k']['p50_ms']:.2f} ms, segments_by_id {a['segments_by_id']['p50_ms']:.2f} ms,"
-         f" rest of vetting {a['vet_rest']['p50_ms']:.2f} ms;"
-         f"  outside search (HTTP, Bolt, card, respond) ~{r['outside_search_p50_ms']:.2f} ms"),
-        ("   slowest queries (search alone, median ms, top_k rounds): "
-         + "; ".join(f"{q!r} {ms:.1f} ({k})" for q, ms, k in a["slowest"])),
+        (
+            f"   Library.search alone (limit {PAGE_LIMIT}):  p50 {a['search']['p50_ms']:7.2f} ms"
+            f"   p99 {a['search']['p99_ms']:7.2f} ms   mean {a['search']['mean_ms']:7.2f} ms"
+            f"   (mean hits {a['mean_hits']}, up to {a['top_k_rounds_max']} top_k rounds)"
+        ),
+        (
+            f"     of which p50: top_k {a['top_k']['p50_ms']:.2f} ms,"
+            f" segments_by_id {a['segments_by_id']['p50_ms']:.2f} ms,"
+            f" rest of vetting {a['vet_rest']['p50_ms']:.2f} ms;"
+            f"  outside search (HTTP, Bolt, card, respond) ~{r['outside_search_p50_ms']:.2f} ms"
+        ),
+        (
+            "   slowest queries (search alone, median ms, top_k rounds): "
+            + "; ".join(f"{q!r} {ms:.1f} ({k})" for q, ms, k in a["slowest"])
+        ),
     ]
     if r.get("target_p50_ms") is not None:
         lines.append(f"   target p50 <= {r['target_p50_ms']:.0f} ms: {'met' if r['meets_target'] else 'NOT met'}")
     if r.get("search_profile"):
-        lines.append("   where Library.search spends its time (cProfile, one pass over every query, so the"
-                     " no-hit query's extra rounds count in; own ms per query):")
+        lines.append(
+            "   where Library.search spends its time (cProfile, one pass over every query, so the"
+            " no-hit query's extra rounds count in; own ms per query):"
+        )
     for row in r.get("search_profile", []):
-        lines.append(f"     {row['own_ms_per_query']:7.2f} ms/query own ({row['cum_ms_per_query']:7.2f} cum)  "
-                     f"{row['calls']:>8} calls  {row['function']}")
+        lines.append(
+            f"     {row['own_ms_per_query']:7.2f} ms/query own ({row['cum_ms_per_query']:7.2f} cum)  "
+            f"{row['calls']:>8} calls  {row['function']}"
+        )
     lines.append(f"   peak RSS {r['peak_rss_mb']} MB; {r['cpu']}")
     return "\n".join(lines)
 
@@ -581,8 +606,10 @@ def main() -> None:
             else:
                 print(table(r), flush=True)
         if not args.json:
-            print(f"\nLatency: time.monotonic() just before the POST to LocalSlack's arrival time of the response_url"
-                  f" POST; one request at a time, {WARMUP} warm-up requests not counted; {len(QUERIES)} queries cycled.")
+            print(
+                f"\nLatency: time.monotonic() just before the POST to LocalSlack's arrival time of the response_url"
+                f" POST; one request at a time, {WARMUP} warm-up requests not counted; {len(QUERIES)} queries cycled."
+            )
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)

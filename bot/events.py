@@ -89,7 +89,9 @@ def once_per_request(first_time: Callable[[str], bool]) -> Callable[..., BoltRes
                 log.warning("a replayed request was refused (its signature was seen before)")
                 return BoltResponse(status=401, body="replayed request")
             if is_event:
-                event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('ts') or event.get('message_ts')}"
+                event_id = (
+                    body.get("event_id") or f"{event.get('channel')}:{event.get('ts') or event.get('message_ts')}"
+                )
                 if not first_time(str(event_id)):
                     return BoltResponse(status=200, body="")
         except Exception:  # any database failure: let Slack retry

@@ -16,6 +16,7 @@ so they can be handed to ``App.dispatch(BoltRequest(body=..., headers=...))``.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -83,7 +84,7 @@ class LocalSlack:
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
-        self._server.block_on_close = False  # type: ignore[attr-defined]
+        self._server.block_on_close = False
         self.port: int = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -239,7 +240,8 @@ class LocalSlack:
             if str(body.get("channel")) in self.outside:
                 return {"ok": False, "error": "not_in_channel"}
             ts = self._next_ts()
-            message = {k: body[k] for k in ("text", "blocks", "attachments", "thread_ts", "metadata") if k in body}
+            message: dict[str, Any] = {k: body[k] for k in ("text", "blocks", "attachments", "thread_ts", "metadata")
+                                       if k in body}
             message.update(type="message", user=USER_ID, bot_id=BOT_ID, ts=ts)
             return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": message}
         if method == "conversations.join":
@@ -249,8 +251,14 @@ class LocalSlack:
         if method == "conversations.history":  # what the bot posted there, newest first
             channel = str(body.get("channel"))
             with self._lock:
-                posted = [c.response["message"] for c in self._calls if c.method == "chat.postMessage"
-                          and isinstance(c.response, dict) and c.response.get("ok") and c.body.get("channel") == channel]
+                posted = [
+                    c.response["message"]
+                    for c in self._calls
+                    if c.method == "chat.postMessage"
+                    and isinstance(c.response, dict)
+                    and c.response.get("ok")
+                    and c.body.get("channel") == channel
+                ]
             return {"ok": True, "messages": posted[::-1][: int(body.get("limit") or 100)], "has_more": False}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self._next_ts()}
@@ -291,10 +299,8 @@ def _parse_body(raw: str, content_type: str) -> dict[str, Any]:
             return {"_raw": raw}
     fields: dict[str, Any] = dict(parse_qsl(raw, keep_blank_values=True))
     for key in _JSON_FIELDS & fields.keys():
-        try:
+        with contextlib.suppress(ValueError):
             fields[key] = json.loads(fields[key])
-        except ValueError:
-            pass
     return fields
 
 

@@ -63,7 +63,7 @@ class Indexed(Protocol):
     def version(self) -> int | None: ...
 
 
-class Refused(Exception):  # noqa: N818 - not an error of ours: the answer to a caller's request
+class Refused(Exception):
     """A request answered with a 4xx before it reached the app; ``reason`` goes in the log line."""
 
     def __init__(self, status: str, reason: str):
@@ -307,7 +307,7 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # Web logs each request, with its id
 
 

@@ -93,7 +93,9 @@ class Click:
 
     @property
     def channel_id(self) -> str:
-        return str((self.body.get("channel") or {}).get("id") or (self.body.get("container") or {}).get("channel_id") or "")
+        return str(
+            (self.body.get("channel") or {}).get("id") or (self.body.get("container") or {}).get("channel_id") or ""
+        )
 
     def say(self, text: str) -> None:
         """An ephemeral note to the clicker that leaves the card as it is."""

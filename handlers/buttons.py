@@ -7,15 +7,22 @@ they are clicked.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from slack_bolt import Ack, App
 
 from . import cards
 from .actions import Click, Expired, Once, button
 from .answers import PAGE_LIMIT, answer
 
+if TYPE_CHECKING:
+    from index.search import Hit
 
-def register(app: App, quotes, once: Once) -> None:
-    def nth(state: cards.State):
+    from . import Quotes
+
+
+def register(app: App, quotes: Quotes, once: Once) -> None:
+    def nth(state: cards.State) -> tuple[Hit, int]:
         hits = quotes.search(state.query, limit=PAGE_LIMIT)
         if not hits:
             raise Expired("That quote is no longer in the library. Run /quote again.")

@@ -93,7 +93,7 @@ class State:
         return value
 
     @classmethod
-    def decode(cls, value: str) -> "State":
+    def decode(cls, value: str) -> State:
         """The state a button carries, checked: ``{"q": str, "i": int, "t"?: str}`` with 0 <= i < ``INDEX_LIMIT``.
 
         Raises ValueError for anything else (not JSON, another shape, NaN, Infinity, a bool, a
@@ -164,17 +164,25 @@ def quote_blocks(hit: Hit, limit: int = QUOTE_LIMIT, *, feedback: bool = True) -
     }]
     if feedback:
         blocks[0]["accessory"] = feedback_menu(hit.segment_id)
-    if hit.translation and _matched_through(hit.translation, hit.matched) and not _matched_through(hit.text, hit.matched):
-        blocks.append({
-            "type": "section",
-            "block_id": "quote_translation",
-            "text": {"type": "mrkdwn", "text": quoted(hit.translation, hit.matched, limit), "verbatim": True},
-        })
-    blocks.append({
-        "type": "context",
-        "block_id": "quote_source",
-        "elements": [{"type": "mrkdwn", "text": attribution(hit), "verbatim": True}],
-    })
+    if (
+        hit.translation
+        and _matched_through(hit.translation, hit.matched)
+        and not _matched_through(hit.text, hit.matched)
+    ):
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": "quote_translation",
+                "text": {"type": "mrkdwn", "text": quoted(hit.translation, hit.matched, limit), "verbatim": True},
+            }
+        )
+    blocks.append(
+        {
+            "type": "context",
+            "block_id": "quote_source",
+            "elements": [{"type": "mrkdwn", "text": attribution(hit), "verbatim": True}],
+        }
+    )
     return blocks
 
 
@@ -191,7 +199,9 @@ def fallback(hit: Hit) -> str:
     return escape(cut(f"“{hit.text}” — {who}{where}{when}", 2900))
 
 
-def button(text: str, action_id: str, value: str | None = None, url: str | None = None, style: str | None = None) -> dict:
+def button(
+    text: str, action_id: str, value: str | None = None, url: str | None = None, style: str | None = None
+) -> dict:
     element: dict = {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": text[:75]}}
     if value is not None:
         element["value"] = value
@@ -252,20 +262,30 @@ def search_card(hit: Hit, query: str, index: int, total: int, *, shareable: bool
     link = safe_url(hit.url)
     if link and hit.start_s is not None:
         buttons.append(button(f"Open at {format_clock(hit.start_s)}", OPEN, url=link))
-    blocks = quote_blocks(hit) + [
+    blocks = [
+        *quote_blocks(hit),
         {"type": "actions", "block_id": "quote_buttons", "elements": buttons},
-        {"type": "context", "block_id": "quote_count",
-         "elements": [{"type": "mrkdwn", "text": f"{index + 1} of {total} · {escape(cut(query, 200))}", "verbatim": True}]},
+        {
+            "type": "context",
+            "block_id": "quote_count",
+            "elements": [
+                {"type": "mrkdwn", "text": f"{index + 1} of {total} · {escape(cut(query, 200))}", "verbatim": True}
+            ],
+        },
     ]
     return {"text": fallback(hit), "blocks": blocks}
 
 
 def shared_card(hit: Hit, user_id: str) -> dict:
     """The card as posted to the channel, saying who shared it."""
-    blocks = quote_blocks(hit) + [{
-        "type": "context", "block_id": "quote_shared",
-        "elements": [{"type": "mrkdwn", "text": f"Shared by <@{slack_id(user_id)}> with /quote"}],
-    }]
+    blocks = [
+        *quote_blocks(hit),
+        {
+            "type": "context",
+            "block_id": "quote_shared",
+            "elements": [{"type": "mrkdwn", "text": f"Shared by <@{slack_id(user_id)}> with /quote"}],
+        },
+    ]
     link = safe_url(hit.url)
     if link and hit.start_s is not None:
         blocks.insert(-1, {"type": "actions", "block_id": "quote_buttons",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -16,10 +17,13 @@ from slack_sdk.errors import SlackApiError
 from . import alerts, cards, digest
 from .answers import answer, apologise
 
+if TYPE_CHECKING:
+    from . import Quotes
+
 log = logging.getLogger("quotebot.handlers")
 
 
-def register(app: App, quotes, digests: digest.Digests | None = None, alerts_: alerts.Alerts | None = None,
+def register(app: App, quotes: Quotes, digests: digest.Digests | None = None, alerts_: alerts.Alerts | None = None,
              refresh: Callable[[WebClient, str, str], None] = lambda client, team, user: None) -> None:
     """``refresh(client, team, user)`` republishes App Home after a change made with the command."""
 
@@ -56,7 +60,8 @@ def register(app: App, quotes, digests: digest.Digests | None = None, alerts_: a
 def user_zone(client: WebClient, user_id: str) -> str | None:
     """The user's time zone from users.info, or None when Slack does not say."""
     try:
-        return client.users_info(user=user_id)["user"].get("tz")
+        zone = client.users_info(user=user_id)["user"].get("tz")
+        return zone if isinstance(zone, str) else None
     except (SlackApiError, KeyError, TypeError):
         log.warning("users.info gave no time zone for the user; using UTC")
         return None

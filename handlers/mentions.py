@@ -9,12 +9,16 @@ before it gets here (``bot.events.once_per_request``), so nobody gets two replie
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from . import cards
 from .answers import PAGE_LIMIT, apologise
+
+if TYPE_CHECKING:
+    from . import Quotes
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
@@ -24,13 +28,13 @@ def query_of(text: str) -> str:
     return " ".join(_MENTION.sub(" ", text or "").split())
 
 
-def register(app: App, quotes) -> None:
+def register(app: App, quotes: Quotes) -> None:
     @app.event("app_mention")
     def mention(event: dict, client: WebClient) -> None:
         channel = event["channel"]
         thread_ts = event.get("thread_ts") or event["ts"]
 
-        def say(**message) -> None:
+        def say(**message: Any) -> None:
             client.chat_postMessage(channel=channel, thread_ts=thread_ts, unfurl_links=False, unfurl_media=False,
                                     **message)
 

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
 from . import cards
 
+if TYPE_CHECKING:
+    from . import Quotes
+
 log = logging.getLogger("quotebot.handlers")
 
 
-def register(app: App, quotes) -> None:
+def register(app: App, quotes: Quotes) -> None:
     @app.event("link_shared")
     def link_shared(event: dict, client: WebClient) -> None:
         unfurls = {}
@@ -28,5 +32,5 @@ def register(app: App, quotes) -> None:
                 client.chat_unfurl(unfurl_id=event["unfurl_id"], source=event["source"], unfurls=unfurls)
             else:
                 client.chat_unfurl(channel=event["channel"], ts=event["message_ts"], unfurls=unfurls)
-        except Exception:  # noqa: BLE001 - an unfurl is a nicety: log it and move on
+        except Exception:
             log.exception("chat.unfurl failed")

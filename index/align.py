@@ -134,15 +134,19 @@ def _split_at_turns(t: Transcript, a: Words, spk: list[str | None], turn: list[i
         for n, (start_word, turn_id) in enumerate(pieces):
             end_word = pieces[n + 1][0] if n + 1 < len(pieces) else len(text)
             first_i = next(i for i in idx if turn[i] == turn_id and a.pos[i] >= start_word)
-            cues.append(Cue(
-                text=" ".join(text[start_word:end_word]),
-                start_s=_share(cue, start_word, len(text), cues_after=t.cues[c + 1:c + 2]),
-                end_s=_share(cue, end_word, len(text), cues_after=t.cues[c + 1:c + 2]) if n + 1 < len(pieces) else cue.end_s,
-                speaker=spk[first_i],
-                turn=turn_id != previous_turn,
-                translation=cue.translation if len(pieces) == 1 else None,
-                line=cue.line,
-            ))
+            cues.append(
+                Cue(
+                    text=" ".join(text[start_word:end_word]),
+                    start_s=_share(cue, start_word, len(text), cues_after=t.cues[c + 1 : c + 2]),
+                    end_s=_share(cue, end_word, len(text), cues_after=t.cues[c + 1 : c + 2])
+                    if n + 1 < len(pieces)
+                    else cue.end_s,
+                    speaker=spk[first_i],
+                    turn=turn_id != previous_turn,
+                    translation=cue.translation if len(pieces) == 1 else None,
+                    line=cue.line,
+                )
+            )
             previous_turn = turn_id
     return replace(t, cues=[c for c in cues if c.text])
 
@@ -156,7 +160,8 @@ def _share(cue: Cue, word: int, count: int, cues_after: list[Cue]) -> float | No
     return cue.start_s + (end - cue.start_s) * word / count
 
 
-def _check_anchors(timed: Transcript, labelled: Transcript, a: Words, b: Words, match_of_b: dict[int, int]):
+def _check_anchors(timed: Transcript, labelled: Transcript, a: Words, b: Words,
+                   match_of_b: dict[int, int]) -> tuple[int, int]:
     """Compare the labelled source's own time anchors ([inaudible 01:14:37]) with the aligned times.
 
     Returns (anchors compared, anchors whose aligned time is within 10 s).
@@ -195,7 +200,7 @@ def locate_passages(timed: Words, passages: Transcript) -> list[Located]:
     found = []
     for p, cue in enumerate(passages.cues):
         keys = [k for k in (norm_word(w) for w in cue.text.split()) if k]
-        starts = Counter()
+        starts: Counter[int] = Counter()
         for i in range(len(keys) - ANCHOR_N + 1):
             at = where.get(tuple(keys[i:i + ANCHOR_N]))
             if at is not None:

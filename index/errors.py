@@ -20,7 +20,7 @@ class TranscriptError(ValueError):
             where = f"line {self.line}"
         return f"{where}: {self.message}" if where else self.message
 
-    def at(self, source: str) -> "TranscriptError":
+    def at(self, source: str) -> TranscriptError:
         """The same error, naming ``source`` if it does not name a file yet."""
         if self.source is None:
             self.source = source

@@ -122,7 +122,8 @@ def same_recordings(pending: list[Source | TranscriptError], format: str | None)
         read: dict[int, tuple[str, Transcript]] = {}
         for i in members:
             source = pending[i]
-            assert isinstance(source, Source)
+            if not isinstance(source, Source):  # only readable sources are grouped
+                continue
             try:
                 text, _ = decode(source.data)
                 fmt, transcripts = _parse(text, format or source.format, "plain")
@@ -137,8 +138,8 @@ def same_recordings(pending: list[Source | TranscriptError], format: str | None)
         for i, (fmt, t) in read.items():
             if i != best and overlap(best_words, words(t)) >= SAME_RECORDING:
                 best_source = pending[best]
-                assert isinstance(best_source, Source)
-                skip[i] = (best_source.name, fmt)
+                if isinstance(best_source, Source):
+                    skip[i] = (best_source.name, fmt)
     return skip
 
 
@@ -247,8 +248,8 @@ def build_record(episode_id: str, parts: list[tuple[str, Transcript]]) -> tuple[
 
 
 def _last_time(segments: list[Segment]) -> float | None:
-    times = [s.end_s if s.end_s is not None else s.start_s for s in segments]
-    times = [t for t in times if t is not None]
+    given = [s.end_s if s.end_s is not None else s.start_s for s in segments]
+    times = [t for t in given if t is not None]
     return max(times) if times else None
 
 
@@ -308,4 +309,4 @@ def _episode_id(t: Transcript, source: Source, owned: set[str], taken: set[str])
     base = base or "episode"
     if base in owned or base not in taken:
         return base
-    return f"{base}-{hashlib.sha1(source.key.encode()).hexdigest()[:6]}"
+    return f"{base}-{hashlib.sha1(source.key.encode(), usedforsecurity=False).hexdigest()[:6]}"

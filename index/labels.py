@@ -213,7 +213,7 @@ def line_candidates(lines: list[str], *, dashes: bool = True) -> list[Prefix]:
     for j, raw in enumerate(lines):
         dash = _DASH.match(raw) if dashes else None
         line = raw[dash.end():] if dash else raw
-        for k, (turn, piece) in enumerate(split_turns(line)):
+        for _k, (turn, piece) in enumerate(split_turns(line)):
             if j == 0 or dash or turn:
                 hit = prefix(piece)
                 if hit:

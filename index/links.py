@@ -37,7 +37,7 @@ def video_id(url: str | None) -> str | None:
     if parts.hostname == "youtu.be":
         return parts.path.strip("/") or None
     if parts.hostname in _YOUTUBE_HOSTS:
-        return (parse_qs(parts.query).get("v") or [None])[0]
+        return next(iter(parse_qs(parts.query).get("v") or []), None)
     return None
 
 
@@ -49,7 +49,7 @@ def link_time(url: str | None) -> float | None:
     if not url:
         return None
     parts = urlsplit(url)
-    value = (parse_qs(parts.query).get("t") or parse_qs(parts.fragment).get("t") or [None])[0]
+    value = next(iter(parse_qs(parts.query).get("t") or parse_qs(parts.fragment).get("t") or []), None)
     if not value:
         return None
     m = _T_VALUE.match(value.strip())

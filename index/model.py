@@ -86,7 +86,7 @@ class Transcript:
         return json.dumps(data, ensure_ascii=False)
 
     @classmethod
-    def from_json(cls, text: str) -> "Transcript":
+    def from_json(cls, text: str) -> Transcript:
         data = json.loads(text)
         data["cues"] = [Cue(**c) for c in data["cues"]]
         data["chapters"] = [Chapter(**c) for c in data["chapters"]]

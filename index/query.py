@@ -159,7 +159,9 @@ def _date(key: str, value: str) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise QueryError(f"'{key}:{value}' is not a date; write it as {key}:YYYY-MM-DD, as in {key}:2025-01-01") from None
+        raise QueryError(
+            f"'{key}:{value}' is not a date; write it as {key}:YYYY-MM-DD, as in {key}:2025-01-01"
+        ) from None
 
 
 def _clock(value: str) -> float:

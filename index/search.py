@@ -17,7 +17,7 @@ import shutil
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -191,7 +191,7 @@ class Library:
     # --- the index's life ------------------------------------------------------
 
     @classmethod
-    def open(cls, store: Store, index_dir: Path, progress: Progress | None = None) -> "Library":
+    def open(cls, store: Store, index_dir: Path, progress: Progress | None = None) -> Library:
         """Load the saved index, or build it when the library changed since."""
         library = cls(store, index_dir)
         library.refresh(progress)
@@ -281,8 +281,8 @@ class Library:
             "speakers": list(speakers),
             "asker_share": [asked[i] / said[i] if said[i] else 0.0 for i in range(len(speakers))],
             "episodes": [
-                dict(id=e.id, title=e.title, podcast=e.podcast, url=e.url,
-                     published=e.published.isoformat() if e.published else None)
+                {"id": e.id, "title": e.title, "podcast": e.podcast, "url": e.url,
+                     "published": e.published.isoformat() if e.published else None}
                 for e in episodes
             ],
         }, ensure_ascii=False))
@@ -296,7 +296,11 @@ class Library:
     def _clean_old(self) -> None:
         current = self._current_dir()
         for folder in self.index_dir.iterdir():
-            if folder.is_dir() and folder != current and (folder.name.startswith("v") or folder.name.startswith(".tmp-")):
+            if (
+                folder.is_dir()
+                and folder != current
+                and (folder.name.startswith("v") or folder.name.startswith(".tmp-"))
+            ):
                 shutil.rmtree(folder, ignore_errors=True)
 
     # --- searching -------------------------------------------------------------
@@ -375,7 +379,7 @@ class Library:
                 return
         self.reload_now()
 
-    def _rows(self, snap: _Snapshot, docs, stale_ok: bool) -> dict[int, Segment]:
+    def _rows(self, snap: _Snapshot, docs: Iterable[int], stale_ok: bool) -> dict[int, Segment]:
         """The segments of these documents by row id; raises _Stale when one is gone (unless ``stale_ok``)."""
         ids = [int(snap.segment_ids[doc]) for doc in docs]
         rows = self.store.segments_by_id(ids)
@@ -490,9 +494,18 @@ class Library:
                 narrow(~_has(snap, term))
         return mask
 
-    def _vet(self, snap: _Snapshot, query: Query, terms: list[str],
-             needs: list[tuple[Callable[[set], bool], list[str]]], order: Sequence[str], docs: np.ndarray, scores: np.ndarray, vetting: _Vetting,
-             stale_ok: bool = False) -> None:
+    def _vet(
+        self,
+        snap: _Snapshot,
+        query: Query,
+        terms: list[str],
+        needs: list[tuple[Callable[[set], bool], list[str]]],
+        order: Sequence[str],
+        docs: np.ndarray,
+        scores: np.ndarray,
+        vetting: _Vetting,
+        stale_ok: bool = False,
+    ) -> None:
         """Keep the candidates that pass, re-ranked (``index.rank``): the honesty rule, phrases,
         exclusions, no duplicates.
 
@@ -576,7 +589,7 @@ class Library:
         snap = self._snapshot
         return list(snap.speakers) if snap else []
 
-    def overview(self) -> "Overview":
+    def overview(self) -> Overview:
         """The library at a glance: episodes, the newest, hours of audio, the share of segments with a speaker."""
         stored = self.store.episodes()
         segments = sum(e.segments for e in stored)
@@ -590,7 +603,7 @@ class Library:
         """An episode's most quotable segments, best first (see ``quotability``)."""
         snap = self._snapshot
         info = next((e for e in snap.episodes if e.id == episode_id), None) if snap else None
-        if info is None:
+        if info is None or snap is None:
             return []
         ranked = sorted(
             ((quotability(seg, snap.engine.idf), seg) for seg in self.store.segments_of(episode_id)),
@@ -621,7 +634,9 @@ class Library:
                 return self._as_hit(seg, ep) if seg else None
         return None
 
-    def _as_hit(self, seg: Segment, ep: "EpisodeInfo | None") -> Hit:
+    def _as_hit(self, seg: Segment, ep: EpisodeInfo | None) -> Hit:
+        if seg.id is None:
+            raise ValueError("a hit is a stored segment, with a row id")
         return Hit(
             text=seg.text, speaker=seg.speaker, start_s=seg.start_s, end_s=seg.end_s,
             episode=ep.title if ep else None, podcast=ep.podcast if ep else None, url=seg.url, score=0.0,
@@ -785,7 +800,9 @@ class _Vetting:
 
 
 def _overlapping(seg: Segment, other: Segment) -> bool:
-    if seg.episode_id != other.episode_id or None in (seg.start_s, seg.end_s, other.start_s, other.end_s):
+    if seg.episode_id != other.episode_id:
+        return False
+    if seg.start_s is None or seg.end_s is None or other.start_s is None or other.end_s is None:
         return False
     return seg.start_s < other.end_s and other.start_s < seg.end_s
 

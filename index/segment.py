@@ -167,8 +167,9 @@ def _times(transcript: Transcript) -> tuple[list[float | None], list[float | Non
             end = starts[i + 1]
         if end is None:
             end = starts[i]
-        if end is not None and starts[i] is not None and end < starts[i]:
-            end = starts[i]
+        start = starts[i]
+        if end is not None and start is not None and end < start:
+            end = start
         ends.append(end)
     return starts, ends, backwards
 
@@ -181,7 +182,8 @@ def segment(transcript: Transcript, episode_id: str, url: str | None = None) -> 
         where = f"line {this.line}" if this.line else f"cue {i + 1}"
         after = f"line {before.line}" if before.line else f"cue {b + 1}"
         transcript.warnings.append(
-            f"{where}: starts at {this.start_s or 0.0:.3f} s, before the cue of {after} ({before.start_s or 0.0:.3f} s); "
+            f"{where}: starts at {this.start_s or 0.0:.3f} s, "
+            f"before the cue of {after} ({before.start_s or 0.0:.3f} s); "
             "kept with its own time, as a segment of its own"
         )
     gaps = {

@@ -7,6 +7,7 @@ TranscriptError so that the others still go in.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import ipaddress
@@ -18,6 +19,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import charset_normalizer
@@ -93,7 +95,9 @@ def decode(data: bytes) -> tuple[str, list[str]]:
         except UnicodeError:
             raise TranscriptError("file has a UTF-16 mark but is not valid UTF-16") from None
     head = data[:4096]
-    if head.count(b"\x00") * 3 >= len(head) and (head[1::2].count(0) * 4 >= len(head) or head[0::2].count(0) * 4 >= len(head)):
+    if head.count(b"\x00") * 3 >= len(head) and (
+        head[1::2].count(0) * 4 >= len(head) or head[0::2].count(0) * 4 >= len(head)
+    ):
         # UTF-16 without a BOM: every other byte of ASCII text is zero.
         codec = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
         try:
@@ -143,10 +147,8 @@ def _binary_check(text: str) -> str:
 def read_sidecar(path: Path) -> tuple[Sidecar, bytes]:
     raw = path.read_bytes()
     try:
-        if path.name.endswith(".toml"):
-            data = tomllib.loads(raw.decode("utf-8"))
-        else:
-            data = json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        data = tomllib.loads(text) if path.name.endswith(".toml") else json.loads(text)
     except (UnicodeDecodeError, ValueError) as exc:
         raise TranscriptError(f"sidecar is not valid {path.suffix[1:].upper()}: {exc}", source=str(path)) from None
     if not isinstance(data, dict):
@@ -392,10 +394,8 @@ def _cut_off(response: httpx.Response) -> None:
     stream = response.extensions.get("network_stream")
     sock = stream.get_extra_info("socket") if stream is not None else None
     if sock is not None:
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _resolve(host: str) -> list[str]:
@@ -405,10 +405,10 @@ def _resolve(host: str) -> list[str]:
 
 def looks_like_feed(data: bytes) -> bool:
     head = data[:2048].lstrip().lower()
-    return head.startswith(b"<?xml") and b"<rss" in data[:4096].lower() or head.startswith(b"<rss")
+    return (head.startswith(b"<?xml") and b"<rss" in data[:4096].lower()) or head.startswith(b"<rss")
 
 
-def _people(element) -> tuple[list[str], list[str]]:
+def _people(element: Any) -> tuple[list[str], list[str]]:
     """(hosts, guests) from ``<podcast:person role="…">Name</podcast:person>`` tags.
 
     Podcasting 2.0: the role defaults to "host"; "co-host" counts as a host; other
@@ -439,7 +439,7 @@ def _feed_sources(
     """
     try:
         root = ElementTree.fromstring(feed.data)
-    except Exception as exc:  # defusedxml raises several types for bad or hostile XML
+    except Exception as exc:  # noqa: BLE001 - defusedxml raises several types for bad or hostile XML
         yield TranscriptError(f"feed is not valid XML: {exc}", source=feed.name)
         return
     channel = root.find("channel")

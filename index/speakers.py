@@ -177,7 +177,110 @@ NAME2 = NAME.replace("?P<name>", "?P<name2>")
 _F = r"(?:[ \t]+(?:uh|um|uhm|er|erm|ah),?)*"  # fillers auto-captions keep
 # Capitalised words that start sentences or fill them, never a name.
 _NOT_NAMES = {
-    fold(w) for w in ["I", "I'm", "I've", "I'd", "I'll", "The", "This", "That", "These", "Those", "So", "And", "But", "Or", "Okay", "OK", "Well", "Yeah", "Yes", "No", "Not", "Now", "Thanks", "Thank", "Today", "Tonight", "Hey", "Hi", "Hello", "Oh", "Um", "Uh", "Mhm", "Right", "Cool", "Great", "Everyone", "Everybody", "All", "Sure", "Just", "Really", "Very", "What", "Why", "How", "When", "Where", "Who", "Which", "Let", "Let's", "We", "You", "It", "It's", "There", "Here", "My", "Our", "Your", "His", "Her", "Their", "Of", "In", "On", "At", "For", "With", "To", "From", "By", "As", "If", "Then", "Also", "Like", "Actually", "Again", "Amazing", "Awesome", "Nice", "Interesting", "Wow", "Good", "Welcome", "Please", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "God", "AI", "Mr", "Mrs", "Ms", "Dr"]
+    fold(w)
+    for w in [
+        "I",
+        "I'm",
+        "I've",
+        "I'd",
+        "I'll",
+        "The",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "So",
+        "And",
+        "But",
+        "Or",
+        "Okay",
+        "OK",
+        "Well",
+        "Yeah",
+        "Yes",
+        "No",
+        "Not",
+        "Now",
+        "Thanks",
+        "Thank",
+        "Today",
+        "Tonight",
+        "Hey",
+        "Hi",
+        "Hello",
+        "Oh",
+        "Um",
+        "Uh",
+        "Mhm",
+        "Right",
+        "Cool",
+        "Great",
+        "Everyone",
+        "Everybody",
+        "All",
+        "Sure",
+        "Just",
+        "Really",
+        "Very",
+        "What",
+        "Why",
+        "How",
+        "When",
+        "Where",
+        "Who",
+        "Which",
+        "Let",
+        "Let's",
+        "We",
+        "You",
+        "It",
+        "It's",
+        "There",
+        "Here",
+        "My",
+        "Our",
+        "Your",
+        "His",
+        "Her",
+        "Their",
+        "Of",
+        "In",
+        "On",
+        "At",
+        "For",
+        "With",
+        "To",
+        "From",
+        "By",
+        "As",
+        "If",
+        "Then",
+        "Also",
+        "Like",
+        "Actually",
+        "Again",
+        "Amazing",
+        "Awesome",
+        "Nice",
+        "Interesting",
+        "Wow",
+        "Good",
+        "Welcome",
+        "Please",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "God",
+        "AI",
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Dr",
+    ]
 }
 
 _SENTENCE_END = re.compile(r"(?<=[.?!…])[\"'”’)]*\s+")
@@ -717,7 +820,7 @@ def _name_turns(
                         named[j] = ""
                     elif j not in named:
                         carried[j] = (name, k)
-        for j, (name, k) in carried.items():
+        for j, (name, _) in carried.items():
             if named.get(j, name) == name:
                 named[j] = name
         counts: dict[str, int] = {}
@@ -851,7 +954,9 @@ def interview_rule(t: Transcript, hosts: list[str], guests: list[str]) -> tuple[
     questions = [0, 0]
     for n, members in enumerate(turns):
         questions[n % 2] += t.cues[members[-1]].text.rstrip().endswith("?")
-    host_side = 0 if questions[0] >= 3 * max(1, questions[1]) else 1 if questions[1] >= 3 * max(1, questions[0]) else None
+    host_side = (
+        0 if questions[0] >= 3 * max(1, questions[1]) else 1 if questions[1] >= 3 * max(1, questions[0]) else None
+    )
     if host_side is None:
         return t, f"not named: questions do not fall on one side ({questions[0]} vs {questions[1]})"
     cues = list(t.cues)

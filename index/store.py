@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     Column,
@@ -141,7 +142,7 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'quotebot.db'}"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - trivial
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:  # pragma: no cover - trivial
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -154,7 +155,7 @@ class Store:
 
     def __init__(self, url: str, clock: Callable[[], dt.datetime] | None = None):
         self.url = url
-        self.clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))  # when things were stored
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))  # when things were stored
         # UTF-8 on the wire whatever the server's default (a SQL_ASCII database hands back bytes)
         connect = {"client_encoding": "utf8"} if url.startswith("postgresql") else {}
         self.engine: Engine = create_engine(url, future=True, connect_args=connect)
@@ -243,7 +244,7 @@ class Store:
             counting = counting.where(segments.c.episode_id == only)
             linking = linking.where(transcripts.c.episode_id == only)
         with self.engine.connect() as conn:
-            counts = dict(conn.execute(counting).all())
+            counts: dict[str, int] = {str(k): int(v) for k, v in conn.execute(counting).all()}
             names: dict[str, list[str]] = {}
             for episode_id, name in conn.execute(linking):
                 names.setdefault(episode_id, []).append(name)
@@ -276,7 +277,7 @@ class Store:
                 .where(episodes.c.added_at > since, episodes.c.added_at <= until)
                 .order_by(episodes.c.added_at.desc(), episodes.c.id)
             )
-            return [(r.id, utc(r.added_at)) for r in rows]
+            return [(r.id, r.added_at if r.added_at.tzinfo else r.added_at.replace(tzinfo=dt.UTC)) for r in rows]
 
     def iter_segments(self, batch: int = 10_000) -> Iterator[Segment]:
         """Every segment (with its row id), in episode order."""
@@ -403,7 +404,8 @@ class Store:
         raise StoreBusy(f"could not remove {key}: the library kept changing; try again")
 
     def _built(self, episode_id: str, mine: list[tuple[str, int, str, Transcript]], key: str,
-               build) -> tuple[Episode, list[Segment]] | None:
+               build: Callable[[str, list[tuple[str, Transcript]]], tuple[Episode, list[Segment]]],
+               ) -> tuple[Episode, list[Segment]] | None:
         """The episode built from the stored transcripts of other sources and ``mine`` (this
         source's new ones), in source order; None when no transcript is left."""
         keyed = [p for p in self._keyed_parts(episode_id) if p[0] != key] + mine
@@ -469,7 +471,7 @@ class StoreBusy(Exception):
     """Other writes kept landing while this one was being worked out; the message says to retry."""
 
 
-def _content(s) -> tuple:
+def _content(s: Any) -> tuple[Any, ...]:
     """What makes a segment the same segment, whatever its place (a stored row or a ``Segment``)."""
     return (s.text, s.start_s, s.end_s, s.speaker, s.speaker_label, s.translation, s.chapter, s.url)
 
@@ -478,27 +480,27 @@ def utc(moment: dt.datetime | None) -> dt.datetime | None:
     """A stored time as an aware UTC datetime (SQLite hands them back naive)."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=dt.timezone.utc)
+    return moment.replace(tzinfo=dt.UTC)
 
 
 def _episode_row(r: Episode) -> dict:
-    return dict(
-        id=r.id,
-        title=r.title,
-        podcast=r.podcast,
-        url=r.url,
-        published=r.published,
-        duration_s=r.duration_s,
-        chapters=json.dumps([[s, t] for s, t in r.chapters], ensure_ascii=False),
-        speakers=json.dumps(r.speakers, ensure_ascii=False),
-        hosts=json.dumps(r.hosts, ensure_ascii=False),
-        guests=json.dumps(r.guests, ensure_ascii=False),
-        stats=json.dumps(r.stats, ensure_ascii=False),
-        speaker_evidence=json.dumps(r.speaker_evidence, ensure_ascii=False),
-    )
+    return {
+        "id": r.id,
+        "title": r.title,
+        "podcast": r.podcast,
+        "url": r.url,
+        "published": r.published,
+        "duration_s": r.duration_s,
+        "chapters": json.dumps([[s, t] for s, t in r.chapters], ensure_ascii=False),
+        "speakers": json.dumps(r.speakers, ensure_ascii=False),
+        "hosts": json.dumps(r.hosts, ensure_ascii=False),
+        "guests": json.dumps(r.guests, ensure_ascii=False),
+        "stats": json.dumps(r.stats, ensure_ascii=False),
+        "speaker_evidence": json.dumps(r.speaker_evidence, ensure_ascii=False),
+    }
 
 
-def _segment(r) -> Segment:
+def _segment(r: Any) -> Segment:
     return Segment(
         episode_id=r.episode_id,
         seq=r.seq,

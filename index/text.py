@@ -26,7 +26,7 @@ def parse_clock(value: str, *, line: int | None = None) -> float:
     mi, s = int(minutes), int(seconds)
     if s > 59 or (hours and mi > 59):
         raise TranscriptError(f"malformed timestamp {value.strip()!r} (field over 59)", line=line)
-    result = h * 3600 + mi * 60 + s
+    result: float = h * 3600 + mi * 60 + s
     if frac:
         result += int(frac.ljust(3, "0")) / 1000
     return float(result)

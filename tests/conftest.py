@@ -62,7 +62,7 @@ class FileServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 if self.path in outer.slow:
                     time.sleep(3)
                 status, headers, body = outer.routes.get(self.path, (404, {}, b"not found"))

@@ -150,14 +150,14 @@ def test_srt_blank_line_after_first_index():
 
 
 def test_srt_single_turn_speaker_label():
-    fmt, t = parsed("srt-single-turn-speaker-label.srt")
+    _fmt, t = parsed("srt-single-turn-speaker-label.srt")
     assert_turns(t, [("Marta Kowal", 0.78), ("Olek Nowak", 6.21), ("Marta Kowal", 13.1), ("Jan Wiater", 18.1),
                      ("Olek Nowak", 24.1)])
     assert "Jan Wiater:" not in text_of(t)
 
 
 def test_srt_unknown_speaker_label():
-    fmt, t = parsed("srt-unknown-speaker-label.srt")
+    _fmt, t = parsed("srt-unknown-speaker-label.srt")
     unknown = [c for c in t.cues if "hear me" in c.text or "east pier" in c.text]
     assert len(unknown) == 2 and all(c.speaker is None and c.label is None for c in unknown)
     assert "Unknown" not in text_of(t) and "Unknown" not in t.speakers
@@ -165,7 +165,7 @@ def test_srt_unknown_speaker_label():
 
 
 def test_srt_non_monotonic_cues():
-    fmt, t = parsed("srt-non-monotonic-cues.srt")
+    _fmt, t = parsed("srt-non-monotonic-cues.srt")
     segs = segment(t, "ep")
     by_text = {s.text: s.start_s for s in segs}
     assert by_text["One more thing, always keep spare lenses in the shed."] == 1181.0
@@ -175,26 +175,26 @@ def test_srt_non_monotonic_cues():
 
 
 def test_vtt_blank_line_before_cue_text():
-    fmt, t = parsed("vtt-blank-line-before-cue-text.vtt")
+    _fmt, t = parsed("vtt-blank-line-before-cue-text.vtt")
     [cue] = [c for c in t.cues if c.text.startswith("The harbourmaster heard it")]
     assert cue.start_s == 2716.96 and cue.text.endswith("and asked me what I thought.")
     assert any(w.startswith("line 8:") for w in t.warnings)
 
 
 def test_srt_inaudible_timestamp_marker():
-    fmt, t = parsed("srt-inaudible-timestamp-marker.srt")
+    _fmt, t = parsed("srt-inaudible-timestamp-marker.srt")
     assert "inaudible" not in text_of(t) and "00:00:12" not in text_of(t)
     assert t.cues[1].text == "The foghorn diaphragm is brass. It cracks in the cold."
 
 
 def test_srt_stray_index_line_in_text():
-    fmt, t = parsed("srt-stray-index-line-in-text.srt")
+    _fmt, t = parsed("srt-stray-index-line-in-text.srt")
     assert [c.text for c in t.cues] == ["The keeper logs every ship that passes.",
                                         "A schooner ran aground near the breakwater."]
 
 
 def test_vtt_youtube_old_style_rolling():
-    fmt, t = parsed("vtt-youtube-old-style-rolling.vtt")
+    _fmt, t = parsed("vtt-youtube-old-style-rolling.vtt")
     assert text_of(t) == "right so the keeper lights the lamp nightly"
 
 
@@ -217,7 +217,7 @@ def test_ttml_apple_podcasts_word_spans():
 
 
 def test_txt_bracket_time_name_colon_lines():
-    fmt, t = parsed("txt-bracket-time-name-colon-lines.txt")
+    _fmt, t = parsed("txt-bracket-time-name-colon-lines.txt")
     assert_turns(t, [("Marta Kowal", 0), ("Olek Nowak", 6), ("Marta Kowal", 12), ("Olek Nowak", 17),
                      ("Marta Kowal", 25), ("Olek Nowak", 29)])
     [seg] = [s for s in segment(t, "ep") if "spare lenses" in s.text and "shed" in s.text]
@@ -226,7 +226,7 @@ def test_txt_bracket_time_name_colon_lines():
 
 
 def test_txt_rev_name_colon_paren_time():
-    fmt, t = parsed("txt-rev-name-colon-paren-time.txt")
+    _fmt, t = parsed("txt-rev-name-colon-paren-time.txt")
     assert [c.start_s for c in t.cues] == [0, 15, 31, 36, 44, 49]
     assert [c.speaker for c in t.cues] == ["Marta", "Olek"] * 3
     assert "(00:15)" not in text_of(t)
@@ -239,13 +239,13 @@ def test_txt_speaker_paren_time_colon_two_turns():
 
 
 def test_txt_davinci_resolve_frames():
-    fmt, t = parsed("txt-davinci-resolve-frames.txt")
+    _fmt, t = parsed("txt-davinci-resolve-frames.txt")
     assert_turns(t, [("Marta", 3.72), ("Olek", 8.4), ("Marta", 3730.2)])  # frames at 25 fps
     assert t.cues[0].text.startswith("Welcome to Harbour Lights.") and "Marta" not in text_of(t)
 
 
 def test_txt_starting_point_is_timestamps():
-    fmt, t = parsed("txt-starting-point-is-timestamps.txt")
+    _fmt, t = parsed("txt-starting-point-is-timestamps.txt")
     assert [c.start_s for c in t.cues] == [0, 7, 3735]
     assert "Starting point" not in text_of(t)
 
@@ -257,7 +257,7 @@ def test_srt_gb2312_encoded():
     assert any("gb18030" in w for w in t.warnings)
 
 
-@pytest.mark.parametrize("text,codec", [
+@pytest.mark.parametrize(("text", "codec"), [
     ("我們每天擦亮燈塔的銅鏡，霧笛每年冬天都會裂開。", "big5"),
     ("灯塔看守人每天擦亮铜镜，雾笛的膜片每年冬天都会裂开。", "gbk"),
     ("灯台守は毎日真鍮のレンズを磨きます。霧笛は冬に割れます。", "shift_jis"),

@@ -296,7 +296,7 @@ def _env(service: dict) -> dict:
 def _depends(service: dict) -> dict[str, str]:
     deps = service.get("depends_on", {})
     if isinstance(deps, list):
-        return {d: "service_started" for d in deps}
+        return dict.fromkeys(deps, "service_started")
     return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
 
 
@@ -428,7 +428,10 @@ def test_env_example_names_every_variable_compose_asks_for(compose):
 # --- with docker compose installed --------------------------------------------
 
 def _compose_cli() -> list[str] | None:
-    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], check=False, capture_output=True).returncode == 0:
+    if (
+        shutil.which("docker")
+        and subprocess.run(["docker", "compose", "version"], check=False, capture_output=True).returncode == 0
+    ):
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
         out = subprocess.run(["docker-compose", "version", "--short"], check=False, capture_output=True, text=True)

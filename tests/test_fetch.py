@@ -73,9 +73,16 @@ def test_feeds_and_urls_cannot_reach_loopback_or_private_addresses(http_server, 
     named = f"http://localhost:{port}"
     direct_feed = http_server.add("/feed.xml", feed(secret), content_type="application/rss+xml")
     hop_feed = http_server.add("/hop-feed.xml", feed(f"{named}/hop"), content_type="application/rss+xml")
-    private = ["http://10.0.0.1/a.vtt", "http://192.168.1.1/a.vtt", "http://169.254.169.254/latest/meta-data",
-               "http://[::1]/a.vtt", "http://0.0.0.0/a.vtt", "http://224.0.0.1/a.vtt", "http://[::ffff:127.0.0.1]/a.vtt",
-               "http://100.64.0.1/a.vtt"]
+    private = [
+        "http://10.0.0.1/a.vtt",
+        "http://192.168.1.1/a.vtt",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/a.vtt",
+        "http://0.0.0.0/a.vtt",
+        "http://224.0.0.1/a.vtt",
+        "http://[::ffff:127.0.0.1]/a.vtt",
+        "http://100.64.0.1/a.vtt",
+    ]
     # direct, by name (localhost resolves to loopback), by redirect, and through feeds
     results = ingest([secret, f"{named}/secret.vtt", f"{named}/hop", direct_feed, *private], store, timeout_s=5)
     assert all(r.status == "failed" for r in results), [(r.name, r.status) for r in results]
@@ -172,8 +179,14 @@ def test_quotebot_ingest_honours_the_fetch_timeout(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "QUOTEBOT_"))}
     env.update(QUOTEBOT_DATA_DIR=str(tmp_path), QUOTEBOT_FETCH_TIMEOUT_S="3", QUOTEBOT_FETCH_ALLOW_HOSTS="127.0.0.1")
     try:
-        done = subprocess.run([sys.executable, "-m", "bot", "ingest", drip.url], check=False, env=env, capture_output=True,
-                              text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "ingest", drip.url],
+            check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         drip.close()
     assert done.returncode == 1 and "timed out: not fetched within 3 s" in done.stdout + done.stderr

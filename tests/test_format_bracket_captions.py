@@ -119,7 +119,10 @@ def test_rolling_passage_reads_once(seed: Transcript) -> None:
     joined = " ".join(c.text for c in seed.cues)
     assert joined.count("Yeah, I do think that that we're missing") == 1
     passage = " ".join(c.text for c in seed.cues if 3062 <= c.start_s <= 3066)
-    assert passage == "the analogy of like this thing is. Yeah, I do think that that we're missing some aspects there. So as an example,"
+    assert (
+        passage
+        == "the analogy of like this thing is. Yeah, I do think that that we're missing some aspects there. So as an example,"
+    )
     [turn] = [c for c in seed.cues if c.text.startswith("Yeah, I do think that that")]
     assert turn.turn and turn.start_s == 51 * 60 + 4
 
@@ -204,7 +207,11 @@ def test_fixture_header_hours_and_turns() -> None:
         "[01:00:02] later on [Music]\n"
         "[Music]\n"
     )
-    assert (t.title, t.podcast, t.url) == ("Lex Fridman Podcast #12 - A guest", "Lex Fridman Podcast", "https://example.com/v")
+    assert (t.title, t.podcast, t.url) == (
+        "Lex Fridman Podcast #12 - A guest",
+        "Lex Fridman Podcast",
+        "https://example.com/v",
+    )
     assert [(c.text, c.start_s, c.turn) for c in t.cues] == [
         ("hello there", 59.0, False),
         ("hi", 59.0, True),
@@ -258,7 +265,7 @@ def test_fixture_translations_kept_until_they_drift() -> None:
 
 
 def test_fixture_one_odd_translation_is_not_drift() -> None:
-    pairs = GOOD + [DRIFTED[0]] + GOOD
+    pairs = [*GOOD, DRIFTED[0], *GOOD]
     t = _one(_captions(pairs))
     assert [c.translation for c in t.cues] == [zh for _, zh in GOOD] + [None] + [zh for _, zh in GOOD]
     assert t.warnings == []
@@ -266,7 +273,10 @@ def test_fixture_one_odd_translation_is_not_drift() -> None:
 
 def test_fixture_undeclared_translation_in_another_script() -> None:
     t = _one("[00:01] Good morning everyone.\n  Доброе утро всем.\n[00:03] Next line\n")
-    assert [(c.text, c.translation) for c in t.cues] == [("Good morning everyone.", "Доброе утро всем."), ("Next line", None)]
+    assert [(c.text, c.translation) for c in t.cues] == [
+        ("Good morning everyone.", "Доброе утро всем."),
+        ("Next line", None),
+    ]
 
 
 def test_fixture_wrapped_english_line_joins_its_caption() -> None:

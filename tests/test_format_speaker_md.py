@@ -213,7 +213,7 @@ def test_one_off_labels_are_never_guessed():
 
 
 @pytest.mark.parametrize(
-    "text, line",
+    ("text", "line"),
     [
         ("Alice (00:7x:10): hi\nBob (00:01): yo\nAlice (00:02): x\n", 1),
         ("[00:01] Alice: hi\n[00:61] Bob: yo\n", 2),

@@ -71,10 +71,10 @@ def test_seed_files_present():
     assert len(SEEDS) == 5
 
 
-@pytest.mark.parametrize("name,fmt", sorted(DETECTED_AS.items()))
+@pytest.mark.parametrize(("name", "fmt"), sorted(DETECTED_AS.items()))
 def test_registry_detects_each_fixture(name, fmt):
     text = read(name)
-    assert detect(text).NAME == fmt
+    assert fmt == detect(text).NAME
     assert BY_NAME[FIXTURES[name]].sniff(text)
 
 
@@ -84,7 +84,7 @@ def test_no_standard_sniff_claims_a_seed(module, seed):
     assert not module.sniff(seed.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name,fmt", sorted(FIXTURES.items()))
+@pytest.mark.parametrize(("name", "fmt"), sorted(FIXTURES.items()))
 def test_only_the_right_standard_sniff_claims_each_fixture(name, fmt):
     text = read(name)
     claimed = [m.NAME for m in MODULES if m.sniff(text)]
@@ -265,7 +265,10 @@ def test_srt_prefix_rules_are_conservative():
 
     once_upper = block(1, "JOHN: hello there.") + block(2, "How are you?")
     _, cues = cues_of(srt_format, once_upper)
-    assert [(c.speaker, c.text, c.turn) for c in cues] == [("JOHN", "hello there.", True), ("JOHN", "How are you?", False)]
+    assert [(c.speaker, c.text, c.turn) for c in cues] == [
+        ("JOHN", "hello there.", True),
+        ("JOHN", "How are you?", False),
+    ]
 
     dashed = block(1, "- SPEAKER 1: hi") + block(2, "Mary Jane: hey") + block(3, "Mary Jane: again")
     _, cues = cues_of(srt_format, dashed)
@@ -398,7 +401,7 @@ def test_json_bare_list_and_clock_strings():
     assert (cues[0].start_s, cues[0].end_s, cues[0].speaker) == (62.5, 62.75, "A")
 
 
-@pytest.mark.parametrize("segments,message", [
+@pytest.mark.parametrize(("segments", "message"), [
     ('[{"body": "a", "startTime": 1}, {"body": "b", "startTime": "soon"}]', "segments[1].startTime: not a number"),
     ('[{"body": "a", "endTime": true}]', "segments[0].endTime: not a number"),
     ('[{"body": "a", "startTime": NaN}]', "segments[0].startTime: not a finite number"),
@@ -530,7 +533,7 @@ def test_plain_prose_gives_paragraphs_without_times():
     assert all(c.start_s is None and c.speaker is None for c in cues)
 
 
-@pytest.mark.parametrize("bad,line", [("00:00:61 Broken seconds.", 3), ("00:7x:10 Broken minutes.", 3)])
+@pytest.mark.parametrize(("bad", "line"), [("00:00:61 Broken seconds.", 3), ("00:7x:10 Broken minutes.", 3)])
 def test_plain_malformed_timestamp_names_the_line(bad, line):
     text = f"00:00:01 First line.\n00:00:04 Second line.\n{bad}\n00:00:09 Last line.\n"
     err = raises_at(plain, text)
@@ -567,7 +570,9 @@ def test_fuzz_random_text(module, text):
     _only_transcripts_or_transcript_error(module, text)
 
 
-_ALPHABET = st.sampled_from(list("<>/&;:.,-\n\t []{}\"'0123456789vcpWEBVT") + ["-->", "<v ", "</p>", "&amp;", "\ufeff", "é"])
+_ALPHABET = st.sampled_from(
+    [*list("<>/&;:.,-\n\t []{}\"'0123456789vcpWEBVT"), "-->", "<v ", "</p>", "&amp;", "\ufeff", "é"]
+)
 
 
 @st.composite
@@ -614,13 +619,25 @@ def test_large_inputs_parse_quickly():
             f"{ts(i * 2000)} --> {ts(i * 2000 + 2000)}\n<v S{i % 3}>cue {i} has some words in it.\n\n" for i in range(n)
         ),
         srt_format: "".join(
-            f"{i + 1}\n{ts(i * 2000, ',')} --> {ts(i * 2000 + 2000, ',')}\nJOHN: cue {i} has words.\n\n" for i in range(n)
+            f"{i + 1}\n{ts(i * 2000, ',')} --> {ts(i * 2000 + 2000, ',')}\nJOHN: cue {i} has words.\n\n"
+            for i in range(n)
         ),
-        podcast_json: json.dumps({"segments": [
-            {"speaker": "A", "startTime": i * 0.3, "endTime": i * 0.3 + 0.25, "body": "word." if i % 9 == 8 else "word"}
-            for i in range(4 * n)
-        ]}),
-        podcast_html: "".join(f"<cite>S{i % 2}:</cite><time>{ts(i * 2000)[:8]}</time><p>cue {i} words.</p>\n" for i in range(n)),
+        podcast_json: json.dumps(
+            {
+                "segments": [
+                    {
+                        "speaker": "A",
+                        "startTime": i * 0.3,
+                        "endTime": i * 0.3 + 0.25,
+                        "body": "word." if i % 9 == 8 else "word",
+                    }
+                    for i in range(4 * n)
+                ]
+            }
+        ),
+        podcast_html: "".join(
+            f"<cite>S{i % 2}:</cite><time>{ts(i * 2000)[:8]}</time><p>cue {i} words.</p>\n" for i in range(n)
+        ),
         plain: "".join(f"{ts(i * 2000)[:8]} cue {i} has words.\n" for i in range(n)),
     }
     for module, text in texts.items():

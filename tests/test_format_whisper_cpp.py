@@ -186,7 +186,9 @@ def test_fuzz_random_text(text):
 
 
 @FUZZ
-@given(st.lists(st.sampled_from(["[", "]", "-->", " ", "\n", ">>", "0", "9", ":", ".", ",", "(music)", "x"]), max_size=60))
+@given(
+    st.lists(st.sampled_from(["[", "]", "-->", " ", "\n", ">>", "0", "9", ":", ".", ",", "(music)", "x"]), max_size=60)
+)
 def test_fuzz_timestamp_alphabet(tokens):
     _check("".join(tokens))
 

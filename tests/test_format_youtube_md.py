@@ -253,9 +253,12 @@ def test_fuzz_random_text(text: str) -> None:
     _parse_or_error(text)
 
 
-_EXCERPT = SEED.read_text(encoding="utf-8").splitlines()[:40] + ["---", ""] + SEED.read_text(
-    encoding="utf-8"
-).splitlines()[85:120]
+_EXCERPT = [
+    *SEED.read_text(encoding="utf-8").splitlines()[:40],
+    "---",
+    "",
+    *SEED.read_text(encoding="utf-8").splitlines()[85:120],
+]
 
 
 @FUZZ

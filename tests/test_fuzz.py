@@ -13,8 +13,8 @@ from index.segment import segment
 from index.sources import decode
 
 from .conftest import SAMPLES
-from .test_cases import CASES
 from .fuzzing import EDITS, FUZZ, edit_lines
+from .test_cases import CASES
 
 # Excerpts of every seed and every real-world case (issue 12), so mutations start from real structure.
 EXCERPTS = []
@@ -28,10 +28,37 @@ for path in sorted(CASES.rglob("*")):
 
 # Every speech-to-text JSON shape, with any JSON value where its fields go.
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**6, 10**12) | st.floats(allow_nan=True) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from(
-        ["start", "end", "text", "speaker", "words", "utf8", "segs", "tStartMs", "offsets", "from", "to", "type",
-         "value", "ts", "alternatives", "content", "start_time", "speaker_label", "punctuated_word"]), inner, max_size=5),
+    st.none() | st.booleans() | st.integers(-(10**6), 10**12) | st.floats(allow_nan=True) | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "start",
+                    "end",
+                    "text",
+                    "speaker",
+                    "words",
+                    "utf8",
+                    "segs",
+                    "tStartMs",
+                    "offsets",
+                    "from",
+                    "to",
+                    "type",
+                    "value",
+                    "ts",
+                    "alternatives",
+                    "content",
+                    "start_time",
+                    "speaker_label",
+                    "punctuated_word",
+                ]
+            ),
+            inner,
+            max_size=5,
+        )
+    ),
     max_leaves=20,
 )
 SKELETONS = [

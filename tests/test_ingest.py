@@ -75,7 +75,7 @@ def test_a_bad_file_never_stops_the_others_nor_removes_what_was_stored(tmp_path,
 
 
 @pytest.mark.parametrize(
-    "content, message",
+    ("content", "message"),
     [
         (b"", "empty"),
         (b"   \n\n  ", "empty"),
@@ -143,9 +143,11 @@ def test_folders_are_walked_recursively_with_sidecars(tmp_path, store):
 
 
 def test_sidecar_renames_labels_and_rejects_unknown_fields(tmp_path, store):
-    srt = "1\n00:00:01,000 --> 00:00:04,000\nSPEAKER 1: Hello there and welcome to a show about ovens and bread.\n\n" \
-          "2\n00:00:04,000 --> 00:00:08,000\nSPEAKER 2: Thanks, it is good to be here to talk about sourdough starters.\n\n" \
-          "3\n00:00:08,000 --> 00:00:10,000\nSPEAKER 1: Let us begin.\n"
+    srt = (
+        "1\n00:00:01,000 --> 00:00:04,000\nSPEAKER 1: Hello there and welcome to a show about ovens and bread.\n\n"
+        "2\n00:00:04,000 --> 00:00:08,000\nSPEAKER 2: Thanks, it is good to be here to talk about sourdough starters.\n\n"
+        "3\n00:00:08,000 --> 00:00:10,000\nSPEAKER 1: Let us begin.\n"
+    )
     f = write(tmp_path / "bread.srt", srt)
     write(tmp_path / "bread.meta.toml", 'title = "Bread Talk"\n[speakers]\n"SPEAKER 1" = "Ann"\n"SPEAKER 2" = "Bob"\n')
     [r] = ingest([f], store)

@@ -17,7 +17,7 @@ from index.search import Library
 from .test_cases import CASES
 
 
-@pytest.mark.parametrize("raw,expected", [
+@pytest.mark.parametrize(("raw", "expected"), [
     ("Unknown", NOBODY), ("Unknown Speaker", NOBODY), ("Speaker ?", NOBODY), ("??", NOBODY),
     ("SPEAKER_00", Voice(label="SPEAKER_00")), ("spk_1", Voice(label="spk_1")), ("Speaker 2", Voice(label="Speaker 2")),
     ("Marta Kowal", Voice(speaker="Marta Kowal")), ("A", Voice(speaker="A")),
@@ -31,7 +31,7 @@ def test_vendor_ids_are_labels_only_where_the_field_is_a_diarization_id():
     assert voice(0, vendor_ids=True) == Voice(label="0")
 
 
-@pytest.mark.parametrize("label,shown", [
+@pytest.mark.parametrize(("label", "shown"), [
     ("SPEAKER_00", "Speaker 1"), ("SPEAKER_01", "Speaker 2"), ("SPEAKER_1", "Speaker 1"), ("SPEAKER_2", "Speaker 2"),
     ("spk_0", "Speaker 1"), ("spk_1", "Speaker 2"), ("A", "Speaker 1"), ("B", "Speaker 2"), ("0", "Speaker 1"),
     ("Speaker 1", "Speaker 1"), ("Speaker B", "Speaker 2"),
@@ -114,7 +114,9 @@ def test_cards_show_diarization_labels_as_speaker_n(labelled_library):
 def test_a_sidecar_names_a_diarization_label_and_the_label_is_kept(tmp_path, store):
     name = "srt-whisperx-bracket-speaker-label.srt"
     (tmp_path / name).write_bytes((CASES / name).read_bytes())
-    (tmp_path / (name.split(".")[0] + ".meta.json")).write_text('{"speakers": {"SPEAKER_00": "Marta", "Speaker 2": "Olek"}}')
+    (tmp_path / (name.split(".")[0] + ".meta.json")).write_text(
+        '{"speakers": {"SPEAKER_00": "Marta", "Speaker 2": "Olek"}}'
+    )
     [r] = ingest([str(tmp_path / name)], store)
     assert r.ok, r.error
     segs = store.segments_of(r.episodes[0])
@@ -133,12 +135,15 @@ def test_cli_search_shows_speaker_n(tmp_path):
     assert "Speaker 2" in run.stdout and "SPEAKER" not in run.stdout
 
 
-@pytest.mark.parametrize("text", [
-    "1\n00:00:01,000 --> 00:00:03,000\nThe keeper lights the lamp.\n\n2\n00:00:04,000 --> 00:00:05,000\n"
-    "Transcribed by https://otter.ai\n",
-    "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nThe keeper lights the lamp. Transcribed by https://otter.ai\n",
-    "Marta: The keeper lights the lamp.\n\nOlek: Yes.\n\nMarta: Every night.\n\nOlek: Good.\n\nSubtitles by the Amara.org community\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1\n00:00:01,000 --> 00:00:03,000\nThe keeper lights the lamp.\n\n2\n00:00:04,000 --> 00:00:05,000\n"
+        "Transcribed by https://otter.ai\n",
+        "WEBVTT\n\n00:00:01.000 --> 00:00:03.000\nThe keeper lights the lamp. Transcribed by https://otter.ai\n",
+        "Marta: The keeper lights the lamp.\n\nOlek: Yes.\n\nMarta: Every night.\n\nOlek: Good.\n\nSubtitles by the Amara.org community\n",
+    ],
+)
 def test_tool_footers_are_dropped_in_every_format(text):
     _, [t] = formats.parse(text)
     assert all("otter" not in c.text and "Amara" not in c.text for c in t.cues)
@@ -160,8 +165,13 @@ def test_whisper_cpp_lines_and_html_cites_use_the_same_rule():
     fmt, [t] = formats.parse(wcpp)
     assert fmt == "whisper-cpp"
     assert [(c.label, c.text) for c in t.cues] == [
-        ("SPEAKER_00", "Welcome back."), ("SPEAKER_01", "Thanks."), ("SPEAKER_01", "- and more from me")]
-    html = "<cite>Unknown:</cite><time>0:00</time><p>Hello there.</p><cite>SPEAKER_02:</cite><time>0:05</time><p>Hi.</p>"
+        ("SPEAKER_00", "Welcome back."),
+        ("SPEAKER_01", "Thanks."),
+        ("SPEAKER_01", "- and more from me"),
+    ]
+    html = (
+        "<cite>Unknown:</cite><time>0:00</time><p>Hello there.</p><cite>SPEAKER_02:</cite><time>0:05</time><p>Hi.</p>"
+    )
     _, [t] = formats.parse(html, "podcast-html")
     assert [(c.speaker, c.label) for c in t.cues] == [(None, None), (None, "SPEAKER_02")]
 

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from index.speakers import interview_rule as name_turns
 from index.ingest import ingest
 from index.model import Cue, Transcript
+from index.speakers import interview_rule as name_turns
 from index.store import Store
 from index.text import norm_word
 

@@ -42,7 +42,11 @@ def differences(engine, metadata: MetaData) -> list:
     found = []
     for diff in diffs:
         kind, obj = (diff[0], diff[1]) if isinstance(diff, tuple) else (diff[0][0], diff[0])
-        table = getattr(obj, "name", None) if kind.endswith("_table") else getattr(getattr(obj, "table", None), "name", None)
+        table = (
+            getattr(obj, "name", None)
+            if kind.endswith("_table")
+            else getattr(getattr(obj, "table", None), "name", None)
+        )
         if kind.startswith("remove_") and table not in ours:
             continue  # a table or index of the other component
         found.append(diff)
@@ -70,7 +74,7 @@ def previous_release(url: str) -> None:
                                 (bot.migrations.HERE, bot.migrations.VERSION_TABLE)):
             command.upgrade(index.migrations.config_for(location, conn, table), "0001")
             conn.execute(text(f"DROP TABLE {table}"))
-        ingested = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.timezone.utc)
+        ingested = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
         conn.execute(text("INSERT INTO sources VALUES ('/old/ep.vtt', 'ep.vtt', 'abc', 'vtt', '[]', :t)"),
                      {"t": ingested})
         conn.execute(text("INSERT INTO transcripts VALUES ('/old/ep.vtt', 0, 'old-episode', 'Old episode', "
@@ -83,7 +87,7 @@ def previous_release(url: str) -> None:
                               "('old-episode', :seq, :start, :end, 'Ada', :words)"),
                          {"seq": seq, "start": 1.0 + 5 * seq, "end": 5.0 + 5 * seq, "words": words})
         conn.execute(text("INSERT INTO library VALUES (1, 7)"))
-        conn.execute(text("INSERT INTO slack_events VALUES ('Ev0LD', :t)"), {"t": dt.datetime.now(dt.timezone.utc)})
+        conn.execute(text("INSERT INTO slack_events VALUES ('Ev0LD', :t)"), {"t": dt.datetime.now(dt.UTC)})
     engine.dispose()
 
 
@@ -96,7 +100,7 @@ def test_upgrading_the_previous_schema_keeps_the_data(db_url, tmp_path):
     assert differences(store.engine, bot_metadata()) == []
     [episode] = store.episodes()
     assert (episode.id, episode.title, episode.speakers, episode.segments) == ("old-episode", "Old episode", ["Ada"], 3)
-    assert episode.added_at == dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.timezone.utc)  # from its source
+    assert episode.added_at == dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)  # from its source
     assert store.version() == 7
     assert log.first_time("Ev0LD") is False  # the events already handled are still known
     [hit] = Library.open(store, tmp_path / "index").search("algebraic patterns")

@@ -29,7 +29,7 @@ def inert(message: dict) -> bool:
     return not any(raw in text for raw in RAW)
 
 
-def test_no_surface_pings(bot):  # noqa: F811 - the fixture
+def test_no_surface_pings(bot):
     url, slack, _ = bot
     card = command(url, slack, "zanzibar llamas attention")
     assert "zanzibar" in card["text"].lower() and inert(card)

@@ -28,7 +28,7 @@ def test_filter_keys_are_case_insensitive_and_words_may_hold_colons():
 
 
 @pytest.mark.parametrize(
-    "text, message",
+    ('text', 'message'),
     [
         ('"export controls', "unclosed quote"),
         ("foo:bar chips", "unknown filter 'foo:'"),

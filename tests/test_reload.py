@@ -71,8 +71,12 @@ def test_answers_stay_right_while_a_changed_source_is_reingested(store, tmp_path
         [before] = [h.text for h in library.search(QUERY, limit=1)]
         lines = original.splitlines()
         at = next(i for i, line in enumerate(lines) if line.startswith("[00:"))
-        changed = lines[:at] + ["[00:00] Before we start, a word about gardening and sourdough starters.",
-                                "[00:00] Tomatoes need sun, water and patience, or so my neighbour says."] + lines[at:]
+        changed = [
+            *lines[:at],
+            "[00:00] Before we start, a word about gardening and sourdough starters.",
+            "[00:00] Tomatoes need sun, water and patience, or so my neighbour says.",
+            *lines[at:],
+        ]
         changed = [line.replace("average person", "typical person") for line in changed]
         answers: list[tuple[float, str | None, str]] = []  # (when asked, card text, whole message text)
         done = threading.Event()
@@ -268,8 +272,14 @@ def test_kill_9_during_an_ingest_loses_nothing_stored(db_url, tmp_path):
         assert stored, "nothing had landed before the kill"
         assert sum(e.segments for e in stored.values()) == store.segment_count()
         assert all(e.segments > 0 and e.sources for e in stored.values())
-        again = subprocess.run([sys.executable, "-m", "bot", "ingest", str(folder)], check=False, env=env, capture_output=True,
-                               text=True, timeout=600)
+        again = subprocess.run(
+            [sys.executable, "-m", "bot", "ingest", str(folder)],
+            check=False,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert again.returncode == 0, again.stdout + again.stderr
         after = {e.id: (e.segments, sorted(e.sources)) for e in store.episodes()}
         for episode_id in stored:  # what was stored is still there (merged further, maybe)

@@ -78,7 +78,9 @@ def test_000_links_land_on_the_right_second(alone):
     library = alone("000")
     raw = seed("000").read_text(encoding="utf-8")
     line_time = {}
-    for text, t in re.findall(r"^\*  (.+?) \[\[\d\d:\d\d:\d\d\]\(https://www\.youtube\.com/watch\?v=_1f-o0nqpEI&t=([\d.]+)s\)\]$", raw, re.M):
+    for text, t in re.findall(
+        r"^\*  (.+?) \[\[\d\d:\d\d:\d\d\]\(https://www\.youtube\.com/watch\?v=_1f-o0nqpEI&t=([\d.]+)s\)\]$", raw, re.M
+    ):
         line_time.setdefault(" ".join(text.split()[:6]), float(t))
     segs = library.segments_of(episode_of(library, "000"))
     checked = 0

@@ -185,7 +185,12 @@ def test_mention_replies_in_the_thread_once_even_when_retried(bot):
              "thread_ts": "1700000000.000100", "text": "<@U0QUOTEBOT> export controls", "event_ts": "1700000100.000200"}
     body = event_body(event, event_id="EvMENTION1")
     assert send(url, body, json_body=True).status_code == 200
-    assert send(url, body, json_body=True, extra={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}).status_code == 200
+    assert (
+        send(
+            url, body, json_body=True, extra={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+        ).status_code
+        == 200
+    )
     [post] = slack.wait_for("chat.postMessage", 1)
     time.sleep(0.5)
     assert len(slack.calls("chat.postMessage")) == 1  # the retry answered nothing
@@ -271,8 +276,8 @@ def test_healthz_reports_the_index(bot):
 
 
 def hit(text: str, **kw) -> Hit:
-    base = dict(text=text, speaker=None, start_s=None, end_s=None, episode=None, podcast=None, url=None, score=1.0,
-                matched=[], translation=None, episode_id="e", segment_id=1)
+    base = {"text": text, "speaker": None, "start_s": None, "end_s": None, "episode": None, "podcast": None, "url": None, "score": 1.0,
+                "matched": [], "translation": None, "episode_id": "e", "segment_id": 1}
     base.update(kw)
     return Hit(**base)
 

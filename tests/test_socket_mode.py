@@ -9,6 +9,7 @@ pings. The bot's Web API calls and ``response_url`` posts go to ``LocalSlack``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import socket
@@ -80,10 +81,8 @@ class FakeSocketModeServer:
             conn, self._conn = self._conn, None
         for sock in (conn, self._listener):
             if sock is not None:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 sock.close()
         for thread in self._threads:
             thread.join(timeout=5)
@@ -109,8 +108,10 @@ class FakeSocketModeServer:
                 request += chunk
             lines = request.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
             assert lines[0].startswith("GET /link/"), lines[0]
-            headers = {k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)}
-            accept = base64.b64encode(hashlib.sha1((headers["sec-websocket-key"] + _GUID).encode()).digest()).decode()
+            headers = {
+                k.strip().lower(): v.strip() for k, v in (line.split(":", 1) for line in lines[1:] if ":" in line)
+            }
+            accept = base64.b64encode(hashlib.sha1((headers["sec-websocket-key"] + _GUID).encode(), usedforsecurity=False).digest()).decode()
             conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                           f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())
             with self._lock:
@@ -176,7 +177,7 @@ class FakeSocketModeServer:
             conn.sendall(header + payload)
 
 
-@pytest.fixture()
+@pytest.fixture
 def socket_bot(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'lib.db'}")
     assert all(r.ok for r in ingest([str(SAMPLES)], store))
@@ -214,10 +215,17 @@ def socket_bot(tmp_path):
     assert opened.authed and opened.status == 200
 
 
-def envelope(kind: str, payload: dict, *, retry_attempt: int = 0, retry_reason: str = "",
-             envelope_id: str | None = None) -> dict:
-    return {"envelope_id": envelope_id or str(uuid.uuid4()), "type": kind, "accepts_response_payload": kind != "events_api",
-            "payload": payload, "retry_attempt": retry_attempt, "retry_reason": retry_reason}
+def envelope(
+    kind: str, payload: dict, *, retry_attempt: int = 0, retry_reason: str = "", envelope_id: str | None = None
+) -> dict:
+    return {
+        "envelope_id": envelope_id or str(uuid.uuid4()),
+        "type": kind,
+        "accepts_response_payload": kind != "events_api",
+        "payload": payload,
+        "retry_attempt": retry_attempt,
+        "retry_reason": retry_reason,
+    }
 
 
 def test_socket_mode_end_to_end(socket_bot):

@@ -49,8 +49,13 @@ def test_introduction_of_another():
 
 def test_addressed_question():
     assert said(sp.addressed_question, "Andre, why do you say that this will be the decade of agents?") == [
-        ("next", "Andre"), ("not_self", "Andre")]
-    assert said(sp.addressed_question, "What do you make of that, Nathan?") == [("next", "Nathan"), ("not_self", "Nathan")]
+        ("next", "Andre"),
+        ("not_self", "Andre"),
+    ]
+    assert said(sp.addressed_question, "What do you make of that, Nathan?") == [
+        ("next", "Nathan"),
+        ("not_self", "Nathan"),
+    ]
     assert said(sp.addressed_question, "What Nathan, is there like breakthroughs ahead?")[0] == ("next", "Nathan")
     assert said(sp.addressed_question, "I have another question for you Dylan, do you track it?")[0] == (
         "next", "Dylan")
@@ -376,7 +381,9 @@ LABELLED_CASES = ["srt-whisperx-bracket-speaker-label.srt", "json-assemblyai-utt
 def introduce_host(name: str, text: str) -> str:
     """The case with its first speaker saying "I'm Olek Nowak." right after "Welcome to Harbour Lights"."""
     if name.endswith(".srt"):
-        return text.replace("Welcome to Harbour Lights, I'm here with", "Welcome to Harbour Lights, I'm Olek Nowak, here with")
+        return text.replace(
+            "Welcome to Harbour Lights, I'm here with", "Welcome to Harbour Lights, I'm Olek Nowak, here with"
+        )
     data = json.loads(text)
     if "utterances" in data and "results" not in data:  # AssemblyAI: utterance text (its words are empty)
         data["utterances"][0]["text"] += " I'm Olek Nowak."
@@ -443,7 +450,7 @@ def test_the_interview_rule_takes_the_same_care():
     t.cues.extend(Cue(f"and everyone talks here {i}.", start_s=8.0 + 30 * i, end_s=38.0 + 30 * i) for i in range(1, 4))
     assert names(attribute(t, ["Host"], ["Guest"]).transcript)[-3:] == [None, None, None]
     # a reaction answering a reaction (a missed mark): nothing after it is named
-    broken = qa[:4] + ["Nice.", "Amazing. It was fun."] + qa[4:]
+    broken = [*qa[:4], "Nice.", "Amazing. It was fun.", *qa[4:]]
     got = names(attribute(marked(*broken), ["Host"], ["Guest"]).transcript)
     assert got[:5] == ["Host", "Guest", "Host", "Guest", "Host"] and set(got[5:]) == {None}
 

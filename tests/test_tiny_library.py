@@ -29,7 +29,7 @@ def tiny(tmp_path, store) -> tuple[Library, object]:
     return library, store
 
 
-@pytest.mark.parametrize("query,expected", [
+@pytest.mark.parametrize(("query", "expected"), [
     ("brass diaphragm", "The brass diaphragm cracks every winter."),
     ("harbour lights", "Welcome to Harbour Lights."),
     ("winter", "The brass diaphragm cracks every winter."),

@@ -39,7 +39,6 @@ from . import (
 )
 
 
-
 class Format(Protocol):
     """A transcript format: a module, or an ``asr_json.Vendor``."""
 

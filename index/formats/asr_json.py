@@ -210,7 +210,9 @@ def _assemblyai(d: dict, r: _Reader) -> list[Cue]:
 
 def _is_deepgram(d: Any) -> bool:
     results = d.get("results") if isinstance(d, dict) else None
-    return isinstance(results, dict) and (isinstance(results.get("channels"), list) or isinstance(results.get("utterances"), list))
+    return isinstance(results, dict) and (
+        isinstance(results.get("channels"), list) or isinstance(results.get("utterances"), list)
+    )
 
 
 def _deepgram(d: dict, r: _Reader) -> list[Cue]:
@@ -228,8 +230,14 @@ def _deepgram(d: dict, r: _Reader) -> list[Cue]:
             who = w.get("speaker")
             if who is None and multichannel:
                 who = n
-            all_words.append(Word(_text(w.get("punctuated_word") or w.get("word")), r.seconds(w.get("start"), path + ".start"),
-                                  r.seconds(w.get("end"), path + ".end"), voice(who, vendor_ids=True)))
+            all_words.append(
+                Word(
+                    _text(w.get("punctuated_word") or w.get("word")),
+                    r.seconds(w.get("start"), path + ".start"),
+                    r.seconds(w.get("end"), path + ".end"),
+                    voice(who, vendor_ids=True),
+                )
+            )
     if all_words:
         if multichannel:
             all_words.sort(key=lambda w: w.start if w.start is not None else math.inf)
@@ -242,7 +250,8 @@ def _deepgram(d: dict, r: _Reader) -> list[Cue]:
     if out:
         return merge_words(out)
     for n, channel in enumerate(channels):
-        for _, alt in _dicts(channel.get("alternatives")[:1] if isinstance(channel.get("alternatives"), list) else []):
+        options = channel.get("alternatives")
+        for _, alt in _dicts(options[:1] if isinstance(options, list) else []):
             paragraphs = alt.get("paragraphs")
             items = paragraphs.get("paragraphs") if isinstance(paragraphs, dict) else None
             for i, p in _dicts(items):
@@ -279,7 +288,9 @@ def _rev(d: dict, r: _Reader) -> list[Cue]:
                 continue
             if e.get("type") not in (None, "text") or not value.strip():
                 continue
-            out.append(Word(value, r.seconds(e.get("ts"), path + ".ts"), r.seconds(e.get("end_ts"), path + ".end_ts"), v))
+            out.append(
+                Word(value, r.seconds(e.get("ts"), path + ".ts"), r.seconds(e.get("end_ts"), path + ".end_ts"), v)
+            )
         if len(out) > first:
             out[-1].newline = True
     return merge_words(out)
@@ -319,8 +330,14 @@ def _aws(d: dict, r: _Reader) -> list[Cue]:
         if who is None and isinstance(start_raw, str):
             who = by_start.get(start_raw)
         path = f"results.items[{i}]"
-        out.append(Word(content, r.seconds(start_raw, path + ".start_time"), r.seconds(item.get("end_time"), path + ".end_time"),
-                        voice(who, vendor_ids=True)))
+        out.append(
+            Word(
+                content,
+                r.seconds(start_raw, path + ".start_time"),
+                r.seconds(item.get("end_time"), path + ".end_time"),
+                voice(who, vendor_ids=True),
+            )
+        )
     return merge_words(out)
 
 
@@ -333,7 +350,8 @@ def _is_whisper_cpp(d: Any) -> bool:
 def _whisper_cpp(d: dict, r: _Reader) -> list[Cue]:
     cues: list[Cue] = []
     for i, seg in _dicts(d.get("transcription")):
-        offsets = seg.get("offsets") if isinstance(seg.get("offsets"), dict) else {}
+        given = seg.get("offsets")
+        offsets: dict[str, Any] = given if isinstance(given, dict) else {}
         start = r.seconds(offsets.get("from"), f"transcription[{i}].offsets.from", ms=True)
         end = r.seconds(offsets.get("to"), f"transcription[{i}].offsets.to", ms=True)
         if start is None and isinstance(seg.get("timestamps"), dict):
@@ -448,7 +466,9 @@ def load_json(text: str, *, quiet: bool = False) -> Any:
     except (RecursionError, ValueError) as exc:
         if quiet:
             return None
-        raise TranscriptError(f"invalid JSON: {exc if not isinstance(exc, RecursionError) else 'nested too deeply'}") from None
+        raise TranscriptError(
+            f"invalid JSON: {exc if not isinstance(exc, RecursionError) else 'nested too deeply'}"
+        ) from None
     _CACHE.clear()
     _CACHE[key] = (text, data)
     return data

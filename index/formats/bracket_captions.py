@@ -41,6 +41,7 @@ translation is kept from the first failure of that bunch to the end.
 from __future__ import annotations
 
 import html
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -187,7 +188,9 @@ def _translated_size(translation: str) -> int:
         cjk = sum(1 for ch in token if is_cjk(ch))
         if cjk:
             size += cjk
-        elif any(ch.isalpha() and not ch.isascii() and not unicodedata.name(ch, "").startswith("LATIN") for ch in token):
+        elif any(
+            ch.isalpha() and not ch.isascii() and not unicodedata.name(ch, "").startswith("LATIN") for ch in token
+        ):
             size += 1
     return size
 
@@ -320,7 +323,7 @@ def parse(text: str) -> list[Transcript]:
                 + (f" from line {at.line}; none kept after it" if at else "; none kept after it")
             )
 
-    for this, nxt in zip(cues, cues[1:]):
+    for this, nxt in itertools.pairwise(cues):
         if nxt.start_s is not None and nxt.line != this.line:
             this.end_s = nxt.start_s
     for i in range(len(cues) - 2, -1, -1):

@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from ..errors import TranscriptError
+from ..labels import NOBODY, Voice, accepted_names, prefix, voice
 from ..model import Cue, Transcript, speakers_in
 from ..text import clean_text, parse_clock, squash
 from .asr_json import NOT_A_TRANSCRIPT, looks_like_json
-from ..labels import NOBODY, Voice, accepted_names, prefix, voice
 
 NAME = "plain"
 
@@ -77,7 +77,8 @@ def _classify(line: str) -> _Line:
     if m:
         h, mi, s, f = (int(m.group(k)) for k in "hmsf")
         seconds = h * 3600 + mi * 60 + s + f / DAVINCI_FPS
-        tc = f"{int(seconds) // 3600:02d}:{int(seconds) % 3600 // 60:02d}:{int(seconds) % 60:02d}.{round(seconds % 1 * 1000):03d}"
+        whole = int(seconds)
+        tc = f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}.{round(seconds % 1 * 1000):03d}"
         return _Line(STAMP, "", tc, names_next=True)
     m = _LEAD.match(line)
     if m:
@@ -162,7 +163,9 @@ def parse(text: str) -> list[Transcript]:
     count, covered, nonblank, _ = _coverage(lines, brackets=True)
     timed = count >= 2 and covered >= 0.25 * max(nonblank, 1)
     if not timed:
-        lines = [_Line("blank") if ln.kind == "blank" else _Line(TEXT, raw.strip()) for ln, raw in zip(lines, raw_lines)]
+        lines = [
+            _Line("blank") if ln.kind == "blank" else _Line(TEXT, raw.strip()) for ln, raw in zip(lines, raw_lines)
+        ]
 
     # Which "Name:" prefixes are speakers (upper case, or used at least twice).
     firsts = []

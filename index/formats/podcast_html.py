@@ -33,7 +33,9 @@ from ..text import clean_text, parse_clock, repair_mojibake, squash
 
 NAME = "podcast-html"
 
-_HTML_START = re.compile(r"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.IGNORECASE | re.DOTALL)
+_HTML_START = re.compile(
+    r"^(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.IGNORECASE | re.DOTALL
+)
 _BLOCK_TAGS = re.compile(r"</(?:p|cite)\s*>", re.IGNORECASE)
 _SKIPPED = (Comment, Declaration, Doctype, ProcessingInstruction, CData)
 _DROP = ["script", "style", "noscript", "template", "svg"]
@@ -213,7 +215,7 @@ def parse(text: str) -> list[Transcript]:
         raise
     except RecursionError:
         raise TranscriptError("HTML nested too deeply") from None
-    except Exception as exc:  # the HTML parser on garbage: report it, never crash
+    except Exception as exc:  # noqa: BLE001 - the HTML parser on garbage: report it, never crash
         raise TranscriptError(f"unreadable HTML ({type(exc).__name__}: {exc})") from None
     speakers = speakers_in(cues)
     if title and not title.isascii():

@@ -28,8 +28,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from ..errors import TranscriptError
-from ..model import Cue, Transcript, speakers_in
 from ..labels import NOBODY, voice
+from ..model import Cue, Transcript, speakers_in
 from ..text import clean_text, parse_clock, repair_mojibake, squash
 from .asr_json import Word, merge_words
 
@@ -79,8 +79,8 @@ Speaker = Annotated[str | None, BeforeValidator(_speaker)]
 class _Segment(BaseModel):
     model_config = ConfigDict(extra="ignore")
     speaker: Speaker = None
-    startTime: Seconds = None
-    endTime: Seconds = None
+    startTime: Seconds = None  # noqa: N815 - the Podcasting 2.0 JSON field names
+    endTime: Seconds = None  # noqa: N815
     body: str
 
 

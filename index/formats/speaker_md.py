@@ -240,7 +240,9 @@ class _Builder:
                 base = sum(len(p.split()) for p in self.parts[-1])
                 self.parts[-1].append(text)
             else:
-                cues.append(Cue(text, self.start, speaker=self.speaker, turn=self.turn, line=line, label=self.voice_label))
+                cues.append(
+                    Cue(text, self.start, speaker=self.speaker, turn=self.turn, line=line, label=self.voice_label)
+                )
                 self.parts.append([text])
                 self.turn, self.start = False, None
                 base = 0
@@ -308,7 +310,7 @@ def parse(text: str) -> list[Transcript]:
                     transcript.title = squash(_clean(block, number, [])) or None
                     i = j + 1
                     continue
-        if not build.open and (label is not None and label.bold and label.text is None or _MD_HEADING.match(raw)):
+        if not build.open and ((label is not None and label.bold and label.text is None) or _MD_HEADING.match(raw)):
             headings += 1  # a heading that names no accepted speaker: a section title
             build.section()
             continue

@@ -142,7 +142,7 @@ def parse(text: str) -> list[Transcript]:
     except ElementTree.ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else None
         raise TranscriptError(f"not valid TTML XML: {exc}", line=line) from None
-    except Exception as exc:  # defusedxml refuses entities and DTDs: say so
+    except Exception as exc:  # noqa: BLE001 - defusedxml refuses entities and DTDs: say so
         raise TranscriptError(f"TTML refused: {type(exc).__name__}") from None
     if _local(root.tag) != "tt":
         raise TranscriptError("not TTML: the root element must be <tt>", line=1)
@@ -153,7 +153,7 @@ def parse(text: str) -> list[Transcript]:
         name = agent.find(f"{{{TTM}}}name")
         agent_id = agent.get(f"{{{XML_NS}}}id")
         if agent_id and name is not None and (name.text or "").strip():
-            names[agent_id] = name.text.strip()  # type: ignore[union-attr]
+            names[agent_id] = name.text.strip()
     cues: list[Cue] = []
 
     def walk(el: Element, base: float) -> None:

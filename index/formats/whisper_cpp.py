@@ -25,8 +25,8 @@ from __future__ import annotations
 import re
 
 from ..errors import TranscriptError
-from ..model import Cue, Transcript
 from ..labels import Voices, accepted_names, line_candidates
+from ..model import Cue, Transcript
 from ..text import parse_clock, repair_mojibake, squash, strip_noise
 
 NAME = "whisper-cpp"

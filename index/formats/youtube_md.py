@@ -27,6 +27,7 @@ piece becomes a cue with ``turn=True`` and the line's times.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 
 from ..errors import TranscriptError
@@ -45,7 +46,9 @@ from ..text import (
 NAME = "youtube-md"
 
 
-_HEADER_KEY = re.compile(r"^(Date Generated|Transcription Model|Length|Video Keywords|Video Views|Video Rating|Video Description)\s*:", re.I)
+_HEADER_KEY = re.compile(
+    r"^(Date Generated|Transcription Model|Length|Video Keywords|Video Views|Video Rating|Video Description)\s*:", re.I
+)
 _SNIFF_KEY = re.compile(r"^(Date Generated|Transcription Model)\s*:", re.I | re.M)
 _TITLE = re.compile(r"^#\s+(?P<title>\S.*)$")
 _CHANNEL = re.compile(r"^\*\*(?P<channel>[^*\n]+?):?\*\*:?\s*\[(?P<date>[^\]\n]*)\]\((?P<url>[^)\s]*)\)\s*$")
@@ -128,7 +131,7 @@ def _header_end(lines: list[str]) -> int:
     return closers[0]
 
 
-def _read_header(lines: list[str], transcript: Transcript) -> None:
+def _read_header(lines: list[tuple[int, str]], transcript: Transcript) -> None:
     """Length, chapters (the description's outline) from the header lines."""
     for number, raw in lines:
         line = repair_mojibake(raw).strip()
@@ -211,7 +214,7 @@ def parse(text: str) -> list[Transcript]:
         last_key = key
         for turn, piece in split_turns(cue_text):
             cues.append(Cue(text=piece, start_s=start, turn=turn, line=number))
-    for this, nxt in zip(cues, cues[1:]):
+    for this, nxt in itertools.pairwise(cues):
         if this.start_s is not None and nxt.start_s is not None:
             this.end_s = nxt.start_s
     for i in range(len(cues) - 2, -1, -1):

@@ -18,19 +18,21 @@ import contextlib
 import fcntl
 import threading
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 HERE = Path(__file__).resolve().parent
 VERSION_TABLE = "quotebot_library_schema"
 LEGACY_TABLE = "episodes"  # present in a library created before migrations
 
-_heads: dict[Path, str] = {}
+_heads: dict[Path, str | None] = {}
 _lock = threading.Lock()
 
 
@@ -42,18 +44,17 @@ def upgrade(engine: Engine) -> None:
 def run(engine: Engine, location: Path, version_table: str, legacy_table: str) -> None:
     if _current(engine, version_table) == _head(location):
         return  # the usual case: one cheap query
-    with _lock:
-        with exclusive(engine, version_table), engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(version_table.encode())})
-            config = config_for(location, conn, version_table)
-            tables = inspect(conn)
-            if not tables.has_table(version_table) and tables.has_table(legacy_table):
-                command.stamp(config, "0001")
-            command.upgrade(config, "head")
+    with _lock, exclusive(engine, version_table), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(version_table.encode())})
+        config = config_for(location, conn, version_table)
+        tables = inspect(conn)
+        if not tables.has_table(version_table) and tables.has_table(legacy_table):
+            command.stamp(config, "0001")
+        command.upgrade(config, "head")
 
 
-def _head(location: Path) -> str:
+def _head(location: Path) -> str | None:
     if location not in _heads:
         _heads[location] = ScriptDirectory(str(location)).get_current_head()
     return _heads[location]
@@ -63,10 +64,12 @@ def _current(engine: Engine, version_table: str) -> str | None:
     with engine.connect() as conn:
         if not inspect(conn).has_table(version_table):
             return None
-        return conn.execute(text(f"SELECT version_num FROM {version_table}")).scalar()
+        # version_table is one of our two constant table names, never input
+        found = conn.execute(text(f"SELECT version_num FROM {version_table}")).scalar()  # noqa: S608
+        return None if found is None else str(found)
 
 
-def config_for(location: Path, connection, version_table: str) -> Config:
+def config_for(location: Path, connection: Connection, version_table: str) -> Config:
     """An Alembic config bound to ``connection`` (for tests and tools)."""
     config = Config()
     config.set_main_option("script_location", str(location))
@@ -75,7 +78,7 @@ def config_for(location: Path, connection, version_table: str) -> Config:
 
 
 @contextlib.contextmanager
-def exclusive(engine: Engine, name: str):
+def exclusive(engine: Engine, name: str) -> Iterator[None]:
     """Across processes on one SQLite file: a lock file beside it. (On PostgreSQL the caller takes
     an advisory lock in its transaction.)"""
     database = engine.url.database if engine.dialect.name == "sqlite" else None
@@ -90,7 +93,7 @@ def exclusive(engine: Engine, name: str):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def run_env(context) -> None:
+def run_env(context: Any) -> None:  # alembic's context module
     """The body of each ``env.py``: run on the connection handed over in ``config.attributes``."""
     connection = context.config.attributes["connection"]
     context.configure(connection=connection, target_metadata=None,
