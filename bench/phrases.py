@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from index.ingest import ingest  # noqa: E402
-from index.store import Store  # noqa: E402
-from index.tokens import fold  # noqa: E402
-from index.understand import FILLER, english_rank  # noqa: E402
+from index.ingest import ingest
+from index.store import Store
+from index.tokens import fold
+from index.understand import FILLER, english_rank
 
 SENTENCE = re.compile(r"[^.!?]+[.!?]")
 COMMON_RANK = 1000

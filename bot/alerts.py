@@ -52,7 +52,7 @@ from sqlalchemy.exc import IntegrityError
 from handlers.alerts import EVENT_TYPE, Alert, alert_message
 from handlers.digest import quote_key
 from handlers.quality import Picks
-from index.search import EpisodeInfo, Hit
+from index.search import EpisodeInfo, Hit, Library
 from index.store import utc
 
 from . import migrations
@@ -88,6 +88,8 @@ posts = Table(
     Column("claimed_at", DateTime(timezone=True), nullable=False),
     Column("message_ts", String(40)),
 )
+
+Found = tuple[EpisodeInfo, list[Hit]]  # an episode and its quotes for an alert
 
 CLAIMED, DONE, NOMATCH, FAILED = "claimed", "done", "nomatch", "failed"
 LEASE = dt.timedelta(minutes=10)
@@ -197,7 +199,7 @@ class Alerter:
     ``added`` gives (episode id, when it was stored) for episodes stored in a time range.
     """
 
-    def __init__(self, store: AlertStore, library, client_for: Callable[[str], WebClient], *,
+    def __init__(self, store: AlertStore, library: Library, client_for: Callable[[str], WebClient], *,
                  clock: Clock = utcnow, owner: str | None = None, settle_s: float = 30.0):
         self.store = store
         self.library = library
@@ -235,7 +237,7 @@ class Alerter:
         for alert in self.store.alerts():
             try:
                 outcome = self.check(alert)
-            except Exception:  # noqa: BLE001 - one alert's failure must not stop the others
+            except Exception:
                 log.exception("alert %s failed", alert.id)
                 continue
             if outcome is not None:
@@ -297,7 +299,7 @@ class Alerter:
         log.info("alert %s posted %d new episodes to %s", alert.id, len(ids), alert.channel_id)
         return AlertOutcome(alert.id, "posted", tuple(ids), ts)
 
-    def _matches(self, alert: Alert, episodes: list[EpisodeInfo]) -> tuple[list[tuple[EpisodeInfo, list[Hit]]], list[str]]:
+    def _matches(self, alert: Alert, episodes: list[EpisodeInfo]) -> tuple[list[Found], list[str]]:
         """The episodes whose segments match the alert (with their best clean hits), and those that do not."""
         picks = Picks(self.library, quote_key)
         found, nothing = [], []

@@ -28,6 +28,11 @@ from typing import Any, TextIO
 from pydantic import SecretStr
 from slack_bolt.request import BoltRequest
 
+from handlers.actions import Once
+from handlers.digest import Digests
+from index.search import Library
+from index.store import Store
+
 from .app import build_app, web_client
 from .localslack import (
     Call,
@@ -44,7 +49,7 @@ from .localslack import (
 )
 from .settings import Settings
 
-SECRET = "local-console-signing-secret"
+SECRET = "local-console-signing-secret"  # noqa: S105 - signs the console's own requests, never Slack's
 WAIT_S = 30.0  # generous: a loaded machine can be slow to answer, and a late answer would take the next line
 USER, CHANNEL = "U0YOU", "C0CONSOLE"
 KEPT = 500  # numbered elements remembered
@@ -93,8 +98,9 @@ class Element:
 
 
 class Console:
-    def __init__(self, settings: Settings, library, once, out: TextIO = sys.stdout, digests=None,
-                 store=None, ask: Callable[[str], str | None] | None = None):
+    def __init__(self, settings: Settings, library: Library, once: Once, out: TextIO = sys.stdout,
+                 digests: Digests | None = None, store: Store | None = None,
+                 ask: Callable[[str], str | None] | None = None):
         self.out = out
         self.bold = out.isatty()
         self.ask = ask or (lambda prompt: None)
@@ -177,12 +183,12 @@ class Console:
         # numbers: the buttons first, in order, then each quote's ⋯ menu (drawn under its quote), so
         # a card's first button is its first number
         numbers: dict[tuple[int, int], int] = {}
-        for pass_ in ("buttons", "menus"):
+        for round_ in ("buttons", "menus"):
             for i, block in enumerate(blocks):
                 elements = block.get("elements", []) if block["type"] == "actions" else [block.get("accessory") or {}]
                 for j, element in enumerate(elements):
                     is_menu = element.get("type") == "overflow"
-                    if not element.get("action_id") or is_menu != (pass_ == "menus"):
+                    if not element.get("action_id") or is_menu != (round_ == "menus"):
                         continue
                     block_id = block.get("block_id", "")
                     for k, option in enumerate(element.get("options") or [None]) if is_menu else [(0, None)]:
@@ -217,7 +223,8 @@ class Console:
                 labels = []
                 for j, element in enumerate(block["elements"]):
                     label = (element.get("text") or element.get("placeholder") or {}).get("text", element["type"])
-                    labels.append(f"[{numbers[(i, j * 100)]}] {label}" + (f" ({element['url']})" if "url" in element else ""))
+                    link = f" ({element['url']})" if "url" in element else ""
+                    labels.append(f"[{numbers[(i, j * 100)]}] {label}{link}")
                 lines.append("   " + "  ".join(labels))
         if menu:
             lines.append("   ⋯ " + "  ".join(menu))
@@ -236,7 +243,7 @@ class Console:
             self.out.write(f"(the app answered {response.status})\n")
             return None
         answer = json.loads(response.body) if response.body and response.body.startswith("{") else None
-        if wait and not (answer and answer.get("response_action")) and not self.arrived.wait(WAIT_S):
+        if wait and not (answer and answer.get("response_action") == "errors") and not self.arrived.wait(WAIT_S):
             self.out.write("(no answer)\n")
         return answer
 
@@ -373,8 +380,8 @@ class Console:
         return {}
 
 
-def run(settings: Settings, library, once, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
-        digests=None, store=None) -> None:
+def run(settings: Settings, library: Library, once: Once, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout,
+        digests: Digests | None = None, store: Store | None = None) -> None:
     """The console until ``quit`` or end of input. In a terminal it reads with readline and a prompt."""
     interactive = stdin.isatty() and out.isatty()
     if interactive:

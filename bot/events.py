@@ -47,7 +47,7 @@ class EventLog:
     def first_time(self, event_id: str) -> bool:
         """Claim ``event_id`` (at most 200 characters are kept); False when it was claimed already
         (by any process). Raises SQLAlchemy's errors when the database cannot record it."""
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(seen_events).values(event_id=event_id[:200], seen_at=now))
@@ -77,9 +77,9 @@ def once_per_request(first_time: Callable[[str], bool]) -> Callable[..., BoltRes
     Socket Mode requests carry no signature; their events are still handled once.
     """
 
-    def middleware(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:  # noqa: A002 - Bolt's name
+    def middleware(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:  # Bolt passes `next` by name
         body = req.body if isinstance(req.body, dict) else {}
-        event = body.get("event") if isinstance(body.get("event"), dict) else {}
+        event: dict = body["event"] if isinstance(body.get("event"), dict) else {}
         is_event = body.get("type") == "event_callback"
         signature = (req.headers.get("x-slack-signature") or [""])[0]
         try:
@@ -92,7 +92,7 @@ def once_per_request(first_time: Callable[[str], bool]) -> Callable[..., BoltRes
                 event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('ts') or event.get('message_ts')}"
                 if not first_time(str(event_id)):
                     return BoltResponse(status=200, body="")
-        except Exception:  # noqa: BLE001 - any database failure: let Slack retry
+        except Exception:  # any database failure: let Slack retry
             log.exception("could not record the request; answering 503 so that Slack retries")
             return BoltResponse(status=503, body="try again")
         return next()

@@ -82,9 +82,9 @@ class FeedbackStore:
         Raises ValueError for a kind not in KINDS."""
         if kind not in KINDS:
             raise ValueError(f"unknown feedback kind {kind!r}")
-        row = dict(team_id=team_id, user_id=user_id, kind=kind, segment_id=int(segment.id or 0),
-                   episode_id=segment.episode_id, start_s=segment.start_s, speaker=segment.speaker,
-                   text=segment.text[:2000], created_at=dt.datetime.now(dt.timezone.utc))
+        row = {"team_id": team_id, "user_id": user_id, "kind": kind, "segment_id": int(segment.id or 0),
+                   "episode_id": segment.episode_id, "start_s": segment.start_s, "speaker": segment.speaker,
+                   "text": segment.text[:2000], "created_at": dt.datetime.now(dt.UTC)}
         try:
             with self.engine.begin() as conn:
                 conn.execute(insert(feedback).values(**row))
@@ -97,7 +97,7 @@ class FeedbackStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(feedback).order_by(feedback.c.created_at, feedback.c.id))
             return [Report(r.id, r.team_id, r.user_id, r.kind, r.segment_id, r.episode_id, r.start_s, r.speaker,
-                           r.text, utc(r.created_at) or dt.datetime.min.replace(tzinfo=dt.timezone.utc)) for r in rows]
+                           r.text, utc(r.created_at) or dt.datetime.min.replace(tzinfo=dt.UTC)) for r in rows]
 
     def counts(self) -> dict[str, dict[str, int]]:
         """{episode id: {kind: reports}}."""

@@ -21,12 +21,12 @@ def post(client: WebClient, channel: str, message: dict[str, Any], metadata: dic
     """chat.postMessage without unfurls, with ``metadata``; the message's ts. Raises SlackApiError."""
     kwargs = dict(channel=channel, unfurl_links=False, unfurl_media=False, metadata=metadata, **message)
     try:
-        return client.chat_postMessage(**kwargs)["ts"]
+        return str(client.chat_postMessage(**kwargs)["ts"])
     except SlackApiError as exc:
         if exc.response.get("error") != "not_in_channel":
             raise
         client.conversations_join(channel=channel)  # a public channel: join it, then post
-        return client.chat_postMessage(**kwargs)["ts"]
+        return str(client.chat_postMessage(**kwargs)["ts"])
 
 
 def posted_before(client: WebClient, channel: str, event_type: str, matches: Callable[[dict], bool]) -> str | None:

@@ -91,6 +91,8 @@ class Background:
         self.executor = executor
         self.leader = leader
         self.reloader = Every(settings.reload_s, lambda: reload(parts.library, lock, parts.alerter), "index-reload")
+        # a search that meets a replaced segment reloads at once, the same way (under the same lock)
+        parts.library.reload_now = lambda: reload(parts.library, lock, parts.alerter)
         self.scheduler = Scheduler(parts.digester, tick_s=settings.digest_tick_s, leader=leader)
         self.alerts = AlertLoop(parts.alerter, tick_s=settings.digest_tick_s, leader=leader)
 

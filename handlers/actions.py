@@ -128,8 +128,8 @@ def click_key(body: dict[str, Any]) -> str:
     gets another key. The key is ``click:`` and a SHA-256, 70 characters.
     """
     action = (body.get("actions") or [{}])[0] if isinstance(body.get("actions"), list) else {}
-    container = body.get("container") if isinstance(body.get("container"), dict) else {}
-    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    container: dict = body["container"] if isinstance(body.get("container"), dict) else {}
+    view: dict = body["view"] if isinstance(body.get("view"), dict) else {}
     where = [container.get("channel_id"), container.get("message_ts"), container.get("view_id"),
              view.get("id") if not container.get("message_ts") else None]
     if not any(where):  # no container: the response URL is this card's own
@@ -203,5 +203,5 @@ def _release(once: Once, key: str | None) -> None:
         return
     try:
         once.forget(key)
-    except Exception:  # noqa: BLE001 - the claim then simply stays; logged
+    except Exception:  # the claim then simply stays; logged
         log.exception("could not release a button claim")

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import re
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
@@ -21,7 +21,7 @@ from rapidfuzz import fuzz, process
 
 from index.markup import plain_text
 from index.model import Segment
-from index.query import QueryError, parse_query
+from index.query import Query, QueryError, parse_query
 from index.search import EpisodeInfo, Hit
 from index.text import format_clock
 from index.tokens import fold
@@ -99,7 +99,7 @@ class Digest:
 class DigestQuotes(Protocol):
     """What a digest asks of the library."""
 
-    def search(self, query, limit: int = 10) -> list[Hit]: ...
+    def search(self, query: Query | str, limit: int = 10) -> list[Hit]: ...
 
     def understand(self, text: str) -> Understanding: ...
 
@@ -274,7 +274,8 @@ def parse_subscribe(text: str) -> Request:
 
 def quote_key(hit: Hit) -> str:
     """A quote's identity across index rebuilds: its episode and its folded words."""
-    digest = hashlib.sha1(" ".join(fold(hit.text).split()).encode()).hexdigest()[:20]
+    words = " ".join(fold(hit.text).split()).encode()
+    digest = hashlib.sha1(words, usedforsecurity=False).hexdigest()[:20]  # an identity, not a secret
     return f"{hit.episode_id[:90]}:{digest}"
 
 
@@ -299,7 +300,7 @@ def compose(quotes: DigestQuotes, topics: str, day: dt.date, since: dt.datetime,
                   schedule=schedule)
 
 
-def _library_hits(quotes: DigestQuotes, day: dt.date):
+def _library_hits(quotes: DigestQuotes, day: dt.date) -> Iterator[Hit]:
     """Strong quotes, starting from a different episode each day."""
     episodes = quotes.episodes()
     if not episodes:
@@ -309,7 +310,7 @@ def _library_hits(quotes: DigestQuotes, day: dt.date):
         yield from quotes.strongest(episode.id, limit=NO_REPEAT_DAYS + 5)
 
 
-def _episode_hits(quotes: DigestQuotes, query, episode_id: str):
+def _episode_hits(quotes: DigestQuotes, query: Query | None, episode_id: str) -> Iterator[Hit]:
     if query is not None:
         try:
             narrowed = dataclasses.replace(query, episode=episode_id)
@@ -323,7 +324,8 @@ def _episode_hits(quotes: DigestQuotes, query, episode_id: str):
 
 def digest_message(d: Digest) -> dict:
     """The digest as a message: header, quote of the day, new episodes; escaped, inside Slack's limits."""
-    blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": f"Quotebot digest · {_date(d.day)}"}}]
+    header = {"type": "plain_text", "text": f"Quotebot digest · {_date(d.day)}"}
+    blocks: list[dict] = [{"type": "header", "text": header}]
     if d.topics:
         blocks.append(_context(f"Topics: `{cards.escape(cards.cut(d.topics, 200))}`"))
     if d.quote is not None:

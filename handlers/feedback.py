@@ -4,7 +4,7 @@ same choice on the same card twice is one report, also across replicas."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from slack_bolt import App
 
@@ -13,6 +13,9 @@ from index.text import format_clock
 
 from . import cards
 from .actions import Click, Expired, Once, button
+
+if TYPE_CHECKING:
+    from . import Quotes
 
 
 class Feedback(Protocol):
@@ -28,7 +31,7 @@ def parse(value: str) -> tuple[str, int]:
     return kind, int(segment)
 
 
-def register(app: App, quotes, once: Once, feedback: Feedback | None) -> None:
+def register(app: App, quotes: Quotes, once: Once, feedback: Feedback | None) -> None:
     @button(app, once, cards.FEEDBACK, "feedback", writes=True, decode=parse)
     def chosen(choice: tuple[str, int], click: Click) -> None:
         if feedback is None:

@@ -4,9 +4,10 @@ who made it, after any change to the subscriptions or alerts."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -15,6 +16,9 @@ from . import cards, search_modal
 from .actions import Click, Once, button
 from .alerts import Alerts, check_query
 from .digest import DigestInputError, Digests, Subscription, parse_time, parse_zone
+
+if TYPE_CHECKING:
+    from . import Quotes
 
 log = logging.getLogger("quotebot.handlers")
 
@@ -52,7 +56,7 @@ def _edit_remove(block_id: str, edit: str, remove: str, value: str, what: str) -
     ]}
 
 
-def home_view(quotes, digests: Digests | None, alerts: Alerts | None, team_id: str) -> dict:
+def home_view(quotes: Quotes, digests: Digests | None, alerts: Alerts | None, team_id: str) -> dict:
     """The Home tab for a workspace."""
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Quotebot"}},
@@ -72,7 +76,8 @@ def home_view(quotes, digests: Digests | None, alerts: Alerts | None, team_id: s
         for sub in subs[:LISTED]:
             where = f"<#{cards.slack_id(sub.channel_id)}>"
             blocks.append(_section(f"{where}: {sub.describe()}"))
-            blocks.append(_edit_remove(f"digest_{sub.channel_id}_{_stamp(sub.created_at)}", DIGEST_EDIT, DIGEST_REMOVE, sub.channel_id,
+            blocks.append(_edit_remove(f"digest_{sub.channel_id}_{_stamp(sub.created_at)}", DIGEST_EDIT,
+                                       DIGEST_REMOVE, sub.channel_id,
                                        "this channel's digest"))
         if len(subs) > LISTED:
             blocks.append(_context(f"…and {len(subs) - LISTED} more: `/quote digest list`"))
@@ -83,7 +88,8 @@ def home_view(quotes, digests: Digests | None, alerts: Alerts | None, team_id: s
             cards.button("Add an alert", ALERT_ADD, "new"))]
         for alert in found[:LISTED]:
             blocks.append(_section(alert.describe()))
-            blocks.append(_edit_remove(f"alert_{alert.id}_{_stamp(alert.created_at)}", ALERT_EDIT, ALERT_REMOVE, str(alert.id),
+            blocks.append(_edit_remove(f"alert_{alert.id}_{_stamp(alert.created_at)}", ALERT_EDIT,
+                                       ALERT_REMOVE, str(alert.id),
                                        f"alert #{alert.id}"))
         if len(found) > LISTED:
             blocks.append(_context(f"…and {len(found) - LISTED} more: `/quote alert list`"))
@@ -91,7 +97,7 @@ def home_view(quotes, digests: Digests | None, alerts: Alerts | None, team_id: s
     return {"type": "home", "blocks": blocks}
 
 
-def _stamp(moment) -> str:
+def _stamp(moment: dt.datetime | None) -> str:
     """A creation time in a block id: a subscription or alert made again gets new buttons, so a
     Remove clicked on the old one (once only, see ``actions.button``) never blocks the new one."""
     return str(int(moment.timestamp() * 1_000_000)) if moment else "0"
@@ -125,17 +131,20 @@ def digest_form(sub: Subscription) -> dict:
             "submit": {"type": "plain_text", "text": "Save"}, "close": {"type": "plain_text", "text": "Cancel"},
             "blocks": [
                 _context(f"The daily digest of <#{cards.slack_id(sub.channel_id)}>"),
-                _input("time", "Time", {"type": "timepicker", "action_id": "v", "initial_time": f"{sub.post_at:%H:%M}"}),
+                _input("time", "Time",
+                       {"type": "timepicker", "action_id": "v", "initial_time": f"{sub.post_at:%H:%M}"}),
                 _input("tz", "Time zone", {"type": "plain_text_input", "action_id": "v", "initial_value": sub.tz},
                        hint="An IANA name, like Europe/Paris or America/New_York"),
-                _input("topics", "Topics", topics, optional=True, hint="A /quote query; empty: a strong quote of the day"),
+                _input("topics", "Topics", topics, optional=True,
+                       hint="A /quote query; empty: a strong quote of the day"),
                 _input("days", "Days", days, optional=True),
             ]}
 
 
 def alert_form(query: str = "", alert_id: int | None = None) -> dict:
     """The modal that adds (with a channel picker) or edits an alert."""
-    field: dict = {"type": "plain_text_input", "action_id": "v", "placeholder": {"type": "plain_text", "text": "export controls"}}
+    field: dict = {"type": "plain_text_input", "action_id": "v",
+                   "placeholder": {"type": "plain_text", "text": "export controls"}}
     if query:
         field["initial_value"] = query
     blocks = [_input("query", "Query", field, hint="A /quote query: words, \"a phrase\", speaker:NAME")]
@@ -159,13 +168,14 @@ def _value(view: dict, block: str) -> Any:
     return None
 
 
-def register(app: App, quotes, once: Once, digests: Digests | None, alerts: Alerts | None) -> "Refresh":
+def register(app: App, quotes: Quotes, once: Once, digests: Digests | None, alerts: Alerts | None) -> Refresh:
     """Wire the Home tab; returns ``refresh(client, team, user)``, which republishes it for one person."""
     def publish(client: WebClient, team_id: str, user_id: str) -> None:
         client.views_publish(user_id=user_id, view=home_view(quotes, digests, alerts, team_id))
 
     def team_of(body: dict) -> str:
-        return (body.get("team") or {}).get("id") or body.get("team_id") or (body.get("user") or {}).get("team_id", "")
+        return str((body.get("team") or {}).get("id") or body.get("team_id")
+                   or (body.get("user") or {}).get("team_id", ""))
 
     @app.event("app_home_opened")
     def opened(body: dict, event: dict, client: WebClient) -> None:
@@ -211,7 +221,8 @@ def register(app: App, quotes, once: Once, digests: Digests | None, alerts: Aler
             ack(response_action="errors", errors=errors or {"time": "This digest was removed meanwhile."})
             return
         ack()
-        digests.subscribe(Subscription(team, old.channel_id, post_at, tz, topics, "weekends" in (_value(view, "days") or []),
+        weekends = "weekends" in (_value(view, "days") or [])
+        digests.subscribe(Subscription(team, old.channel_id, post_at, tz, topics, weekends,
                                        old.created_by, old.created_at))
         publish(client, team, body["user"]["id"])
 
@@ -239,7 +250,8 @@ def register(app: App, quotes, once: Once, digests: Digests | None, alerts: Aler
         query = (_value(view, "query") or "").strip()
         problem = check_query(quotes.answer, query)
         if problem or alerts is None:
-            ack(response_action="errors", errors={"query": cards.cut((problem or "Alerts are off.").replace("`", ""), 150)})
+            why = cards.cut((problem or "Alerts are off.").replace("`", ""), 150)
+            ack(response_action="errors", errors={"query": why})
             return
         ack()
         if view.get("private_metadata"):
@@ -252,7 +264,7 @@ def register(app: App, quotes, once: Once, digests: Digests | None, alerts: Aler
         """Publish the Home tab again for ``user_id`` (after a change made with a command)."""
         try:
             publish(client, team_id, user_id)
-        except Exception:  # noqa: BLE001 - a stale Home tab is not worth failing the command
+        except Exception:
             log.exception("could not refresh App Home")
 
     return refresh

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -22,6 +22,9 @@ from index.tokens import fold
 from . import cards
 from .actions import Click, Expired, Once, button
 from .answers import PAGE_LIMIT
+
+if TYPE_CHECKING:
+    from . import Quotes
 
 log = logging.getLogger("quotebot.handlers")
 
@@ -107,13 +110,13 @@ def query_of(values: dict[str, Any]) -> str:
 def results_view(values: dict[str, Any], hits: list[Hit], page: int, note: str | None = None) -> dict:
     """The form, then one page of results, each with a "Post to channel" select, then paging."""
     query = query_of(values)
-    blocks = form(values) + [{"type": "divider"}]
+    blocks = [*form(values), {"type": "divider"}]
     if note:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
     if not hits:
         if not note:
-            blocks.append({"type": "section", "text": {"type": "mrkdwn",
-                                                       "text": f"No quote matched `{cards.escape(cards.cut(query, 200))}`."}})
+            said = f"No quote matched `{cards.escape(cards.cut(query, 200))}`."
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": said}})
         return modal(blocks, {"v": values, "p": 0})
     page = max(0, min(page, (len(hits) - 1) // PER_PAGE))
     first = page * PER_PAGE
@@ -141,7 +144,7 @@ def open_search(client: WebClient, trigger_id: str) -> None:
     client.views_open(trigger_id=trigger_id, view=modal(form(), {"v": {}, "p": 0}))
 
 
-def register(app: App, quotes, once: Once) -> None:
+def register(app: App, quotes: Quotes, once: Once) -> None:
     def search(values: dict[str, Any]) -> tuple[list[Hit], str | None]:
         """The /quote entry point's hits for the form, and what to tell the person (a fix, or notes)."""
         got = quotes.answer(query_of(values), limit=PAGE_LIMIT)
@@ -166,8 +169,8 @@ def register(app: App, quotes, once: Once) -> None:
         if values["after"] and values["before"] and values["after"] >= values["before"]:
             ack(response_action="errors", errors={"before": "Pick a date after the “published after” date."})
             return
-        ack(response_action="update", view=modal(form(values) + [
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": "Searching…"}]}], {"v": values, "p": 0}))
+        searching = {"type": "context", "elements": [{"type": "mrkdwn", "text": "Searching…"}]}
+        ack(response_action="update", view=modal([*form(values), searching], {"v": values, "p": 0}))
         hits, problem = search(values)
         client.views_update(view_id=view["id"], view=results_view(values, hits, 0, problem))
 
@@ -186,7 +189,7 @@ def register(app: App, quotes, once: Once) -> None:
         meta = json.loads(view.get("private_metadata") or "{}")
         values, page_no = meta.get("v", {}), int(meta.get("p", 0))
         index = int(click.body["actions"][0]["block_id"].removeprefix("post_"))
-        hits, problem = search(values)
+        hits, _problem = search(values)
         if index >= len(hits):
             raise Expired()
         try:

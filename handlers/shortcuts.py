@@ -4,6 +4,8 @@ only to the person who used it, in the message's thread, with the usual buttons 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -12,11 +14,14 @@ from . import cards
 from .answers import PAGE_LIMIT, apologise
 from .mentions import query_of
 
+if TYPE_CHECKING:
+    from . import Quotes
+
 FIND = "find_quotes"  # the message shortcut's callback_id (manifest.json)
 QUERY_LIMIT = 400  # characters of the message searched with
 
 
-def register(app: App, quotes) -> None:
+def register(app: App, quotes: Quotes) -> None:
     @app.shortcut(FIND)
     def find(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
         ack()
@@ -24,7 +29,7 @@ def register(app: App, quotes) -> None:
         channel, user = body["channel"]["id"], body["user"]["id"]
         thread = message.get("thread_ts") or message.get("ts")
 
-        def say(**card) -> None:
+        def say(**card: Any) -> None:
             try:
                 client.chat_postEphemeral(channel=channel, user=user, thread_ts=thread, **card)
             except SlackApiError:  # the bot is not in the channel: the shortcut's response_url still works

@@ -11,10 +11,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import formats
-from .errors import TranscriptError
 from .align import overlap, words
-from .merge import build_episode, metadata_points_to, same_episode
+from .errors import TranscriptError
 from .labels import label_name
+from .merge import build_episode, metadata_points_to, same_episode
 from .model import Segment, Transcript, speakers_in
 from .sources import (
     DEFAULT_MAX_BYTES,

@@ -167,6 +167,8 @@ def _capitalised(name: str) -> bool:
 def prefix(line: str) -> Prefix | None:
     """The label a line starts with: ``Name: rest`` or ``[Name]: rest`` (at most four words);
     a leading ``>>`` turn mark is passed over (``>> NAME: rest``)."""
+    if ":" not in line and "[" not in line:
+        return None  # every label shape has one of these (a fast exit: most lines are text)
     line = line.strip().lstrip(">").strip() if line.lstrip().startswith(">>") else line.strip()
     m = _BRACKET.match(line)
     if m:
@@ -205,11 +207,11 @@ def accepted_names(candidates: Iterable[Prefix]) -> set[str]:
     return names
 
 
-def line_candidates(lines: list[str]) -> list[Prefix]:
+def line_candidates(lines: list[str], *, dashes: bool = True) -> list[Prefix]:
     """The prefixes a cue's lines offer as labels: on its first line, after ``>>``, and on dash lines."""
     out: list[Prefix] = []
     for j, raw in enumerate(lines):
-        dash = _DASH.match(raw)
+        dash = _DASH.match(raw) if dashes else None
         line = raw[dash.end():] if dash else raw
         for k, (turn, piece) in enumerate(split_turns(line)):
             if j == 0 or dash or turn:
@@ -236,8 +238,10 @@ class Voices:
     without a label starts a turn whose speaker is unknown.
     """
 
-    def __init__(self, names: set[str]) -> None:
+    def __init__(self, names: set[str], *, dashes: bool = True) -> None:
+        """``dashes``: the format uses SDH dialogue dashes (subtitles do; ASR text does not)."""
         self.names = names
+        self.dashes = dashes
         self.current: Voice = NOBODY
 
     def set(self, v: Voice) -> None:
@@ -245,10 +249,10 @@ class Voices:
 
     def pieces(self, lines: list[str]) -> list[Piece]:
         """A cue's text lines (tags removed) as pieces with their voices, in order."""
-        dashes = sum(1 for raw in lines if _DASH.match(raw))
+        dashes = sum(1 for raw in lines if _DASH.match(raw)) if self.dashes else 0
         out: list[Piece] = []
         for j, raw in enumerate(lines):
-            dash = _DASH.match(raw)
+            dash = _DASH.match(raw) if self.dashes else None
             line = raw[dash.end():] if dash else raw
             split = split_turns(line)
             if not split:

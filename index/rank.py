@@ -12,7 +12,8 @@ its BM25 score in ``Hit.score``. The order of the candidates the engine returned
   Penalties are mild, so they decide among hits of similar BM25 score, not against a much better match.
 - ``proximity`` (0 to 1) is a sloppy phrase match, as Lucene's and Elasticsearch's ``match_phrase`` with a
   slop rescore: the query's consecutive word pairs found in the segment in the same order at most ``SLOP``
-  words apart, each weighed 1 / (1 + the words between) as Lucene's sloppy frequency, over the pairs. It is computed for queries of three words or more (a remembered phrase), over
+  words apart, each weighed 1 / (1 + the words between) as Lucene's sloppy frequency, over the pairs.
+  It is computed for queries of three words or more (a remembered phrase), over
   every word typed (question words and stopwords too: they are part of what is remembered). It is added
   to quality rather than multiplied by it: a passage that holds the remembered words in order is the
   one meant, even when it is a fragment.
@@ -26,14 +27,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
 OPENING_S = 180  # an episode's first minutes: introductions and sponsors
-FRAGMENT_WORDS = 12
-FULL_WORDS = 40  # a segment this long or longer has room for a complete thought  # fewer words than this is a fragment, not a complete thought
-_ADVERT = re.compile(r"\b(sponsor(ed|s)?|promo code|use code|check out|in the description|brought to you|"
-                     r"sign up|subscribe|we've been using|discount|[a-z]+\.(com|ai|io)/)\b", re.I)
+FRAGMENT_WORDS = 12  # fewer words than this is a fragment, not a complete thought
+FULL_WORDS = 40  # a segment this long or longer has room for a complete thought
+_ADVERT = re.compile(
+    r"\b(sponsor(ed|s)?|promo code|use code|check out|in the description|brought to you|"
+    r"sign up|subscribe|we've been using|discount|[a-z]+\.(com|ai|io)/)\b", re.I)
 _SENTENCE_END = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s|$)")
 
 
@@ -122,7 +125,7 @@ def proximity(query_terms: Sequence[str], doc_terms: Sequence[str], slop: int | 
         if term in wanted:
             positions.setdefault(term, []).append(i)
     found = 0.0
-    for a, b in zip(query_terms, query_terms[1:]):
+    for a, b in pairwise(query_terms):
         pa, pb = positions.get(a), positions.get(b)
         if pa and pb:
             gaps = [j - i for i in pa for j in pb if 0 < j - i <= slop + 1]

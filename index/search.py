@@ -17,7 +17,7 @@ import shutil
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -39,8 +39,9 @@ IDF_MASS_SHARE = 0.6
 # Two texts sharing this share of the shorter one's word 3-grams are one quote.
 DUPLICATE_SHARE = 0.5
 MAX_CANDIDATES = 4000
-BROWSE_SAMPLE = 160
-UNFILTERED_COUNT = 10  # when filters emptied the result: count up to this many hits without them  # a filter alone: the segments (spread over the matches) ranked by quotability
+BROWSE_SAMPLE = 160  # a filter alone: the segments (spread over the matches) ranked by quotability
+PHRASE_NARROW = 2  # a quoted phrase narrows the search by this many of its rarest words
+UNFILTERED_COUNT = 10  # when filters emptied the result: count up to this many hits without them
 
 Progress = Callable[[str, int, int], None]
 
@@ -184,6 +185,8 @@ class Library:
         self.index_dir = Path(index_dir)
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()
+        # how a search that meets a replaced segment reloads; a server sets its own (under its lock)
+        self.reload_now: Callable[[], object] = self.refresh
 
     # --- the index's life ------------------------------------------------------
 
@@ -365,14 +368,14 @@ class Library:
                 self._reload_after(snap)
         return self._search_in(self._snapshot, query, limit, order, stale_ok=True)
 
-    def _reload_after(self, seen: "_Snapshot | None") -> None:
+    def _reload_after(self, seen: _Snapshot | None) -> None:
         """Reload now, unless another thread already swapped in a newer index than ``seen``."""
         with self._lock:
             if self._snapshot is not seen:
                 return
-        self.refresh()
+        self.reload_now()
 
-    def _rows(self, snap: "_Snapshot", docs, stale_ok: bool) -> dict[int, Segment]:
+    def _rows(self, snap: _Snapshot, docs, stale_ok: bool) -> dict[int, Segment]:
         """The segments of these documents by row id; raises _Stale when one is gone (unless ``stale_ok``)."""
         ids = [int(snap.segment_ids[doc]) for doc in docs]
         rows = self.store.segments_by_id(ids)
@@ -380,7 +383,7 @@ class Library:
             raise _Stale()
         return rows
 
-    def _search_in(self, snap: "_Snapshot | None", query: Query, limit: int, order: tuple[str, ...] | None,
+    def _search_in(self, snap: _Snapshot | None, query: Query, limit: int, order: tuple[str, ...] | None,
                    *, stale_ok: bool) -> list[Hit]:
         if snap is None or snap.engine.doc_count == 0 or limit <= 0:
             return []
@@ -425,7 +428,7 @@ class Library:
             docs = docs[np.linspace(0, len(docs) - 1, BROWSE_SAMPLE).astype(np.int64)]
         rows = self._rows(snap, docs, stale_ok)
         excluded = [_phrase_form(p) for p in query.excluded_phrases]
-        scored = []
+        scored: list[tuple[float, int, Segment]] = []
         for doc in docs:
             seg = rows.get(int(snap.segment_ids[doc]))
             if seg is None or (excluded and any(p in _phrase_form(seg.text) for p in excluded)):
@@ -435,10 +438,10 @@ class Library:
                 scored.append((score, int(doc), seg))
         scored.sort(key=lambda x: (-x[0], x[1]))
         vetting = _Vetting(limit)
-        for score, doc, seg in scored:
+        for score, doc_id, seg in scored:
             if vetting.full:
                 break
-            hit = self._as_hit(seg, snap.episodes[int(snap.doc_episode[doc])])
+            hit = self._as_hit(seg, snap.episodes[int(snap.doc_episode[doc_id])])
             hit.score = hit.rank = score
             vetting.offer(hit, seg)
         return vetting.hits
@@ -477,15 +480,18 @@ class Library:
         if episode_tests:
             ids = [i for i, e in enumerate(snap.episodes) if all(test(e) for test in episode_tests)]
             narrow(np.isin(snap.doc_episode, ids))
-        for phrase in () if query.alternatives else query.phrases:  # a phrase's words must all be there
-            for term in set(tokenize(phrase)):
+        for phrase in () if query.alternatives else query.phrases:
+            # a phrase's words must all be there: its PHRASE_NARROW rarest ones narrow the search (a
+            # common word's postings would cost more than they save); the text check does the rest
+            for term in sorted(set(tokenize(phrase)), key=lambda t: (snap.engine.df(t), t))[:PHRASE_NARROW]:
                 narrow(_has(snap, term))
         for word in query.excluded_words:
             for term in set(tokenize(word)):
                 narrow(~_has(snap, term))
         return mask
 
-    def _vet(self, snap, query, terms, needs, order, docs, scores, vetting: "_Vetting",
+    def _vet(self, snap: _Snapshot, query: Query, terms: list[str],
+             needs: list[tuple[Callable[[set], bool], list[str]]], order: Sequence[str], docs: np.ndarray, scores: np.ndarray, vetting: _Vetting,
              stale_ok: bool = False) -> None:
         """Keep the candidates that pass, re-ranked (``index.rank``): the honesty rule, phrases,
         exclusions, no duplicates.

@@ -400,7 +400,7 @@ def _cut_off(response: httpx.Response) -> None:
 
 def _resolve(host: str) -> list[str]:
     """Every address ``host`` resolves to (an address resolves to itself)."""
-    return sorted({info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
+    return sorted({str(info[4][0]) for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)})
 
 
 def looks_like_feed(data: bytes) -> bool:

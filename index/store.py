@@ -443,9 +443,9 @@ class Store:
                 if seq != s.seq:
                     moved.append({"sid": sid, "new_seq": s.seq})
             else:
-                fresh.append(dict(episode_id=episode_id, seq=s.seq, start_s=s.start_s, end_s=s.end_s,
-                                  speaker=s.speaker, speaker_label=s.speaker_label, text=s.text, translation=s.translation, chapter=s.chapter,
-                                  url=s.url))
+                fresh.append({"episode_id": episode_id, "seq": s.seq, "start_s": s.start_s, "end_s": s.end_s,
+                              "speaker": s.speaker, "speaker_label": s.speaker_label, "text": s.text,
+                              "translation": s.translation, "chapter": s.chapter, "url": s.url})
         gone = [sid for ids in old.values() for sid, _ in ids]
         for i in range(0, len(gone), 500):
             conn.execute(delete(segments).where(segments.c.id.in_(gone[i:i + 500])))

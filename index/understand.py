@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -41,10 +42,10 @@ from .query import Query, QueryError, parse_query
 from .tokens import fold, tokenize
 
 MIN_COUNT = 3  # a correction must be a word at least this many segments hold
-CLEAR_RATIO = 4.0
+CLEAR_RATIO = 4.0  # … and this many times more frequent than the next candidate at its distance
 TOPIC_RANK = 5000  # an English word rarer than the 5,000 most frequent names a topic ("lasagna", "tire")
 COMMON_RANK = 2000  # … and one among the 2,000 most frequent says little on its own ("history", "world")
-NAME_MAX_DF = 10  # a title word more segments than this hold is a topic ("tsmc"), not an episode's name  # … and this many times more frequent than the next candidate at its distance
+NAME_MAX_DF = 10  # a title word more segments than this hold is a topic ("tsmc"), not an episode's name
 HELP_WORDS = {"", "help", "?", "-h", "--help", "usage", "commands"}
 
 # Leading request phrases: "what did <name> say about", "help me find", "is it true that" …
@@ -69,7 +70,7 @@ say says said saying tell tells told talk talks talked talking mention mentions 
 think thinks thought thinking believe believes feel feels opinion opinions view views take takes
 find show give get search look looking quote quotes quoted quotebot help please pls want need like
 true false ever anywhere somewhere podcast podcasts episode episodes speaker speakers guest host
-""".split())
+""".split())  # noqa: SIM905 - a word list reads best as text
 
 
 @dataclass(frozen=True)
@@ -151,8 +152,7 @@ def understand(text: str, lexicon: Lexicon) -> Understanding:
     if timed and len(query.words) == len(links) and not query.phrases:
         return Understanding(text=plain, kind="moment", link=timed[0], query=query)
     words = [w for w in query.words if w not in links]
-    # the phrase-proximity re-rank reads every word typed, in order, when there are three or more
-    order = tuple(tokenize(" ".join(words + list(query.phrases)))) if len(words) + len(query.phrases) >= 3 else ()
+    typed = list(words)  # every word typed, in order: what the phrase-proximity re-rank reads
     asked = bool(_REQUEST.match(" ".join(words))) or plain.rstrip().endswith("?")
     if asked or len(words) <= 3:  # a question or a few words: fillers are not required
         words, ignored = _drop_fillers(words, keep_some=not (query.phrases or query.has_filters))
@@ -183,13 +183,14 @@ def understand(text: str, lexicon: Lexicon) -> Understanding:
             left_out.append(word)
     if may_name and corrected and not named:  # "karpaty" is "karpathy", an episode's name
         kept, named, preferred = _names(kept, lexicon)
-    order = tuple(dict(corrected).get(t, t) for t in order) if corrected else order
-    base = dict(text=plain, corrected=tuple(corrected), suggested=tuple(suggested), left_out=tuple(left_out),
-                ignored=tuple(ignored), order=order)
+    fixes = dict(corrected)
+    run = [fixes.get(w, w) for w in typed] + list(query.phrases)
+    order = tuple(tokenize(" ".join(run))) if len(run) >= 3 else ()  # three words or more: a remembered run
+    base: dict[str, Any] = {"text": plain, "corrected": tuple(corrected), "suggested": tuple(suggested),
+            "left_out": tuple(left_out), "ignored": tuple(ignored), "order": order}
     if left_out and _absent_topic(left_out, kept):
         return Understanding(kind="search", query=None, **base)  # about something absent: an honest no-match
-    fixes = dict(corrected)
-    rewritten = replace(query, words=tuple(kept) + (() if query.alternatives else ()),
+    rewritten = replace(query, words=tuple(kept),
                         alternatives=tuple(tuple(fixes.get(w, w) for w in side if w not in left_out)
                                            for side in query.alternatives),
                         **named)  # type: ignore[arg-type]

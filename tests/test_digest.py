@@ -42,7 +42,7 @@ from .conftest import SAMPLES, seed
 from .test_slack import command as slack_command
 
 SECRET = "digest-signing-secret"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class Clock:
@@ -107,7 +107,7 @@ def test_due_times_follow_the_local_clock_across_dst():
     assert due_day(weekday, utc(2026, 11, 30, 9, 0)) == dt.date(2026, 11, 30)
 
 
-@pytest.mark.parametrize("tz,start,days,when", [
+@pytest.mark.parametrize(("tz", "start", "days", "when"), [
     ("America/New_York", dt.date(2026, 3, 6), 4, dt.time(9, 0)),  # spring forward on Sunday 8 March
     ("America/New_York", dt.date(2026, 3, 7), 3, dt.time(2, 30)),  # a time that does not exist that day
     ("America/New_York", dt.date(2026, 10, 31), 3, dt.time(1, 30)),  # fall back: 01:30 happens twice
@@ -191,7 +191,7 @@ def test_subscribe_then_the_posts_come_due(bot, slack):
 
 
 def test_list_preview_and_unsubscribe(bot, slack):
-    url, d, clock = bot
+    url, d, _ = bot
     assert "No channel in this workspace has a digest" in command(url, slack, "digest list")["text"]
     command(url, slack, "digest subscribe 07:15 America/New_York --weekends", channel="C1")
     command(url, slack, 'digest subscribe 18:00 UTC speaker:"Lex Fridman" chips', channel="C2")
@@ -211,11 +211,12 @@ def test_list_preview_and_unsubscribe(bot, slack):
     assert [s.channel_id for s in d.subscriptions()] == ["C2"]
 
 
-@pytest.mark.parametrize("line,expected", [
+@pytest.mark.parametrize(("line", "expected"), [
     ("digest subscribe 25:00", "Bad time `25:00`: use 24-hour HH:MM, like `09:00` or `17:30`."),
     ("digest subscribe 9am chips", "Bad time `9am`: use 24-hour HH:MM"),
-    ("digest subscribe 08:00 Europe/Pariss", "Unknown time zone `Europe/Pariss`: use an IANA name like "
-                                             "`Europe/Paris`, `America/New_York` or `UTC`. Did you mean `Europe/Paris`?"),
+    ("digest subscribe 08:00 Europe/Pariss",
+     "Unknown time zone `Europe/Pariss`: use an IANA name like `Europe/Paris`, `America/New_York` or `UTC`. "
+     "Did you mean `Europe/Paris`?"),
     ("digest subscribe America/New_Yrok chips", "Did you mean `America/New_York`?"),
     ("digest subscribe --weekend", "Unknown option `--weekend`: the only option is `--weekends`."),
     ('digest subscribe "export controls', "Bad topics: unclosed quote"),
@@ -253,11 +254,11 @@ def test_two_schedulers_racing_on_one_database_post_once(db_url, library, slack)
         clock.now = utc(2026, 11, 23 + day, 9, 0)
         start = threading.Barrier(2)
 
-        def run(scheduler: Scheduler) -> None:
+        def run(scheduler: Scheduler, start: threading.Barrier) -> None:
             start.wait()
             outcomes.extend(scheduler.tick())
 
-        threads = [threading.Thread(target=run, args=(Scheduler(x),)) for x in (a, b)]
+        threads = [threading.Thread(target=run, args=(Scheduler(x), start)) for x in (a, b)]
         [t.start() for t in threads]
         [t.join() for t in threads]
     assert sorted(len(posts(slack, ch)) for ch in channels) == [3, 3, 3, 3]  # one a day per channel
@@ -383,7 +384,8 @@ def test_topics_pick_the_quote_and_no_topics_pick_a_strong_one(tmp_path, library
     Scheduler(d).tick()
     topical = json.dumps(posts(slack, "CT")[0]["blocks"])
     assert "*Stargate*" in topical or "*stargate*" in topical
-    assert "Finnegan" in json.dumps(posts(slack, "CS")[0]["blocks"]) and "*Lex Fridman*" in json.dumps(posts(slack, "CS"))
+    speaker = json.dumps(posts(slack, "CS"))
+    assert "Finnegan" in json.dumps(posts(slack, "CS")[0]["blocks"]) and "*Lex Fridman*" in speaker
     plain = posts(slack, "CN")[0]
     quote_section = plain["blocks"][2]["text"]["text"]
     assert plain["blocks"][1]["text"]["text"] == "*Quote of the day*" and quote_section.startswith("> ")
@@ -409,8 +411,8 @@ def test_new_this_week_lists_the_episodes_ingested_since_the_last_digest(tmp_pat
     clock.now = utc(2026, 11, 24, 9, 0)
     Scheduler(d).tick()
     second = posts(slack, "CW")[1]["blocks"]
-    listed = [b["text"]["text"] for b in second if b["type"] == "section" and b["text"]["text"].startswith("*<")
-              or b["type"] == "section" and "Latent Space" in b["text"]["text"] and not b["text"]["text"].startswith("&gt;")]
+    sections = [b["text"]["text"] for b in second if b["type"] == "section"]
+    listed = [t for t in sections if t.startswith("*<") or ("Latent Space" in t and not t.startswith("&gt;"))]
     assert len(listed) == 1 and "Latent Space" in listed[0]  # only what is new since Monday
     clock.now = utc(2026, 12, 7, 9, 0)  # two weeks on, nothing is new any more
     Scheduler(d).tick()
@@ -466,7 +468,8 @@ def data(tmp_path_factory):
 def test_digest_send_goes_through_the_same_claim(data, slack):
     today = dt.datetime.now(UTC).date()
     no_token = quotebot(data, "digest", "send", "--channel", "COPS")
-    assert no_token.returncode == 2 and "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) must be set" in no_token.stderr
+    assert no_token.returncode == 2
+    assert "SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) must be set" in no_token.stderr
     unknown = quotebot(data, "digest", "send", "--channel", "COPS", slack=slack)
     assert unknown.returncode == 2 and "channel COPS has no digest subscription" in unknown.stderr
     store = DigestStore(Store(f"sqlite:///{data / 'quotebot.db'}").engine)
@@ -530,7 +533,7 @@ def test_an_area_city_that_is_no_zone_is_refused_with_the_nearest_zones(bot, sla
     assert (sub.post_at, sub.tz, sub.topics) == (dt.time(9), "Europe/Paris", "chips")
 
 
-@pytest.mark.parametrize("typed,zone", [("CET", "Europe/Paris"), ("PST", "America/Los_Angeles"),
+@pytest.mark.parametrize(("typed", "zone"), [("CET", "Europe/Paris"), ("PST", "America/Los_Angeles"),
                                         ("EST", "America/New_York")])
 def test_a_zone_abbreviation_is_taken_as_the_zone_it_means(bot, slack, typed, zone):
     url, d, _ = bot
@@ -606,7 +609,8 @@ def test_no_neighbouring_segments_of_one_episode_in_a_digest(tmp_path, slack):
     assert [o.status for o in Scheduler(d).tick()] == ["posted"]
     [post] = posts(slack, "CNB")
     valid_message(post)
-    quotes = [b["text"]["text"] for b in post["blocks"] if b["type"] == "section" and b["text"]["text"].startswith("> ")]
+    quotes = [b["text"]["text"] for b in post["blocks"]
+              if b["type"] == "section" and b["text"]["text"].startswith("> ")]
     assert len(quotes) == 2  # the quote of the day, and the new episode's quote
     assert quotes[0].startswith("> The *zanzibar* *llamas* escaped")
     assert quotes[1].startswith("> Back to the subject")  # not "Those zanzibar llamas…", its neighbour
@@ -615,13 +619,13 @@ def test_no_neighbouring_segments_of_one_episode_in_a_digest(tmp_path, slack):
 LLAMAS = """WEBVTT
 
 00:00:01.000 --> 00:00:20.000
-<v Ann>The zanzibar llamas escaped the zanzibar zoo at dawn and the keepers chased the llamas across the harbour for hours.
+<v Ann>The zanzibar llamas escaped the zanzibar zoo at dawn and the keepers chased the llamas across the harbour.
 
 00:00:20.000 --> 00:00:40.000
 <v Bob>Those zanzibar llamas are famous now, every newspaper in the region wrote about the llamas and their keepers.
 
 00:00:40.000 --> 00:01:00.000
-<v Ann>Meanwhile the harbour master filed a report about boats, tides, fishing quotas and the weather of the coming season.
+<v Ann>Meanwhile the harbour master filed a report about boats, tides, fishing quotas and the coming season.
 
 00:01:00.000 --> 00:01:20.000
 <v Bob>Back to the subject, a zanzibar official said the animals were home safe by evening and nobody was hurt at all.

@@ -12,14 +12,13 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from bot.settings import Settings
+from index.errors import TranscriptError
 from index.ingest import ingest
 from index.sources import Fetcher, blocked_address
-from index.errors import TranscriptError
 
 VTT = """WEBVTT
 
@@ -63,8 +62,8 @@ def test_a_local_feed_reads_only_inside_its_folder(tmp_path, store):
         assert "outside its folder" in result.error and repr(href) in result.error, result.error
         assert str(folder / "feed.xml") in result.error  # names the feed
     [episode] = store.episodes()
-    assert [s.text for s in store.segments_of(episode.id)] == ["Sourdough starters is what the attacker wanted "
-                                                               "from the password file."]
+    wanted = "Sourdough starters is what the attacker wanted from the password file."
+    assert [s.text for s in store.segments_of(episode.id)] == [wanted]
 
 
 def test_feeds_and_urls_cannot_reach_loopback_or_private_addresses(http_server, store):
@@ -173,7 +172,7 @@ def test_quotebot_ingest_honours_the_fetch_timeout(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "QUOTEBOT_"))}
     env.update(QUOTEBOT_DATA_DIR=str(tmp_path), QUOTEBOT_FETCH_TIMEOUT_S="3", QUOTEBOT_FETCH_ALLOW_HOSTS="127.0.0.1")
     try:
-        done = subprocess.run([sys.executable, "-m", "bot", "ingest", drip.url], env=env, capture_output=True,
+        done = subprocess.run([sys.executable, "-m", "bot", "ingest", drip.url], check=False, env=env, capture_output=True,
                               text=True, timeout=120)
     finally:
         drip.close()

@@ -151,3 +151,26 @@ def test_noise_markers_with_times_never_stay_in_a_quote(marker):
     text = f"1\n00:00:01,000 --> 00:00:03,000\nThe lens is brass. {marker} It cracks.\n"
     _, [t] = formats.parse(text)
     assert t.cues[0].text == "The lens is brass. It cracks."
+
+
+def test_whisper_cpp_lines_and_html_cites_use_the_same_rule():
+    wcpp = ("[00:00:00.000 --> 00:00:02.000]   [SPEAKER_00]: Welcome back.\n"
+            "[00:00:02.000 --> 00:00:04.000]   [SPEAKER_01]: Thanks.\n"
+            "[00:00:04.000 --> 00:00:06.000]   - and more from me\n")
+    fmt, [t] = formats.parse(wcpp)
+    assert fmt == "whisper-cpp"
+    assert [(c.label, c.text) for c in t.cues] == [
+        ("SPEAKER_00", "Welcome back."), ("SPEAKER_01", "Thanks."), ("SPEAKER_01", "- and more from me")]
+    html = "<cite>Unknown:</cite><time>0:00</time><p>Hello there.</p><cite>SPEAKER_02:</cite><time>0:05</time><p>Hi.</p>"
+    _, [t] = formats.parse(html, "podcast-html")
+    assert [(c.speaker, c.label) for c in t.cues] == [(None, None), (None, "SPEAKER_02")]
+
+
+@pytest.mark.parametrize("text", [
+    "1\n00:00:03 --> 00:00:04\nno milliseconds\n",
+    "WEBVTT\n\n00:03 --> 00:04\nno milliseconds\n",
+    "WEBVTT\n\n3 --> 4\nbare seconds\n",
+])
+def test_times_without_milliseconds_or_hours(text):
+    _, [t] = formats.parse(text)
+    assert (t.cues[0].start_s, t.cues[0].end_s) == (3.0, 4.0)

@@ -15,7 +15,13 @@ from sqlalchemy import create_engine
 
 from bot.app import build_app
 from bot.events import EventLog
-from bot.localslack import LocalSlack, block_actions_body, event_body, signed_headers, slash_command_body
+from bot.localslack import (
+    LocalSlack,
+    block_actions_body,
+    event_body,
+    signed_headers,
+    slash_command_body,
+)
 from bot.serve import http_server
 from bot.settings import Settings
 from handlers import cards
@@ -124,7 +130,7 @@ def test_a_bad_button_value_says_the_button_has_expired(replicas, action_id):
         reply = slack.response_url()
         response = send(urls[0], block_actions_body(action_id, value, response_url=reply))
         assert response.status_code == 200, value[:40]
-        [answer] = wait(lambda: replies_to(slack, reply))
+        [answer] = wait(lambda reply=reply: replies_to(slack, reply))
         assert answer["text"] == "That button has expired. Run /quote again.", value[:40]
         assert answer["response_type"] == "ephemeral" and answer["replace_original"] is False
     assert not channel_posts(slack)
@@ -138,7 +144,7 @@ def test_a_button_whose_quote_is_gone_says_so_and_can_be_tried_again(replicas):
         reply = slack.response_url()
         body = block_actions_body(cards.POST, value, response_url=reply, message_ts="1700003000.000001")
         assert send(urls[0], body).status_code == 200
-        [answer] = wait(lambda: replies_to(slack, reply))
+        [answer] = wait(lambda reply=reply: replies_to(slack, reply))
         assert "no longer in the library" in answer["text"]
     assert not channel_posts(slack)
 

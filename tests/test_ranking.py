@@ -99,7 +99,8 @@ def test_a_remembered_phrase_finds_its_passage_first(data, monkeypatch):
         monkeypatch.setattr(rank, "WEIGHTS", weights)
         found[name] = sum(
             1 for p in judged
-            if (hits := library.search(p["phrase"], limit=1)) and _phrase_form(p["phrase"]) in _phrase_form(hits[0].text))
+            if (hits := library.search(p["phrase"], limit=1))
+            and _phrase_form(p["phrase"]) in _phrase_form(hits[0].text))
     print("\nremembered phrases first: " + ", ".join(f"{k} {v}/{len(judged)}" for k, v in found.items()))
     assert found["re-ranked"] >= 0.95 * len(judged)
 
@@ -131,7 +132,7 @@ def test_quotebot_search_gives_the_hits_quote_gives(data, capsys):
         slack.close()
 
 
-@pytest.mark.parametrize("phrase, passage", [
+@pytest.mark.parametrize(("phrase", "passage"), [
     ("less than i think from gpt 4", "Is less than I think, from GPT-4 in 2022"),
     ("the cost of inference is", "the cost of inference is actually much cheaper"),
     ("cost per intelligence now the", "the humongous cost per intelligence, right? Now, the freak out"),

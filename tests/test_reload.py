@@ -74,13 +74,14 @@ def test_answers_stay_right_while_a_changed_source_is_reingested(store, tmp_path
         changed = lines[:at] + ["[00:00] Before we start, a word about gardening and sourdough starters.",
                                 "[00:00] Tomatoes need sun, water and patience, or so my neighbour says."] + lines[at:]
         changed = [line.replace("average person", "typical person") for line in changed]
-        answers: list[tuple[float, str | None, str]] = []  # (time, card text, whole message text)
+        answers: list[tuple[float, str | None, str]] = []  # (when asked, card text, whole message text)
         done = threading.Event()
 
         def ask() -> None:
             while not done.is_set():
+                asked = time.monotonic()
                 message = command(url, slack, QUERY)
-                answers.append((time.monotonic(), card_text(message), message.get("text", "")))
+                answers.append((asked, card_text(message), message.get("text", "")))
                 time.sleep(0.25)
 
         asker = threading.Thread(target=ask)
@@ -94,7 +95,9 @@ def test_answers_stay_right_while_a_changed_source_is_reingested(store, tmp_path
             other.close()
         assert result.status == "replaced"
         landed = time.monotonic()
-        time.sleep(2.0)
+        deadline = landed + 60
+        while sum(asked > landed for asked, _, _ in answers) < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)  # a few questions asked after the re-ingest, however loaded the machine
         done.set()
         asker.join()
     finally:
@@ -104,8 +107,8 @@ def test_answers_stay_right_while_a_changed_source_is_reingested(store, tmp_path
     assert len(answers) >= 8
     wrong = [(text, whole[:120]) for _, text, whole in answers if text not in (before, after)]
     assert not wrong, f"{len(wrong)} of {len(answers)} answers were not the quote: {wrong[:3]}"
-    late = [text for moment, text, _ in answers if moment > landed + 0.1]
-    assert late and all(text == after for text in late), "answers after the re-ingest still showed the old text"
+    late = [text for asked, text, _ in answers if asked > landed]
+    assert late and all(text == after for text in late), "questions asked after the re-ingest got the old text"
 
 
 def test_segment_ids_are_never_reused_and_unchanged_segments_keep_theirs(store, tmp_path):
@@ -265,11 +268,11 @@ def test_kill_9_during_an_ingest_loses_nothing_stored(db_url, tmp_path):
         assert stored, "nothing had landed before the kill"
         assert sum(e.segments for e in stored.values()) == store.segment_count()
         assert all(e.segments > 0 and e.sources for e in stored.values())
-        again = subprocess.run([sys.executable, "-m", "bot", "ingest", str(folder)], env=env, capture_output=True,
+        again = subprocess.run([sys.executable, "-m", "bot", "ingest", str(folder)], check=False, env=env, capture_output=True,
                                text=True, timeout=600)
         assert again.returncode == 0, again.stdout + again.stderr
         after = {e.id: (e.segments, sorted(e.sources)) for e in store.episodes()}
-        for episode_id, episode in stored.items():  # what was stored is still there (merged further, maybe)
+        for episode_id in stored:  # what was stored is still there (merged further, maybe)
             assert episode_id in after and after[episode_id][0] > 0
         assert len(after) == 6  # the three seed episodes and the three long ones
         assert sum(n for n, _ in after.values()) == store.segment_count()

@@ -196,3 +196,11 @@ def test_a_damaged_index_is_rebuilt(tmp_path):
     folder = tmp_path / "index" / (tmp_path / "index" / "CURRENT").read_text()
     (folder / "library.json").write_text("{not json")
     assert Library.open(store, tmp_path / "index").search("chips")
+
+
+def test_a_filter_alone_lists_quotable_segments_with_their_own_episodes(library):
+    hits = library.search("speaker:dylan", limit=20)
+    assert len(hits) == 20 and all(h.speaker == "Dylan Patel" for h in hits)
+    titles = {e.id: e.title for e in library.episodes()}
+    assert all(h.episode == titles[h.episode_id] for h in hits)
+    assert len({h.episode_id for h in hits}) >= 1

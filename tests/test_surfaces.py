@@ -47,7 +47,7 @@ from .blockkit import valid_message, valid_view
 from .conftest import SAMPLES, seed
 
 SECRET = "surfaces-signing-secret"
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 class Clock:
@@ -201,7 +201,8 @@ def test_app_home_lists_digests_and_alerts_with_edit_and_remove(bot, slack):
     view = home_opened(url, slack)
     buttons = actions(view)
     digest_block = next(b for b in buttons if b.startswith("digest_C1_"))
-    for block, action, value in ((digest_block, home.DIGEST_REMOVE, "C1"), (alert_block, home.ALERT_REMOVE, str(alert.id))):
+    removes = ((digest_block, home.DIGEST_REMOVE, "C1"), (alert_block, home.ALERT_REMOVE, str(alert.id)))
+    for block, action, value in removes:
         last = valid_view(press(url, slack, view, block, action, value, "views.publish")["view"])
         publishes = len(slack.calls("views.publish"))
         send(url, view_action_body(view, {"action_id": action, "block_id": block, "type": "button", "value": value}))
@@ -308,7 +309,8 @@ def test_the_global_shortcut_opens_a_modal_that_searches_and_pages(bot, slack):
     assert set(paging) == {search_modal.PAGE}
 
     # the next page, inside the modal
-    page_two = valid_view(press(url, slack, update.response["view"], "paging", search_modal.PAGE, "1", "views.update")["view"])
+    page_two = valid_view(press(url, slack, update.response["view"], "paging", search_modal.PAGE, "1",
+                                "views.update")["view"])
     assert "6–10 of" in json.dumps(page_two, ensure_ascii=False)
     assert json.dumps(page_two) != text
 
@@ -341,7 +343,8 @@ def test_feedback_from_the_card_menu_is_stored_once_and_listed(bot, slack, tmp_p
     url, _, _, feedback = bot
     card = command(url, slack, "export controls")
     menu = card["blocks"][0]["accessory"]
-    assert menu["type"] == "overflow" and [o["text"]["text"] for o in menu["options"]] == ["Wrong speaker", "Wrong time"]
+    assert menu["type"] == "overflow"
+    assert [o["text"]["text"] for o in menu["options"]] == ["Wrong speaker", "Wrong time"]
     for option in menu["options"]:
         for _ in range(2):  # a second choice of the same is a no-op
             hook = slack.response_url()
@@ -365,7 +368,8 @@ def test_quotebot_feedback_and_episodes_show_the_reports(tmp_path):
     env["QUOTEBOT_DATA_DIR"] = str(data)
 
     def quotebot(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True, timeout=300)
+        return subprocess.run([sys.executable, "-m", "bot", *args], env=env, capture_output=True, text=True,
+                              timeout=300)
 
     assert quotebot("ingest", str(seed("000"))).returncode == 0
     assert "No reports" in quotebot("feedback").stdout
@@ -386,8 +390,10 @@ def test_quotebot_feedback_and_episodes_show_the_reports(tmp_path):
 # --- keyword alerts ---------------------------------------------------------------------------------
 
 def vtt(*lines: str) -> str:
-    cues = [f"00:{(10 * i + 1) // 60:02d}:{(10 * i + 1) % 60:02d}.000 --> 00:{(10 * i + 9) // 60:02d}:{(10 * i + 9) % 60:02d}.000"
-            f"\n<v Ann>{line}\n" for i, line in enumerate(lines)]
+    def clock(second: int) -> str:
+        return f"00:{second // 60:02d}:{second % 60:02d}.000"
+
+    cues = [f"{clock(10 * i + 1)} --> {clock(10 * i + 9)}\n<v Ann>{line}\n" for i, line in enumerate(lines)]
     return "WEBVTT\n\n" + "\n".join(cues)
 
 
@@ -396,11 +402,12 @@ LLAMA_NEWS = vtt("The zanzibar llamas escaped the zoo again this morning and the
 MORE_LLAMAS = vtt("A second herd of zanzibar llamas was seen near the old fort, calm and eating the hedges.",
                   "Tourists took photographs while the keepers walked the animals back to the zoo.")
 # the library before the alerts: a few episodes' worth of segments about other things
+TOPICS = ["Semiconductor export policy", "The price of memory chips", "Rowing on the river", "A new bakery in town",
+          "Training large language models", "The history of maps", "Jazz records from the sixties",
+          "Mountain weather forecasts", "Chess openings", "Bicycle repair at home", "Solar panels on roofs",
+          "Learning to cook rice"]
 FILLER = vtt(*[f"{topic} was the subject of a long conversation that went on for {n} minutes without any pause at all."
-               for n, topic in enumerate(["Semiconductor export policy", "The price of memory chips", "Rowing on the river",
-                                          "A new bakery in town", "Training large language models", "The history of maps",
-                                          "Jazz records from the sixties", "Mountain weather forecasts", "Chess openings",
-                                          "Bicycle repair at home", "Solar panels on roofs", "Learning to cook rice"], 3)])
+               for n, topic in enumerate(TOPICS, 3)])
 HARBOUR = vtt("The harbour master filed a report about boats, tides and the fishing quotas for next season.",
               "The weather will be fine for sailing on Saturday according to the forecast.")
 
@@ -531,7 +538,8 @@ def test_two_replicas_racing_and_a_restart_between_post_once(db_url, tmp_path, s
     from bot.posting import post as post_message
     from handlers.alerts import alert_message
     post_message(web_client(Settings(SLACK_BOT_TOKEN="xoxb-alerts", SLACK_API_URL=slack.base_url)), "CRACE0",
-                 alert_message(alert, found), {"event_type": ALERT_EVENT, "event_payload": {"alert": alert.id, "episodes": ["more"]}})
+                 alert_message(alert, found),
+                 {"event_type": ALERT_EVENT, "event_payload": {"alert": alert.id, "episodes": ["more"]}})
     clock.now += dt.timedelta(minutes=1)
     assert all(o.status == "busy" or o.alert_id != alert.id for o in b.run())  # its lease still runs
     clock.now += dt.timedelta(minutes=11)

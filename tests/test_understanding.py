@@ -13,7 +13,10 @@ import pytest
 from bot.localslack import event_body
 from handlers import cards
 
-from .test_slack import all_text, bot, buttons_of, command, send  # noqa: F401 - bot is a fixture
+from . import test_slack
+from .test_slack import all_text, buttons_of, command, send
+
+bot = test_slack.bot  # the running app on real HTTP (a module-scoped fixture), as tests/test_slack.py stands it up
 
 
 def block(message: dict, block_id: str) -> str:
@@ -51,7 +54,7 @@ def test_channel_ping_is_dropped_and_export_controls_are_found(bot):
     assert "<!channel>" not in all_text(message)
 
 
-@pytest.mark.parametrize("text, word", [
+@pytest.mark.parametrize(("text", "word"), [
     ("*bold* taiwan", "taiwan"),
     (":thumbsup: GPT-4", "gpt-4"),
     ("<@U123|bob> `code` _tsmc_", "tsmc"),

@@ -121,3 +121,32 @@ def test_format_plain_never_stores_json_keys():
         plain.parse(json.dumps({"utterances": "x", "text": "Welcome"}))
     assert "JSON" in str(info.value)
     assert asr_json.NOT_A_TRANSCRIPT.split(".")[0] in str(info.value)
+
+
+TTML_CAPTIONS = """<?xml version="1.0" encoding="utf-8"?>
+<tt xmlns="http://www.w3.org/ns/ttml" xmlns:ttp="http://www.w3.org/ns/ttml#parameter"
+    xmlns:ttm="http://www.w3.org/ns/ttml#metadata" ttp:tickRate="10000000" ttp:frameRate="25">
+  <head><metadata><ttm:agent xml:id="marta"><ttm:name>Marta Kowal</ttm:name></ttm:agent></metadata></head>
+  <body><div begin="10s">
+    <p begin="0s" end="20000000t" ttm:agent="marta">The lamp<br/>is lit.</p>
+    <p begin="00:00:05:15" end="00:00:06.000">No agent here.</p>
+    <p begin="1500ms" end="2s" ttm:agent="Unknown">A placeholder agent.</p>
+  </div></body>
+</tt>"""
+
+
+def test_ttml_captions_relative_times_ticks_frames_and_agents():
+    fmt, [t] = formats.parse(TTML_CAPTIONS)
+    assert fmt == "ttml"
+    # TTML proper: a child's times are relative to its parent's begin (the div's 10 s).
+    assert [(c.start_s, c.end_s, c.speaker, c.text) for c in t.cues] == [
+        (10.0, 12.0, "Marta Kowal", "The lamp is lit."),
+        (15.6, 16.0, None, "No agent here."),
+        (11.5, 12.0, None, "A placeholder agent."),
+    ]
+
+
+def test_ttml_that_is_not_xml_names_the_line():
+    with pytest.raises(TranscriptError) as info:
+        formats.parse('<tt xmlns="http://www.w3.org/ns/ttml">\n<body><p begin="1s">x</body>', "ttml")
+    assert info.value.line == 2

@@ -27,6 +27,7 @@ from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, NavigableString, T
 from bs4.element import CData, Comment, Declaration, Doctype, ProcessingInstruction
 
 from ..errors import TranscriptError
+from ..labels import NOBODY, voice
 from ..model import Cue, Transcript, speakers_in
 from ..text import clean_text, parse_clock, repair_mojibake, squash
 
@@ -117,11 +118,11 @@ class _Reader:
 
     def __init__(self) -> None:
         self.cues: list[Cue] = []
-        self.speaker: str | None = None
+        self.voice = NOBODY
         self.time: float | None = None
 
     def cite(self, el: Tag) -> None:
-        self.speaker = _speaker(el)
+        self.voice = voice(_speaker(el))  # index.labels: placeholders, diarization labels
 
     def set_time(self, el: Tag) -> None:
         self.time = _time(el)
@@ -131,9 +132,9 @@ class _Reader:
         parts.clear()
         if not text:
             return
-        previous = self.cues[-1].speaker if self.cues else None
-        turn = self.speaker is not None and (not self.cues or previous != self.speaker)
-        self.cues.append(Cue(text=text, start_s=self.time, speaker=self.speaker, turn=turn, line=line))
+        v = self.voice
+        turn = v != NOBODY and (not self.cues or self.cues[-1].voice != (v.speaker, v.label))
+        self.cues.append(Cue(text=text, start_s=self.time, speaker=v.speaker, label=v.label, turn=turn, line=line))
         self.time = None
 
     def paragraph(self, p: Tag) -> list[Tag]:

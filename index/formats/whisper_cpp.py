@@ -8,8 +8,9 @@
   accepted too); a malformed time is a TranscriptError naming the line.
 - Noise tags (``[MUSIC]``, ``(upbeat music)``, ``[BLANK_AUDIO]`` …) are dropped;
   a line that is only noise gives no cue (its time shows as a gap).
-- ``>>`` marks a new speaker turn, without a name: each piece of a line becomes
-  a cue with ``turn=True`` and the line's times. ``speaker`` is always None.
+- ``>>`` marks a new speaker turn: each piece of a line becomes a cue with
+  ``turn=True`` and the line's times. Labels in the text (``[SPEAKER_00]:``,
+  ``>> NAME:``) are read by ``index.labels``; without one the speaker is None.
 - The file names no title, podcast or URL (a sidecar supplies them).
   ``duration_s`` is the last end time, noise lines included.
 - Blank lines are skipped. A non-blank line that is not a timed line (a log
@@ -25,7 +26,8 @@ import re
 
 from ..errors import TranscriptError
 from ..model import Cue, Transcript
-from ..text import parse_clock, repair_mojibake, split_turns, squash, strip_noise
+from ..labels import Voices, accepted_names, line_candidates
+from ..text import parse_clock, repair_mojibake, squash, strip_noise
 
 NAME = "whisper-cpp"
 
@@ -57,6 +59,7 @@ def parse(text: str) -> list[Transcript]:
     stray: list[int] = []
     timed = 0
     duration: float | None = None
+    timed_lines: list[tuple[int, float, float, str]] = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -70,10 +73,17 @@ def parse(text: str) -> list[Transcript]:
         duration = end if duration is None else max(duration, end)
         raw = m.group(3)
         body = strip_noise(raw if raw.isascii() else repair_mojibake(raw))  # ASCII cannot be mojibake; ftfy is slow
-        for turn, piece in split_turns(body):
-            piece = squash(piece)
-            if piece:
-                transcript.cues.append(Cue(piece, start, end, turn=turn, line=number))
+        timed_lines.append((number, start, end, body))
+    # Speaker labels in the text ("[SPEAKER_00]: ", ">> NAME: "), by index.labels' one rule.
+    names = accepted_names(p for *_, body in timed_lines for p in line_candidates([body], dashes=False))
+    voices = Voices(names, dashes=False)
+    for number, start, end, body in timed_lines:
+        for piece in voices.pieces([body]):
+            text = squash(piece.text)
+            if text:
+                v = piece.voice
+                transcript.cues.append(Cue(text, start, end, speaker=v.speaker, label=v.label, turn=piece.turn,
+                                           line=number))
     if stray and len(stray) > timed:
         raise TranscriptError(
             "not whisper.cpp output: most lines are not '[hh:mm:ss.mmm --> hh:mm:ss.mmm] text'",
