@@ -16,6 +16,7 @@ from .errors import TranscriptError, UnknownFormat
 from .labels import label_name
 from .merge import build_episode, metadata_points_to, same_episode
 from .model import Segment, Transcript, speakers_in
+from .segment import check_times
 from .sources import (
     DEFAULT_MAX_BYTES,
     DEFAULT_TIMEOUT_S,
@@ -203,6 +204,7 @@ def _assign(source: Source, transcripts: list[Transcript], store: Store,
     for transcript in transcripts:
         if not transcript.cues:
             continue
+        check_times(transcript)
         warnings.extend(transcript.warnings)
         taken = {eid for eid, _ in parts}
         episode_id = _matching_episode(transcript, heads, store, taken) or _episode_id(

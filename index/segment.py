@@ -182,17 +182,28 @@ def _times(transcript: Transcript) -> tuple[list[float | None], list[float | Non
     return starts, ends, backwards
 
 
-def segment(transcript: Transcript, episode_id: str, url: str | None = None) -> list[Segment]:
-    """The quote segments of ``transcript``, numbered from 0, with deep links to ``url``."""
-    starts, ends, backwards = _times(transcript)
+def _warn_backwards(transcript: Transcript, backwards: list[tuple[int, int]]) -> None:
     for i, b in backwards:
         this, before = transcript.cues[i], transcript.cues[b]
         where = f"line {this.line}" if this.line else f"cue {i + 1}"
         after = f"line {before.line}" if before.line else f"cue {b + 1}"
-        transcript.warnings.append(
-            f"{where}: starts at {this.start_s or 0.0:.3f} s, before the cue of {after} ({before.start_s or 0.0:.3f} s); "
-            "kept with its own time, as a segment of its own"
-        )
+        warning = (f"{where}: starts at {this.start_s or 0.0:.3f} s, before the cue of {after} "
+                   f"({before.start_s or 0.0:.3f} s); kept with its own time, as a segment of its own")
+        if warning not in transcript.warnings:
+            transcript.warnings.append(warning)
+
+
+def check_times(transcript: Transcript) -> None:
+    """Add to ``transcript.warnings`` one warning per cue whose start goes back in time, naming its
+    line and the line of the cue before it (as ``segment`` does; called at ingest so that the
+    warnings are reported with the source's, before any segmenting)."""
+    _warn_backwards(transcript, _times(transcript)[2])
+
+
+def segment(transcript: Transcript, episode_id: str, url: str | None = None) -> list[Segment]:
+    """The quote segments of ``transcript``, numbered from 0, with deep links to ``url``."""
+    starts, ends, backwards = _times(transcript)
+    _warn_backwards(transcript, backwards)
     gaps = {
         i: max(0.0, (starts[i] or 0.0) - (ends[i - 1] or 0.0))
         for i in range(1, len(starts))

@@ -174,6 +174,19 @@ def test_srt_non_monotonic_cues():
     assert any("line 18" in w and "line 14" in w for w in t.warnings)
 
 
+def test_an_ingest_reports_cues_that_go_back_in_time(tmp_path):
+    """The warnings reach the person running ``quotebot ingest``, not only the segmenter."""
+    from index.ingest import ingest
+    from index.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'lib.db'}")
+    [result] = ingest([str(CASES / "srt-non-monotonic-cues.srt")], store)
+    assert result.status == "added"
+    assert sum("kept with its own time" in w for w in result.warnings) == 2, result.warnings
+    assert any("line 14" in w and "line 10" in w for w in result.warnings)
+    store.close()
+
+
 def test_vtt_blank_line_before_cue_text():
     fmt, t = parsed("vtt-blank-line-before-cue-text.vtt")
     [cue] = [c for c in t.cues if c.text.startswith("The harbourmaster heard it")]
