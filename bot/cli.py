@@ -162,7 +162,8 @@ def _report(results: list[IngestResult]) -> int:
             print(f"same    {r.name}  episode {episodes}  (unchanged, nothing to do)")
             continue
         if r.status == "skipped":
-            print(f"skipped {r.name}  format {r.format}  ({'; '.join(r.warnings)})")
+            fmt = f"  format {r.format}" if r.format else ""
+            print(f"skipped {r.name}{fmt}  ({'; '.join(r.warnings)})")
             continue
         print(f"{r.status:<7} {r.name}  format {r.format}  episode {episodes}  {r.segments} segments"
               f"  {len(r.warnings)} warnings")

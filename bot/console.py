@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -126,10 +127,15 @@ class Console:
             client = web_client(local)
             self.alerter = Alerter(AlertStore(store.engine), library, lambda team: client, settle_s=0)
             alerts, feedback = self.alerter, FeedbackStore(store.engine)
-        self.app = build_app(local, library, once, digests=digests, alerts=alerts, feedback=feedback)
+        # Bolt answers in these threads after the ack; close() waits for them, so an answer
+        # still on its way when the person quits (an unfurl, a modal's results) is drawn.
+        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="console-listener")
+        self.app = build_app(local, library, once, digests=digests, alerts=alerts, feedback=feedback,
+                             executor=self.executor)
         self.mentions = 0
 
     def close(self) -> None:
+        self.executor.shutdown(wait=True)
         self.slack.close()
 
     # --- what the app sends to Slack ---------------------------------------------------------------

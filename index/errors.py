@@ -26,3 +26,8 @@ class TranscriptError(ValueError):
             self.source = source
             self.args = (str(self),)
         return self
+
+
+class UnknownFormat(TranscriptError):
+    """No format we read fits the content. Named on the command line it fails the source; found
+    while walking a folder (a README, a ``package.json``) the file is skipped with this note."""

@@ -12,10 +12,11 @@ from urllib.parse import urlsplit
 
 from . import formats
 from .align import overlap, words
-from .errors import TranscriptError
+from .errors import TranscriptError, UnknownFormat
 from .labels import label_name
 from .merge import build_episode, metadata_points_to, same_episode
 from .model import Segment, Transcript, speakers_in
+from .segment import check_times
 from .sources import (
     DEFAULT_MAX_BYTES,
     DEFAULT_TIMEOUT_S,
@@ -35,7 +36,7 @@ class IngestResult:
     """What happened to one source."""
 
     name: str
-    status: str  # added, replaced, unchanged, skipped (another file of the same recording) or failed
+    status: str  # added, replaced, unchanged, skipped (another file of the same recording, or no transcript in a folder) or failed
     format: str | None = None
     episodes: list[str] = field(default_factory=list)
     segments: int = 0
@@ -171,6 +172,11 @@ def ingest_source(source: Source, store: Store, *, format: str | None = None) ->
                 break
         else:
             raise StoreBusy(f"{source.name}: the library kept changing while it was stored; run the ingest again")
+    except UnknownFormat as exc:
+        if source.in_folder and format is None:
+            return IngestResult(name=source.name, status="skipped",
+                                warnings=[f"not a transcript in a format we read ({exc.message.split(';')[0]})"])
+        return IngestResult(name=source.name, status="failed", error=str(exc.at(source.name)))
     except TranscriptError as exc:
         return IngestResult(name=source.name, status="failed", error=str(exc.at(source.name)))
     except StoreBusy as exc:
@@ -199,6 +205,7 @@ def _assign(source: Source, transcripts: list[Transcript], store: Store,
     for transcript in transcripts:
         if not transcript.cues:
             continue
+        check_times(transcript)
         warnings.extend(transcript.warnings)
         taken = {eid for eid, _ in parts}
         episode_id = _matching_episode(transcript, heads, store, taken) or _episode_id(

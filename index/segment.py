@@ -23,6 +23,12 @@ STRETCH_WORDS = 75
 TARGET_WORDS = 40
 # A pause this long between captions ends a segment.
 PAUSE_BREAK_S = 5.0
+# A cue with no end time of its own lasts until the next cue starts, but no longer than its words
+# take at a slow 60 words a minute; the last cue takes the usual 150 (conversational English runs at
+# about 150 words a minute). So text stamped only where a block starts ("Starting point is …")
+# neither stretches one line over an hour's gap nor glues blocks an hour apart into one quote.
+SLOWEST_S_PER_WORD = 1.0
+USUAL_S_PER_WORD = 0.4
 
 _ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e",
@@ -143,7 +149,9 @@ def _times(transcript: Transcript) -> tuple[list[float | None], list[float | Non
 
     A cue that starts before the cue before it keeps its own time (and starts
     a segment of its own: see ``segment``). An untimed cue inside a timed
-    transcript takes the time of the cue before it.
+    transcript takes the time of the cue before it. A cue with no end of its
+    own ends when the next one starts, at most SLOWEST_S_PER_WORD a word after
+    its start (the last cue: USUAL_S_PER_WORD a word).
     """
     starts: list[float | None] = []
     backwards: list[tuple[int, int]] = []
@@ -163,29 +171,39 @@ def _times(transcript: Transcript) -> tuple[list[float | None], list[float | Non
     ends: list[float | None] = []
     for i, cue in enumerate(transcript.cues):
         end = cue.end_s
-        if end is None and i + 1 < len(starts):
-            end = starts[i + 1]
-        if end is None:
-            end = starts[i]
         start = starts[i]
+        if end is None and start is not None:
+            words = max(1, len(cue.text.split()))
+            nxt = starts[i + 1] if i + 1 < len(starts) else None
+            end = start + words * USUAL_S_PER_WORD if nxt is None else min(nxt, start + words * SLOWEST_S_PER_WORD)
         if end is not None and start is not None and end < start:
             end = start
         ends.append(end)
     return starts, ends, backwards
 
 
-def segment(transcript: Transcript, episode_id: str, url: str | None = None) -> list[Segment]:
-    """The quote segments of ``transcript``, numbered from 0, with deep links to ``url``."""
-    starts, ends, backwards = _times(transcript)
+def _warn_backwards(transcript: Transcript, backwards: list[tuple[int, int]]) -> None:
     for i, b in backwards:
         this, before = transcript.cues[i], transcript.cues[b]
         where = f"line {this.line}" if this.line else f"cue {i + 1}"
         after = f"line {before.line}" if before.line else f"cue {b + 1}"
-        transcript.warnings.append(
-            f"{where}: starts at {this.start_s or 0.0:.3f} s, "
-            f"before the cue of {after} ({before.start_s or 0.0:.3f} s); "
-            "kept with its own time, as a segment of its own"
-        )
+        warning = (f"{where}: starts at {this.start_s or 0.0:.3f} s, before the cue of {after} "
+                   f"({before.start_s or 0.0:.3f} s); kept with its own time, as a segment of its own")
+        if warning not in transcript.warnings:
+            transcript.warnings.append(warning)
+
+
+def check_times(transcript: Transcript) -> None:
+    """Add to ``transcript.warnings`` one warning per cue whose start goes back in time, naming its
+    line and the line of the cue before it (as ``segment`` does; called at ingest so that the
+    warnings are reported with the source's, before any segmenting)."""
+    _warn_backwards(transcript, _times(transcript)[2])
+
+
+def segment(transcript: Transcript, episode_id: str, url: str | None = None) -> list[Segment]:
+    """The quote segments of ``transcript``, numbered from 0, with deep links to ``url``."""
+    starts, ends, backwards = _times(transcript)
+    _warn_backwards(transcript, backwards)
     gaps = {
         i: max(0.0, (starts[i] or 0.0) - (ends[i - 1] or 0.0))
         for i in range(1, len(starts))

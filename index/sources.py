@@ -77,6 +77,7 @@ class Source:
     meta_bytes: bytes = b""
     format: str | None = None  # a format the feed declared
     fallback_format: str | None = None  # used when detection finds none
+    in_folder: bool = False  # found by walking a folder, not named: skipped, not failed, when no format fits
 
 
 def decode(data: bytes) -> tuple[str, list[str]]:
@@ -221,7 +222,7 @@ def _sources(target: str, max_bytes: int, fetcher: Fetcher) -> Iterator[Source |
         if not files:
             yield TranscriptError("folder holds no files", source=target)
         for file in files:
-            yield from _file_sources(file, max_bytes=max_bytes, fetcher=fetcher)
+            yield from _file_sources(file, max_bytes=max_bytes, fetcher=fetcher, in_folder=True)
     elif path.is_file():
         if is_sidecar(path):
             yield TranscriptError("this is a sidecar; ingest the transcript beside it", source=target)
@@ -237,7 +238,8 @@ def too_big(size: int | None, max_bytes: int) -> str:
     return f"file is {size / MB:.1f} MB, over {limit}" if size is not None else f"file is over {limit}"
 
 
-def _file_sources(path: Path, *, max_bytes: int, fetcher: Fetcher) -> Iterator[Source | TranscriptError]:
+def _file_sources(path: Path, *, max_bytes: int, fetcher: Fetcher,
+                  in_folder: bool = False) -> Iterator[Source | TranscriptError]:
     name = str(path)
     try:
         size = path.stat().st_size
@@ -256,7 +258,8 @@ def _file_sources(path: Path, *, max_bytes: int, fetcher: Fetcher) -> Iterator[S
         except TranscriptError as exc:
             yield exc
             return
-    source = Source(key=str(path.resolve()), name=name, data=data, meta=meta, meta_bytes=meta_bytes)
+    source = Source(key=str(path.resolve()), name=name, data=data, meta=meta, meta_bytes=meta_bytes,
+                    in_folder=in_folder)
     if looks_like_feed(data):
         yield from _feed_sources(source, fetcher=fetcher, base_dir=path.parent)
     else:

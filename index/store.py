@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -316,11 +317,15 @@ class Store:
             return [_segment(r) for r in rows]
 
     def segment_at(self, episode_id: str, second: float) -> Segment | None:
-        """The episode's segment being said at ``second`` (the last one to start by then)."""
+        """The episode's segment being said at ``second`` (the last one to start by then).
+
+        ``second`` is a whole second, as ``at:1:23:45`` and a link's ``t=`` give it; links floor a
+        segment's start (``index.links``), so a segment that starts inside that second counts as
+        started: a card's own link finds that card's segment, not the one before it."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(segments)
-                .where(segments.c.episode_id == episode_id, segments.c.start_s <= second)
+                .where(segments.c.episode_id == episode_id, segments.c.start_s < math.floor(second) + 1)
                 .order_by(segments.c.start_s.desc(), segments.c.seq.desc())
                 .limit(1)
             ).first()

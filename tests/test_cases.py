@@ -174,6 +174,19 @@ def test_srt_non_monotonic_cues():
     assert any("line 18" in w and "line 14" in w for w in t.warnings)
 
 
+def test_an_ingest_reports_cues_that_go_back_in_time(tmp_path):
+    """The warnings reach the person running ``quotebot ingest``, not only the segmenter."""
+    from index.ingest import ingest
+    from index.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'lib.db'}")
+    [result] = ingest([str(CASES / "srt-non-monotonic-cues.srt")], store)
+    assert result.status == "added"
+    assert sum("kept with its own time" in w for w in result.warnings) == 2, result.warnings
+    assert any("line 14" in w and "line 10" in w for w in result.warnings)
+    store.close()
+
+
 def test_vtt_blank_line_before_cue_text():
     _fmt, t = parsed("vtt-blank-line-before-cue-text.vtt")
     [cue] = [c for c in t.cues if c.text.startswith("The harbourmaster heard it")]
@@ -242,12 +255,22 @@ def test_txt_davinci_resolve_frames():
     _fmt, t = parsed("txt-davinci-resolve-frames.txt")
     assert_turns(t, [("Marta", 3.72), ("Olek", 8.4), ("Marta", 3730.2)])  # frames at 25 fps
     assert t.cues[0].text.startswith("Welcome to Harbour Lights.") and "Marta" not in text_of(t)
+    assert [(round(c.start_s, 2), round(c.end_s, 2)) for c in t.cues] == [(3.72, 8.32), (8.4, 15.88), (3730.2, 3735.0)]
+    segs = segment(t, "davinci")
+    assert [(s.speaker, round(s.start_s, 2), round(s.end_s, 2)) for s in segs] == [
+        ("Marta", 3.72, 8.32), ("Olek", 8.4, 15.88), ("Marta", 3730.2, 3735.0)]
 
 
 def test_txt_starting_point_is_timestamps():
     _fmt, t = parsed("txt-starting-point-is-timestamps.txt")
     assert [c.start_s for c in t.cues] == [0, 7, 3735]
     assert "Starting point" not in text_of(t)
+    # blocks an hour apart are never one quote, and a block stamped only at its start does not
+    # last until the next block: "thanks for listening" is said at 01:02:15, not at 00:00:00
+    segs = segment(t, "starting-point")
+    last = next(s for s in segs if "Thanks for listening" in s.text)
+    assert last.start_s == 3735 and "brass" not in last.text
+    assert all(s.end_s - s.start_s < 60 for s in segs)
 
 
 def test_srt_gb2312_encoded():

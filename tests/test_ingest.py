@@ -142,6 +142,22 @@ def test_folders_are_walked_recursively_with_sidecars(tmp_path, store):
     assert all(s.speaker is None for s in segs)  # a sidecar's names are not guessed onto turns
 
 
+def test_a_folder_skips_files_that_are_no_transcript_but_a_named_one_fails(tmp_path, store):
+    """A README or a package.json beside the transcripts does not fail the folder's ingest; the
+    same file named on its own does, with the formats we read."""
+    write(tmp_path / "lib" / "ep1.txt", WHISPER)
+    write(tmp_path / "lib" / "README.md", "# Our transcripts\n\nThese are the files we got from the studio.\n")
+    write(tmp_path / "lib" / "package.json", json.dumps({"name": "x", "version": "1.0.0"}))
+    results = {r.name.rsplit("/", 1)[-1]: r for r in ingest([str(tmp_path / "lib")], store)}
+    assert results["ep1.txt"].status == "added"
+    for name in ("README.md", "package.json"):
+        assert results[name].ok and results[name].status == "skipped", results[name]
+        assert "not a transcript in a format we read" in results[name].warnings[0]
+    assert len(store.episodes()) == 1
+    named = ingest([str(tmp_path / "lib" / "README.md")], store)[0]
+    assert named.status == "failed" and "README.md" in named.error and "--format" in named.error
+
+
 def test_sidecar_renames_labels_and_rejects_unknown_fields(tmp_path, store):
     srt = (
         "1\n00:00:01,000 --> 00:00:04,000\nSPEAKER 1: Hello there and welcome to a show about ovens and bread.\n\n"

@@ -240,3 +240,21 @@ def test_buttons_page_through_what_the_query_meant(bot):
         time.sleep(0.02)
     [second] = [c.body for c in slack.calls("response_url") if reply.endswith(c.path)]
     assert block(second, "quote_count").startswith("2 of ") and "*export" in quote_of(second).lower()
+
+
+def test_a_cards_own_link_finds_that_card(bot):
+    """A link floors a segment's start (t=3778 for 3778.4 s): pasting it, or ``at:`` that second,
+    gives the segment that starts inside that second, never the one before it."""
+    url, slack, lib = bot
+    hits = [h for h in lib.search("export controls", limit=10) if h.url and "youtube" in h.url]
+    assert hits
+    for hit in hits[:3]:
+        pasted = command(url, slack, hit.url.replace("&", "&amp;"))
+        assert " ".join(hit.text.split()[:6]) in quote_of(pasted).replace("*", ""), (hit.url, hit.text)
+    for episode in lib.store.episodes():
+        timed = [s for s in lib.store.segments_of(episode.id) if s.start_s is not None]
+        starts = {int(s.start_s) for s in timed}
+        for seg in timed[:: max(1, len(timed) // 200)]:
+            found = lib.store.segment_at(episode.id, int(seg.start_s))
+            assert found is not None and int(found.start_s) == int(seg.start_s), (episode.id, seg.start_s)
+        assert starts  # every sampled second found a segment starting in it

@@ -48,5 +48,6 @@ PLANE_CANDIDATES = 8192  # more candidates than this: try a higher guess first
 PLANE_ALWAYS = 0.25  # a term in this share of the documents is taken as present in all (no first plane)
 PLANE_MIN_TERMS = 3  # ... and at least this many dense terms
 PLANE_UNPAIRED = 2  # ... of which at least this many have no pair lists
+PLANE_ANY_TERMS = 5  # ... or at least this many dense terms, paired or not
 PLANE_RARE_MAX = 4096  # the planes answer queries with at most this many postings of other terms
 FORMAT = 8  # the on-disk format's version (storage.py)

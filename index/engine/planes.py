@@ -216,16 +216,15 @@ def planes(lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: 
 
 
 def suits(lay: Layout, qterms: list[QTerm]) -> bool:
-    """Whether this strategy should answer: PLANE_MIN_TERMS or more dense terms, of which
+    """Whether this strategy should answer: PLANE_MIN_TERMS or more dense terms of which
     PLANE_UNPAIRED or more have no pair lists (else the threshold algorithm and its pair lists
-    answer well), and few postings of the other terms."""
+    answer well), or PLANE_ANY_TERMS or more dense terms; and few postings of the other terms."""
     if not len(lay.plane_bits):
         return False
     dense = [q for q in qterms if q.slot >= 0]
     unpaired = sum(1 for q in dense if q.t not in lay.pair_rank or q.w != lay.idf(q.t))
     rare = sum(q.df for q in qterms if q.slot < 0)
+    many = len(dense) >= max(2, params.PLANE_ANY_TERMS)
     return (
-        len(dense) >= max(2, params.PLANE_MIN_TERMS)
-        and unpaired >= params.PLANE_UNPAIRED
-        and rare <= params.PLANE_RARE_MAX
-    )
+        many or (len(dense) >= max(2, params.PLANE_MIN_TERMS) and unpaired >= params.PLANE_UNPAIRED)
+    ) and rare <= params.PLANE_RARE_MAX

@@ -47,7 +47,8 @@ _LABEL = re.compile(r"^\s*(?P<name>[^\W\d_][^:]{0,40}?)\s*:\s*$")
 # Podcast-site blocks: "Starting point is 00:00:07" above the text.
 _STARTING = re.compile(rf"^\s*starting point is\s+(?P<tc>{_TC})\s*$", re.IGNORECASE)
 # DaVinci Resolve subtitle export: "[HH:MM:SS:FF - HH:MM:SS:FF]", then the speaker's name, then the text.
-_DAVINCI = re.compile(r"^\s*\[(?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2}):(?P<f>\d{2})\s*-\s*[\d:]{8,11}\s*\]\s*$")
+_DAVINCI = re.compile(r"^\s*\[(?P<h>\d{1,2}):(?P<m>\d{2}):(?P<s>\d{2}):(?P<f>\d{2})\s*-\s*"
+                      r"(?P<eh>\d{1,2}):(?P<em>\d{2}):(?P<es>\d{2}):(?P<ef>\d{2})\s*\]\s*$")
 DAVINCI_FPS = 25  # frames are read at the usual 25 fps (the export does not say its rate)
 _NAME_LINE = re.compile(r"^\s*[^\W\d_][\w.'’-]*(?:[ ][^\W\d_][\w.'’-]*){0,2}\s*$")
 # Something shaped like a timecode that is not a valid one: 00:7x:10, [00:61:00 ...
@@ -65,6 +66,7 @@ class _Line:
     name: str | None = None
     bracketed: bool = False
     names_next: bool = False  # a DaVinci block: the next line names the speaker
+    end: float | None = None  # a DaVinci block's end (seconds)
 
 
 def _classify(line: str) -> _Line:
@@ -75,11 +77,12 @@ def _classify(line: str) -> _Line:
         return _Line(STAMP, "", m.group("tc"))
     m = _DAVINCI.match(line)
     if m:
-        h, mi, s, f = (int(m.group(k)) for k in "hmsf")
+        h, mi, s, f, eh, em, es, ef = (int(m.group(k)) for k in ("h", "m", "s", "f", "eh", "em", "es", "ef"))
         seconds = h * 3600 + mi * 60 + s + f / DAVINCI_FPS
+        end = eh * 3600 + em * 60 + es + ef / DAVINCI_FPS
         whole = int(seconds)
         tc = f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}.{round(seconds % 1 * 1000):03d}"
-        return _Line(STAMP, "", tc, names_next=True)
+        return _Line(STAMP, "", tc, names_next=True, end=end if end >= seconds else None)
     m = _LEAD.match(line)
     if m:
         rest = m.group("rest").strip()
@@ -149,6 +152,7 @@ class _Open:
     parts: list[str] = field(default_factory=list)
     named: bool = False
     names_next: bool = False
+    end: float | None = None
 
 
 def parse(text: str) -> list[Transcript]:
@@ -190,8 +194,8 @@ def parse(text: str) -> list[Transcript]:
             if body:
                 v = current.speaker
                 turn = v != NOBODY and (not cues or cues[-1].voice != (v.speaker, v.label))
-                cues.append(Cue(text=body, start_s=current.start, speaker=v.speaker, label=v.label, turn=turn,
-                                line=current.line))
+                cues.append(Cue(text=body, start_s=current.start, end_s=current.end, speaker=v.speaker,
+                                label=v.label, turn=turn, line=current.line))
         current = None
 
     def clock(tc: str, number: int) -> float:
@@ -209,7 +213,7 @@ def parse(text: str) -> list[Transcript]:
             close()
             if pending_label is not None:
                 speaker, pending_label = pending_label, None
-            current = _Open(clock(ln.tc or "", number), speaker, number, names_next=ln.names_next)
+            current = _Open(clock(ln.tc or "", number), speaker, number, names_next=ln.names_next, end=ln.end)
             if ln.text:
                 speaker = _take_prefix(current, ln.text, names, speaker)
             continue

@@ -56,6 +56,7 @@ def _settings(rng: np.random.Generator) -> dict[str, object]:
         "PLANE_CANDIDATES": int(rng.choice([0, 8192])),
         "PLANE_MIN_TERMS": int(rng.integers(2, 4)),
         "PLANE_UNPAIRED": int(rng.integers(0, 3)),
+        "PLANE_ANY_TERMS": int(rng.integers(2, 7)),
         "PLANE_ALWAYS": float(rng.choice([0.0, 0.3, 2.0])),
         "PLANE_RARE_MAX": int(rng.choice([0, 50, 4096])),
         "OVER_ALLOWED_MIN": 0,
