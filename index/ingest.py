@@ -36,7 +36,9 @@ class IngestResult:
     """What happened to one source."""
 
     name: str
-    status: str  # added, replaced, unchanged, skipped (another file of the same recording, or no transcript in a folder) or failed
+    # added, replaced, unchanged, skipped (another file of the same recording, or no transcript in a
+    # folder) or failed
+    status: str
     format: str | None = None
     episodes: list[str] = field(default_factory=list)
     segments: int = 0
