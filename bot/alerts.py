@@ -52,6 +52,7 @@ from sqlalchemy.exc import IntegrityError
 from handlers.alerts import EVENT_TYPE, Alert, alert_message
 from handlers.digest import quote_key
 from handlers.quality import Picks
+from index.markup import plain_text
 from index.search import EpisodeInfo, Hit, Library
 from index.store import utc
 
@@ -209,12 +210,13 @@ class Alerter:
         self.settle = dt.timedelta(seconds=settle_s)
         self._running = threading.Lock()
 
-    # handlers.alerts.Alerts
+    # handlers.alerts.Alerts. A query is stored as the words meant (index.markup.plain_text): typed in
+    # Slack, `<!here> stargate `x`` is the alert "stargate x", shown and searched as such.
     def add(self, team_id: str, channel_id: str, query: str, user_id: str) -> Alert:
-        return self.store.add(team_id, channel_id, query, user_id, self.clock())
+        return self.store.add(team_id, channel_id, plain_text(query), user_id, self.clock())
 
     def update(self, team_id: str, alert_id: int, query: str) -> bool:
-        return self.store.update(team_id, alert_id, query)
+        return self.store.update(team_id, alert_id, plain_text(query))
 
     def remove(self, team_id: str, alert_id: int) -> bool:
         return self.store.remove(team_id, alert_id)

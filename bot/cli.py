@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="quotebot",
         description="Quote the podcasts and talks your team cares about.",
-        epilog="With no command, 'quotebot run' ingests the bundled samples on first run and opens a search prompt.",
+        epilog="With no command, 'quotebot run' ingests the bundled samples on first run, "
+               "then opens the local console (with Slack tokens set, it serves Slack).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

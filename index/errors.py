@@ -28,6 +28,6 @@ class TranscriptError(ValueError):
         return self
 
 
-class UnknownFormat(TranscriptError):
+class UnknownFormatError(TranscriptError):
     """No format we read fits the content. Named on the command line it fails the source; found
     while walking a folder (a README, a ``package.json``) the file is skipped with this note."""

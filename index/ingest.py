@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from . import formats
 from .align import overlap, words
-from .errors import TranscriptError, UnknownFormat
+from .errors import TranscriptError, UnknownFormatError
 from .labels import label_name
 from .merge import build_episode, metadata_points_to, same_episode
 from .model import Segment, Transcript, speakers_in
@@ -174,7 +174,7 @@ def ingest_source(source: Source, store: Store, *, format: str | None = None) ->
                 break
         else:
             raise StoreBusy(f"{source.name}: the library kept changing while it was stored; run the ingest again")
-    except UnknownFormat as exc:
+    except UnknownFormatError as exc:
         if source.in_folder and format is None:
             return IngestResult(name=source.name, status="skipped",
                                 warnings=[f"not a transcript in a format we read ({exc.message.split(';')[0]})"])

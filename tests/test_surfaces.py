@@ -475,6 +475,10 @@ def test_an_alert_added_in_slack_posts_once_when_an_ingest_matches(tmp_path, sla
 
         assert "Alert #1 removed" in command(url, slack, "alert remove 1")["text"]
         assert "There is no alert #1" in command(url, slack, "alert remove 1")["text"]
+        # typed in Slack, the query's markup is read as meant, stored and shown as its words
+        marked = command(url, slack, "alert add <!here> *stargate* `lamps` :fire:", channel="CAL")
+        assert "`stargate lamps` in <#CAL> added" in marked["text"], marked["text"]
+        assert "here" not in command(url, slack, "alert list")["text"]
     finally:
         server.shutdown()
         server.server_close()

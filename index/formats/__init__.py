@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from ..errors import TranscriptError, UnknownFormat
+from ..errors import TranscriptError, UnknownFormatError
 from ..model import Transcript
 from ..text import strip_footer
 from . import (
@@ -74,8 +74,8 @@ def detect(text: str) -> Format:
         if module.sniff(text):
             return module
     if asr_json.looks_like_json(text):
-        raise UnknownFormat(asr_json.NOT_A_TRANSCRIPT)
-    raise UnknownFormat(
+        raise UnknownFormatError(asr_json.NOT_A_TRANSCRIPT)
+    raise UnknownFormatError(
         "unknown transcript format; pass --format with one of: " + ", ".join(BY_NAME)
     )
 
