@@ -321,7 +321,8 @@ class Store:
 
         ``second`` is a whole second, as ``at:1:23:45`` and a link's ``t=`` give it; links floor a
         segment's start (``index.links``), so a segment that starts inside that second counts as
-        started: a card's own link finds that card's segment, not the one before it."""
+        started: a card's own link finds that card's segment, not the one before it. Past the end of
+        the episode (more than PAST_END_S after its last segment ends) nothing is being said: None."""
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(segments)
@@ -329,7 +330,17 @@ class Store:
                 .order_by(segments.c.start_s.desc(), segments.c.seq.desc())
                 .limit(1)
             ).first()
-            return _segment(row) if row else None
+            if row is None:
+                return None
+            if row.end_s is not None and second > row.end_s + PAST_END_S:
+                later = conn.execute(
+                    select(segments.c.id)
+                    .where(segments.c.episode_id == episode_id, segments.c.start_s > row.start_s)
+                    .limit(1)
+                ).first()
+                if later is None:
+                    return None
+            return _segment(row)
 
     def segments_of(self, episode_id: str) -> list[Segment]:
         with self.engine.connect() as conn:
@@ -470,6 +481,7 @@ class Store:
 
 
 WRITE_ATTEMPTS = 8  # a write redone after this many concurrent writes gives up (StoreBusy)
+PAST_END_S = 60.0  # an at: or link time this long after an episode's last segment ends is past its end
 
 
 class StoreBusy(Exception):

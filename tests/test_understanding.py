@@ -215,6 +215,8 @@ def test_at_a_moment_of_an_episode_and_a_pasted_link(bot):
     assert "00:58:" in source_of(link) or "00:59:" in source_of(link)
     unknown = command(url, slack, "at:1:00:00 episode:zzzz")
     assert unknown["text"].startswith("No quote matched")
+    past_end = command(url, slack, "at:99:00:00 episode:459")  # the episode lasts about 5 h
+    assert past_end["text"].startswith("No quote matched")
 
 
 def test_every_no_match_helps(bot):
