@@ -44,32 +44,11 @@ from index.search import Library
 from index.store import Store
 
 from .blockkit import valid_message, valid_view
-from .conftest import SAMPLES, seed
+from .conftest import seed
+from .test_digest import Clock, library, slack  # noqa: F401 - library and slack are the fixtures
 
 SECRET = "surfaces-signing-secret"
 UTC = dt.UTC
-
-
-class Clock:
-    def __init__(self, now: dt.datetime):
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
-@pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    root = tmp_path_factory.mktemp("surfaces-library")
-    store = Store(f"sqlite:///{root / 'lib.db'}", clock=lambda: dt.datetime(2020, 1, 1, tzinfo=UTC))
-    assert all(r.ok for r in ingest([str(SAMPLES)], store))
-    return Library.open(store, root / "index")
-
-
-@pytest.fixture
-def slack():
-    with LocalSlack() as server:
-        yield server
 
 
 @pytest.fixture
