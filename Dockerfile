@@ -32,9 +32,12 @@ COPY README.md LICENSE ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY index ./index
+# warm(): the search engine's compiled code goes into numba's cache in the venv,
+# so a container's first query does not wait seconds for the compiler.
 RUN pip wheel --no-deps --wheel-dir /wheels . \
  && pip install --no-deps /wheels/*.whl \
- && quotebot --help > /dev/null
+ && quotebot --help > /dev/null \
+ && python -c "from index.engine import BM25Index; BM25Index.warm()"
 
 
 FROM ${PYTHON_IMAGE}

@@ -32,8 +32,9 @@ document's exact score (rank-bm25's get_scores at 10k, our score_all above).
 Peers, same corpus, same token lists, one query at a time, one pass:
 * rank-bm25 BM25Okapi (k1=1.5, b=0.75, epsilon=0.25): get_scores + top-10; on a subset of
   the queries (every n-th, same mix), and not at 1M (it scores every document in Python).
-* bm25s (numpy backend, no numba -- numba is not installed; default "lucene" variant,
-  k1=1.5, b=0.75): BM25.index(token lists), retrieve(k=10) per query; on a subset at 1M.
+* bm25s (numpy backend; default "lucene" variant, k1=1.5, b=0.75): BM25.index(token lists),
+  retrieve(k=10) per query; on a subset at 1M.  Its numba backend is measured in the peer
+  suite (bm25s+numba, rescaled to BM25Okapi's idf).
 
 Runs pinned to one core, with BLAS/OpenMP threads set to 1.
 """
@@ -453,7 +454,7 @@ def bench_bm25s(docs, queries) -> dict:
         **percentiles(lat),
         "queries": len(queries),
         "exact": "n/a (lucene variant)",
-        "note": "numpy backend (numba not installed); memory = score matrix + vocab dict",
+        "note": "numpy backend; memory = score matrix + vocab dict",
     }
 
 

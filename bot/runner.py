@@ -22,6 +22,7 @@ from pathlib import Path
 
 from slack_bolt import App
 
+from index.engine import BM25Index
 from index.search import Library
 from index.store import Store
 
@@ -116,6 +117,7 @@ class Background:
 def serve(settings: Settings, parts: Parts, host: str, port: int) -> int:
     """Serve Slack until SIGTERM or SIGINT: Socket Mode with SLACK_APP_TOKEN, else HTTP (gunicorn,
     or with ``QUOTEBOT_HTTP_SERVER=wsgiref`` the standard library's server, as a baseline)."""
+    BM25Index.warm()  # the engine's compiled code, before the first request (and before fork)
     executor = ContextExecutor(max_workers=16, thread_name_prefix="listener")
     app = build_app(settings, parts.library, EventLog(parts.store.engine),
                     client=parts.workspaces.client, digests=parts.digester,

@@ -10,11 +10,10 @@ import numpy as np
 from . import build as building
 from . import params, storage
 from .exhaustive import exhaustive, over_allowed
+from .heap import ranked
 from .layout import Array, Layout
-from .planes import planes, suits
-from .scoring import all_postings, exact_scores, score_all, term_tf
-from .single import single
-from .threshold import threshold
+from .maxscore import maxscore
+from .scoring import all_postings, exact_scores, query, score_all, term_tf
 from .vocab import Vocab
 
 
@@ -45,6 +44,24 @@ class BM25Index:
         """An index saved by ``save``, memory-mapped if ``mmap``.  Raises OSError if files are
         missing, ValueError if it was saved in another format (rebuild it)."""
         return cls(storage.load(directory, mmap=mmap))
+
+    @staticmethod
+    def warm() -> None:
+        """Compile every compiled function of the engine (or load it from numba's on-disk cache,
+        ``__pycache__`` beside the modules), so that the first real query does not wait for it:
+        well under a second with the cache, some seconds without.  Servers call it before
+        serving; the container image calls it at build time, so that its cache ships in the
+        image.  Compiled code is specialised by argument types, not sizes: a tiny index will do."""
+        idx = BM25Index.build([["a", "b"], ["a", "a", "c"], ["b", "c"]])  # the build's own kernels
+        lay = idx.layout
+        tids, idfs, pos = query(lay, lay.resolve(["a", "b"])[0])
+        hs, he = np.zeros(2), np.zeros(2, np.int64)
+        for mask in (_EMPTY_MASK, np.ones(lay.doc_count, np.bool_)):
+            exhaustive(lay.kernel, tids, idfs, pos, mask, *lay.full_scratch(), hs, he)
+            maxscore(lay.kernel, tids, idfs, idfs, pos, mask, lay.blocks, params.SEED, *lay.block_scratch(), hs, he)
+        over_allowed(lay.kernel, tids, idfs, pos, np.arange(2, dtype=np.int64), hs, he)
+        idx.scores(["a", "b"], np.arange(2))
+        idx.term_freqs("a", np.arange(2))
 
     # ------------------------------------------------------------------ corpus statistics
     @property
@@ -115,30 +132,39 @@ class BM25Index:
 
         ``allowed``: a bool mask over documents, shape (N,); only those may be returned.
         Raises ValueError if the mask has another shape.
+
+        The strategy: MaxScore over layers and blocks (maxscore.py) when the query has many
+        postings; otherwise, or when a score may be <= 0, every posting (exhaustive.py); a
+        mask that lets few documents through, those documents one by one.
         """
         lay = self.layout
         order, mult = lay.resolve(tokens)
         if not order or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0)
+        mask = _EMPTY_MASK
         if allowed is not None:
-            allowed = np.asarray(allowed, dtype=bool)
-            if allowed.shape != (lay.doc_count,):
+            mask = np.ascontiguousarray(allowed, dtype=np.bool_)
+            if not mask.flags.writeable:
+                mask = mask.copy()  # one array type for compiled code (see warm)
+            if mask.shape != (lay.doc_count,):
                 raise ValueError(f"allowed must be a bool mask of length {lay.doc_count}")
-        qterms = [lay.qterm(t, m * lay.idf(t)) for t, m in mult.items()]
-        postings = sum(q.df * mult[q.t] if q.whole else lay.doc_count for q in qterms)
-        if (postings <= params.FAST_MAX and len(qterms) > 1) or min(q.w for q in qterms) <= 0.0:
-            # few postings (or idf <= 0, in tiny corpora): score every document holding a query term
-            return exhaustive(lay, order, qterms, k, allowed)
+        tids, idfs, pos = query(lay, order)
+        postings = int(sum(lay.df_[t] for t in mult))
+        hs, he = np.zeros(k), np.zeros(k, np.int64)
         if allowed is not None:
-            n_allowed = int(np.count_nonzero(allowed))
+            n_allowed = int(np.count_nonzero(mask))
             if n_allowed == 0:
                 return np.zeros(0, np.int64), np.zeros(0)
-            if n_allowed * len(qterms) <= max(params.OVER_ALLOWED_MIN, lay.doc_count // 16):
-                return over_allowed(lay, order, qterms, k, allowed)
-        if len(qterms) == 1:
-            if qterms[0].g < 0:
-                return exhaustive(lay, order, qterms, k, allowed)
-            return single(lay, order, qterms[0], k, allowed)
-        if suits(lay, qterms):
-            return planes(lay, order, qterms, k, allowed)
-        return threshold(lay, order, qterms, k, allowed)
+            if n_allowed * params.OVER_ALLOWED < postings:
+                docs = lay.ext2int[np.flatnonzero(mask)].astype(np.int64)
+                return ranked(hs, he, over_allowed(lay.kernel, tids, idfs, pos, docs, hs, he))
+        if postings <= params.FAST_MAX or idfs.min() <= 0.0 or len(tids) > params.MAX_TERMS:
+            acc, seen = lay.full_scratch()
+            return ranked(hs, he, exhaustive(lay.kernel, tids, idfs, pos, mask, acc, seen, hs, he))
+        ws = idfs * np.array([mult[t] for t in tids.tolist()], np.float64)
+        b_acc, b_list = lay.block_scratch()
+        n = maxscore(lay.kernel, tids, ws, idfs, pos, mask, lay.blocks, params.SEED, b_acc, b_list, hs, he)
+        return ranked(hs, he, n)
+
+
+_EMPTY_MASK = np.zeros(0, np.bool_)

@@ -1,11 +1,12 @@
-"""Building the layout (layout.py) from token lists: one pass over the documents, then numpy sorts.
+"""Building the layout (layout.py) from token lists: one pass over the documents, then compiled
+counting sorts.
 
 The documents are read in chunks of CHUNK: each token becomes a term id (in order of first
 appearance, as BM25Okapi meets them, so the average idf is summed in rank-bm25's order) and only
-int32 term ids and int64 lengths are kept.  The postings come from one sort of (term, doc) keys
-(then one of (term, -tf, doc) keys), in the manner of a sort-based inversion (Witten, Moffat &
-Bell, "Managing Gigabytes", 2nd ed., section 5.2).  Then the impact-level tables, the dense tf
-columns and, in pairs.py, the pair lists.
+int32 term ids and int64 lengths are kept.  The postings come from two counting sorts, by term
+and then by tf within a term, reading the documents in their internal order (``_invert``): a
+sort-based inversion (Witten, Moffat & Bell, "Managing Gigabytes", 2nd ed., section 5.2) that
+is linear in the tokens.  Then the dense tf columns of the frequent terms (``_dense``).
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, count, islice
 from typing import Any
 
+import numba
 import numpy as np
 
-from . import pairs, params
-from .layout import Array, Layout, impact
-from .planes import build_planes
+from . import params
+from .layout import Array, Layout
 from .vocab import Vocab
 
 
@@ -51,10 +52,7 @@ def build(docs: Iterable[Sequence[str]], progress: Callable[[int], None] | None 
     del term_chunks, len_chunks
     arrays, meta = build_arrays(terms, lens, len(vocab))
     arrays.update(Vocab.build(list(vocab)).arrays())
-    arrays.update(pairs.NO_PAIRS)
-    arrays.update(build_planes(arrays["dense"], int(np.count_nonzero(arrays["dense_of"] >= 0)), len(lens)))
     lay = Layout(arrays, meta)
-    pairs.add_pairs(lay)
     _release_freed_memory()
     return lay
 
@@ -80,21 +78,18 @@ def build_arrays(terms: Array, lens: Array, V: int) -> tuple[dict[str, Array], d
     ext2int[perm] = np.arange(N, dtype=np.int32)
     dl_sorted = lens[perm]
     dl_vals = np.unique(dl_sorted)
-    ndl = len(dl_vals)
-    dl_idx = np.searchsorted(dl_vals, dl_sorted).astype(
-        np.uint8 if ndl <= 256 else np.uint16 if ndl <= 65536 else np.int32
-    )
+    dl_idx = np.searchsorted(dl_vals, dl_sorted).astype(np.int32)
     dl_start = np.append(np.searchsorted(dl_sorted, dl_vals), N).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         kvals = params.K1 * (1 - params.B + params.B * dl_vals / avgdl) if N else np.zeros(0)
 
-    # postings: (term, internal doc) pairs with their counts, then grouped by term and tf (desc)
-    pdoc, layer_tf, layer_term, layer_off, df, max_tf = _postings(terms, np.repeat(ext2int, lens), V)
+    # postings: grouped by term, then by tf (highest first), then by internal doc
+    starts = np.zeros(N + 1, np.int64)
+    np.cumsum(lens, out=starts[1:])
+    pdoc, layer_tf, layer_off, term_layer, df = _invert(terms, starts, int2ext, V)
     del terms
-    term_layer = np.searchsorted(layer_term, np.arange(V + 1)).astype(np.int64)
-    NL = len(layer_tf)
+    max_tf = int(layer_tf.max(initial=0))
 
-    # idf exactly as rank_bm25 computes it (math.log; summed in first-appearance order)
     # the average idf exactly as rank_bm25 sums it: math.log, in first-appearance order
     if V:
         dfs, inv = np.unique(df, return_inverse=True)
@@ -103,128 +98,33 @@ def build_arrays(terms: Array, lens: Array, V: int) -> tuple[dict[str, Array], d
     else:
         average_idf = 0.0
 
-    # each term's largest impact: the first (shortest) doc of one of its layers; kept as float32,
-    # rounded up (a bound), and used as such everywhere
-    if NL:
-        lay_imp = impact(layer_tf.astype(np.float64), kvals[dl_idx[pdoc[layer_off[:-1]]]])
-        umax = np.maximum.reduceat(lay_imp, term_layer[:-1])
-    else:
-        umax = np.zeros(V)
-    umax32 = umax.astype(np.float32)
-    low = umax32.astype(np.float64) < umax
-    umax32[low] = np.nextafter(umax32[low], np.float32(np.inf))
-    umax = umax32.astype(np.float64)
-
-    # impact-level tables
-    grid_terms = np.flatnonzero(df > params.GRID_MIN_DF)
-    Vg = len(grid_terms)
-    grid_of = np.full(V, -1, np.int32)
-    grid_of[grid_terms] = np.arange(Vg, dtype=np.int32)
-    nrows = int((term_layer[grid_terms + 1] - term_layer[grid_terms]).sum()) if Vg else 0
-    grid_cut = np.zeros((nrows, params.LEVELS), np.int32)
-    grid_row0 = np.zeros(Vg, np.int64)
-    grid_cnt = np.zeros((Vg, params.LEVELS), np.int64)
-    grid_jmax = np.full(Vg, params.LEVELS - 1, np.int16)
-    grid_whole = np.ones(Vg, bool)  # layers kept whole (else cut below level grid_jmax)
-    neg_f: dict[int, np.ndarray] = {}
-    row = 0
-    for g, t in enumerate(grid_terms.tolist()):
-        grid_row0[g] = row
-        thr = umax[t] * params.RATIOS
-        for li in range(int(term_layer[t]), int(term_layer[t + 1])):
-            a = int(layer_tf[li])
-            nf = neg_f.get(a)
-            if nf is None:
-                nf = neg_f[a] = -impact(float(a), kvals)  # ascending along the length order
-            bound = dl_start[np.searchsorted(nf, -thr, side="right")]
-            grid_cut[row] = np.searchsorted(pdoc[layer_off[li] : layer_off[li + 1]], bound)
-            row += 1
-        grid_cnt[g] = grid_cut[grid_row0[g] : row].sum(axis=0)
-
-    # 4-bit tf columns for the frequent terms; their layers keep only their best postings
+    # 4-bit tf columns for the frequent terms (two to a byte column), tf >= 15 in an exception table
     if N >= params.DENSE_MIN_DOCS:
-        dense_terms = np.flatnonzero(df >= max(N // params.DENSE_FRACTION, params.GRID_MIN_DF + 1))
+        dense_terms = np.flatnonzero(df >= max(N // params.DENSE_FRACTION, 1))
     else:
         dense_terms = np.zeros(0, np.int64)
     F = len(dense_terms)
     dense_of = np.full(V, -1, np.int32)
     dense_of[dense_terms] = np.arange(F, dtype=np.int32)
     dense = np.zeros(((F + 1) // 2, N), np.uint8)
-    keep = np.ones(len(pdoc), bool)
-    esc_keys, esc_tfs = [], []
-    col = np.zeros(N, np.uint8)
-    for i, t in enumerate(dense_terms.tolist()):
-        g = int(grid_of[t])
-        if df[t] <= params.DENSE_PREFIX:
-            jmax = -1  # layers kept whole
-        else:
-            jmax = max(int(np.searchsorted(grid_cnt[g], params.DENSE_PREFIX, side="right")) - 1, 0)
-            grid_jmax[g] = jmax
-            grid_whole[g] = False
-        lo, hi = int(term_layer[t]), int(term_layer[t + 1])
-        r0 = int(grid_row0[g])
-        col[:] = 0
-        for li in range(lo, hi):
-            a, b = int(layer_off[li]), int(layer_off[li + 1])
-            tfv = int(layer_tf[li])
-            col[pdoc[a:b]] = min(tfv, params.NIBBLE)
-            if tfv >= params.NIBBLE:
-                esc_keys.append(i * N + pdoc[a:b].astype(np.int64))
-                esc_tfs.append(np.full(b - a, tfv, np.int64))
-            if jmax >= 0:
-                keep[a + int(grid_cut[r0 + li - lo, jmax]) : b] = False
-        if i & 1:
-            dense[i // 2] |= col << 4
-        else:
-            dense[i // 2] |= col
-    if esc_keys:
-        esc_key = np.concatenate(esc_keys)
-        o = np.argsort(esc_key)
-        esc_key, esc_tf = esc_key[o], np.concatenate(esc_tfs)[o].astype(np.int32 if max_tf < 2**31 else np.int64)
-    else:
-        esc_key, esc_tf = np.zeros(0, np.int64), np.zeros(0, np.int32)
-    if not keep.all():
-        kept = np.zeros(len(keep) + 1, np.int64)
-        np.cumsum(keep, out=kept[1:])
-        layer_off = kept[layer_off]
-        pdoc = pdoc[keep]
-    del keep
-
-    # small corpora also keep each posting's contribution, idf * impact, exactly as rank_bm25
-    # computes it: exhaustive queries just add them up
-    if N <= params.SMALL_CORPUS and len(pdoc):
-        sizes = np.diff(layer_off)
-        tf_each = np.repeat(layer_tf.astype(np.int64), sizes)
-        idfs = np.array([math.log(N - d + 0.5) - math.log(d + 0.5) for d in df.tolist()])
-        idfs[idfs < 0] = params.EPSILON * average_idf
-        post_w = np.repeat(idfs[layer_term], sizes) * (tf_each * (params.K1 + 1) / (tf_each + kvals[dl_idx[pdoc]]))
-    else:
-        post_w = np.zeros(0)
+    esc_key, esc_tf = _dense(dense_terms, term_layer, layer_off, layer_tf, pdoc, dense, params.NIBBLE)
 
     arrays = {
         "int2ext": int2ext,
         "ext2int": ext2int,
         "dl_idx": dl_idx,
-        "dl_vals": dl_vals.astype(np.int64),
+        "dl_vals": dl_vals,
         "dl_start": dl_start,
-        "kvals": np.asarray(kvals, np.float64),
-        "df_": df.astype(np.int32 if N < 2**31 else np.int64),
-        "umax": umax32,
-        "term_layer": term_layer.astype(np.int32 if NL < 2**31 else np.int64),
-        "layer_off": layer_off.astype(np.int32 if len(pdoc) < 2**31 else np.int64),
-        "layer_tf": layer_tf.astype(np.uint16 if max_tf < 65536 else np.int32),
+        "kvals": kvals,
+        "df_": df,
+        "term_layer": term_layer,
+        "layer_off": layer_off,
+        "layer_tf": layer_tf,
         "post": pdoc,
-        "post_w": post_w,
-        "dense_of": _small(dense_of),
+        "dense_of": dense_of,
         "dense": dense,
         "esc_key": esc_key,
         "esc_tf": esc_tf,
-        "grid_of": _small(grid_of),
-        "grid_cnt": grid_cnt.astype(np.int32 if N < 2**31 else np.int64),
-        "grid_row0": grid_row0,
-        "grid_cut": grid_cut,
-        "grid_jmax": grid_jmax,
-        "grid_whole": grid_whole,
     }
     meta = {
         "doc_count": N,
@@ -232,78 +132,125 @@ def build_arrays(terms: Array, lens: Array, V: int) -> tuple[dict[str, Array], d
         "avgdl": avgdl,
         "average_idf": average_idf,
         "max_tf": max_tf,
-        "ratios": params.RATIOS.tolist(),
     }
     return arrays, meta
 
 
-def _postings(terms: Array, docs: Array, V: int) -> tuple[Array, Array, Array, Array, Array, int]:
-    """Postings from token occurrences (term id, internal doc id): the doc ids grouped by term,
-    then by tf (highest first), then by doc; and per layer (one per term and tf) its tf, term
-    and offset, each term's df and the largest tf.
+@numba.njit(cache=True, nogil=True)
+def _invert(terms: Any, starts: Any, int2ext: Any, V: int) -> tuple[Any, Any, Any, Any, Any]:
+    """The postings of N documents whose tokens have term ids ``terms`` (document e's are
+    ``terms[starts[e]:starts[e + 1]]``), as (post, layer_tf, layer_off, term_layer, df).
 
-    One sort of (term, doc) keys counts the tfs.  Postings of tf 1 (most of them) are then
-    already in their final order within their term; only those of higher tf are sorted again.
+    Two counting sorts (a bucket per term, then a bucket per tf within a term), so linear in the
+    tokens: documents are read in internal order (``int2ext``), so each term's bucket holds its
+    documents in order, a document's repeats side by side.
     """
-    if len(terms) == 0:
-        return (
-            np.zeros(0, np.int32),
-            np.zeros(0, np.int64),
-            np.zeros(0, np.int64),
-            np.zeros(1, np.int64),
-            np.zeros(V, np.int64),
-            0,
-        )
-    key = terms.astype(np.uint64)  # (term << 32 | doc), built in place: 8 bytes a token, once
-    key <<= np.uint64(32)
-    key |= docs.astype(np.uint32)
-    key.sort()
-    chg = np.empty(len(key), bool)
-    chg[0] = True
-    np.not_equal(key[1:], key[:-1], out=chg[1:])
-    starts = np.flatnonzero(chg)
-    del chg
-    tf = np.diff(starts, append=len(key)).astype(np.int32)
-    key = key[starts]
-    del starts
-    term = (key >> np.uint64(32)).astype(np.int32)
-    doc = (key & np.uint64(0xFFFFFFFF)).astype(np.int32)
-    del key
-    df = np.bincount(term, minlength=V).astype(np.int64)
-    first = np.zeros(V + 1, np.int64)  # where each term's postings start
-    np.cumsum(df, out=first[1:])
-    multi = np.flatnonzero(tf > 1)
-    multi = multi[np.lexsort((doc[multi], -tf[multi], term[multi]))]
-    n_multi = np.bincount(term[multi], minlength=V)
-    m_first = np.zeros(V + 1, np.int64)
-    np.cumsum(n_multi, out=m_first[1:])
-    mt = term[multi]
-    pos = first[mt] + (np.arange(len(multi)) - m_first[mt])
-    P = len(doc)
-    pdoc = np.empty(P, np.int32)
-    ptf = np.ones(P, np.int32)
-    pdoc[pos] = doc[multi]
-    ptf[pos] = tf[multi]
-    del pos, mt
-    single = np.ones(P, bool)
-    single[multi] = False
-    ones = np.flatnonzero(single)
-    del single
-    st = term[ones]
-    s_first = np.zeros(V + 1, np.int64)
-    np.cumsum(df - n_multi, out=s_first[1:])
-    pdoc[first[st] + n_multi[st] + (np.arange(len(ones)) - s_first[st])] = doc[ones]
-    del ones, st, doc, term
-    pterm = np.repeat(np.arange(V, dtype=np.int32), df)
-    chg = np.empty(P, bool)
-    chg[0] = True
-    chg[1:] = (pterm[1:] != pterm[:-1]) | (ptf[1:] != ptf[:-1])
-    lstart = np.flatnonzero(chg)
-    del chg
-    layer_off = np.append(lstart, P).astype(np.int64)
-    return pdoc, ptf[lstart].astype(np.int64), pterm[lstart].astype(np.int64), layer_off, df, int(tf.max())
+    T = len(terms)
+    off = np.zeros(V + 1, np.int64)
+    for x in range(T):
+        off[terms[x] + 1] += 1
+    for t in range(V):
+        off[t + 1] += off[t]
+    pos = off[:V].copy()
+    bucket = np.empty(T, np.int32)
+    for d in range(len(int2ext)):
+        e = int2ext[d]
+        for x in range(starts[e], starts[e + 1]):
+            t = terms[x]
+            bucket[pos[t]] = d
+            pos[t] += 1
+    # runs of one document are postings: (doc, tf), compacted in place
+    df = np.zeros(V, np.int64)
+    tf_of = np.empty(T, np.int32)
+    pstart = np.zeros(V + 1, np.int64)
+    w = 0
+    max_tf = 0
+    for t in range(V):
+        pstart[t] = w
+        x = off[t]
+        while x < off[t + 1]:
+            d = bucket[x]
+            y = x + 1
+            while y < off[t + 1] and bucket[y] == d:
+                y += 1
+            bucket[w] = d
+            tf_of[w] = y - x
+            if y - x > max_tf:
+                max_tf = y - x
+            w += 1
+            x = y
+        df[t] = w - pstart[t]
+    pstart[V] = w
+    # layers: within each term, the postings by tf (highest first), documents in order
+    count = np.zeros(max_tf + 1, np.int64)
+    n_layers = 0
+    for t in range(V):
+        for p in range(pstart[t], pstart[t + 1]):
+            if count[tf_of[p]] == 0:
+                n_layers += 1
+            count[tf_of[p]] += 1
+        for p in range(pstart[t], pstart[t + 1]):
+            count[tf_of[p]] = 0
+    post = np.empty(w, np.int32)
+    layer_tf = np.empty(n_layers, np.int32)
+    layer_off = np.empty(n_layers + 1, np.int64)
+    term_layer = np.empty(V + 1, np.int64)
+    at = np.zeros(max_tf + 1, np.int64)
+    li = 0
+    for t in range(V):
+        term_layer[t] = li
+        hi = 0
+        for p in range(pstart[t], pstart[t + 1]):
+            count[tf_of[p]] += 1
+            if tf_of[p] > hi:
+                hi = tf_of[p]
+        o = pstart[t]
+        for tf in range(hi, 0, -1):
+            if count[tf]:
+                layer_tf[li] = tf
+                layer_off[li] = o
+                at[tf] = o
+                o += count[tf]
+                count[tf] = 0
+                li += 1
+        for p in range(pstart[t], pstart[t + 1]):
+            post[at[tf_of[p]]] = bucket[p]
+            at[tf_of[p]] += 1
+    term_layer[V] = li
+    layer_off[n_layers] = w
+    return post, layer_tf, layer_off, term_layer, df
 
 
-def _small(a: Array) -> Array:
-    """int16 if the values fit."""
-    return a.astype(np.int16) if len(a) == 0 or (a.min() >= -(1 << 15) and a.max() < (1 << 15)) else a
+@numba.njit(cache=True, nogil=True)
+def _dense(
+    dense_terms: Any, term_layer: Any, layer_off: Any, layer_tf: Any, post: Any, dense: Any, nibble: int
+) -> tuple[Any, Any]:
+    """Fill the dense 4-bit tf columns (slot i: byte row i // 2, high nibble if i is odd); a tf
+    of ``nibble`` or more is stored as ``nibble``, and its (slot * N + doc, tf) goes to the
+    exception table, returned as (esc_key, esc_tf), sorted by key."""
+    N = dense.shape[1]
+    n_esc = 0
+    for i in range(len(dense_terms)):
+        t = dense_terms[i]
+        for li in range(term_layer[t], term_layer[t + 1]):
+            if layer_tf[li] >= nibble:
+                n_esc += layer_off[li + 1] - layer_off[li]
+    esc_key = np.empty(n_esc, np.int64)
+    esc_tf = np.empty(n_esc, np.int64)
+    k = 0
+    for i in range(len(dense_terms)):
+        t = dense_terms[i]
+        row = dense[i >> 1]
+        shift = 4 if i & 1 else 0
+        for li in range(term_layer[t], term_layer[t + 1]):
+            tf = layer_tf[li]
+            nib = np.uint8(min(tf, nibble) << shift)
+            for p in range(layer_off[li], layer_off[li + 1]):
+                d = post[p]
+                row[d] |= nib
+                if tf >= nibble:
+                    esc_key[k] = np.int64(i) * N + d
+                    esc_tf[k] = tf
+                    k += 1
+    o = np.argsort(esc_key)
+    return esc_key[o], esc_tf[o]

@@ -1,133 +1,82 @@
-"""Exhaustive scoring: every document holding a query term, term at a time, then the exact top-k.
+"""Exhaustive scoring, compiled: every document holding a query term, term at a time, then the k best.
 
-Used when pruning cannot pay: a query with few postings in all, or idf <= 0 (tiny corpora), or
-a mask that lets few documents through (``over_allowed``).  Contributions are added in query
-order into an accumulator, as BM25Okapi.get_scores adds them (term-at-a-time evaluation, Turtle
-& Flood, "Query evaluation: strategies and optimizations", IP&M 1995).  ``select`` and
-``kth_distinct`` are the top-k selection every strategy shares: (score desc, doc id asc).
+Used when pruning cannot pay: a query with few postings in all (FAST_MAX), idf <= 0 (tiny
+corpora, where a document's score may be 0 or less and still count), more distinct terms than
+MaxScore takes, or a mask that lets few documents through (``over_allowed``: those documents
+one by one).  Contributions are added in query order into an accumulator, as
+``BM25Okapi.get_scores`` adds them, so the scores are rank-bm25's to the bit (term-at-a-time
+evaluation: Turtle & Flood, "Query evaluation: strategies and optimizations", IP&M 1995).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import numba
 import numpy as np
 
-from . import params
-from .layout import Array, Layout, QTerm, impact
-from .scoring import all_postings, contrib, exact_scores, term_tf
+from .heap import push, theta
+from .lookup import exact, impact, tf_in
 
 
-def finish(lay: Layout, order: list[int], docs: Array, k: int) -> tuple[Array, Array]:
-    """Exact scores of (distinct) internal docs, then the k best by (score desc, id asc)."""
-    if len(docs) == 0:
-        return np.zeros(0, np.int64), np.zeros(0)
-    score = exact_scores(lay, order, docs)
-    ext = lay.int2ext[docs].astype(np.int64)
-    best = np.lexsort((ext, -score))[:k]
-    return ext[best], score[best]
+@numba.njit(cache=True, nogil=True)
+def exhaustive(L: Any, tids: Any, idfs: Any, order: Any, allowed: Any, acc: Any, seen: Any, hs: Any, he: Any) -> int:
+    """Score every document holding a query term; returns how many of ``hs``/``he`` (k entries)
+    hold the k best.  ``allowed``: bool per external id, or empty for all; ``acc``/``seen``:
+    N-entry scratch, all-zero before and after."""
+    term_layer, layer_off, layer_tf, post, dl_idx, kvals, _dense_of, _dense, _esc_key, _esc_tf, int2ext = L
+    total = 0
+    for i in range(len(tids)):
+        t = tids[i]
+        total += layer_off[term_layer[t + 1]] - layer_off[term_layer[t]]
+    touched = np.empty(total, np.int32)
+    nt = 0
+    for j in range(len(order)):
+        i = order[j]
+        t = tids[i]
+        idf = idfs[i]
+        for li in range(term_layer[t], term_layer[t + 1]):
+            tf = layer_tf[li]
+            for p in range(layer_off[li], layer_off[li + 1]):
+                d = post[p]
+                acc[d] += idf * impact(tf, kvals[dl_idx[d]])
+                if not seen[d]:
+                    seen[d] = True
+                    touched[nt] = d
+                    nt += 1
+    masked = len(allowed) > 0
+    n = 0
+    th = -np.inf
+    for x in range(nt):
+        d = touched[x]
+        s = acc[d]
+        acc[d] = 0.0
+        seen[d] = False
+        e = int2ext[d]
+        if s >= th and not (masked and not allowed[e]):
+            n = push(hs, he, n, s, e)
+            th = theta(hs, n)
+    return n
 
 
-def exhaustive(
-    lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: Array | None
-) -> tuple[Array, Array]:
-    """Score every document holding a query term, exactly: contributions are added in query
-    order, as BM25Okapi.get_scores adds them, into an accumulator."""
-    N = lay.doc_count
-    by_t = {q.t: q for q in qterms}
-    if len(lay.post_w) and len(qterms) > 1 and min(q.w for q in qterms) > 0 and all(q.whole for q in qterms):
-        # small corpus with stored contributions: add them up, in query order
-        acc = np.zeros(N)
-        for t in order:
-            q = by_t[t]
-            a, b = int(lay.layer_off[q.lo]), int(lay.layer_off[q.hi])
-            np.add.at(acc, lay.post[a:b], lay.post_w[a:b])
-        if allowed is not None:
-            acc[~allowed[lay.int2ext]] = 0.0
-        docs = (acc > 0.0).nonzero()[0]  # every doc holding a query term, once
-        return select(lay, docs, np.take(acc, docs), k, 1)
-    parts: dict[int, tuple[Array, Array]] = {}
-    for t in dict.fromkeys(order):
-        q = by_t[t]
-        if q.whole:
-            parts[t] = contrib(lay, q, lay.idf(t))
-        else:
-            docs, tf = all_postings(lay, t)
-            parts[t] = (docs, lay.idf(t) * impact(tf.astype(np.float64), lay.kvals[lay.dl_idx[docs]]))
-    positive = min(q.w for q in qterms) > 0
-    if len(parts) == 1:
-        docs, vals = parts[order[0]]
-        score = vals.copy()
-        for _ in range(len(order) - 1):  # a repeated token adds its contribution again
-            score += vals
-        if allowed is not None:
-            keep = np.flatnonzero(allowed[lay.int2ext[docs]])
-            docs, score = docs[keep], score[keep]
-        return select(lay, docs, score, k, 1)
-    if N <= params.DENSE_ACC_MAX and positive:
-        # small corpus: a fresh dense accumulator, the k-th best read off it directly
-        acc = np.zeros(N)
-        for t in order:
-            np.add.at(acc, *parts[t])
-        if allowed is not None:
-            acc[~allowed[lay.int2ext]] = 0.0
-        docs = (acc > 0.0).nonzero()[0]  # every doc holding a query term, once
-        return select(lay, docs, np.take(acc, docs), k, 1)
-    s = lay.scratch
-    if s.acc is None or len(s.acc) != N:
-        s.acc = np.zeros(N)
-    acc = s.acc
-    try:
-        for t in order:
-            np.add.at(acc, *parts[t])
-        docs = np.concatenate([pv[0] for pv in parts.values()]) if len(parts) > 1 else parts[order[0]][0]
-        if allowed is not None:
-            docs = docs[allowed[lay.int2ext[docs]]]
-        score = np.take(acc, docs)
-    finally:
-        for pv in parts.values():
-            acc[pv[0]] = 0.0
-    return select(lay, docs, score, k, len(parts))
+@numba.njit(cache=True, nogil=True)
+def over_allowed(L: Any, tids: Any, idfs: Any, order: Any, docs: Any, hs: Any, he: Any) -> int:
+    """Few allowed documents (``docs``: their internal ids): each scored on its own; those
+    holding a query term are ranked."""
+    int2ext = L[10]
+    n = 0
+    th = -np.inf
+    for x in range(len(docs)):
+        d = docs[x]
+        held = False
+        for i in range(len(tids)):
+            if tf_in(L, tids[i], d) > 0:
+                held = True
+                break
+        if held:
+            s = exact(L, tids, idfs, order, d)
+            if s >= th:
+                n = push(hs, he, n, s, int2ext[d])
+                th = theta(hs, n)
+    return n
 
-
-def select(lay: Layout, docs: Array, score: Array, k: int, m: int) -> tuple[Array, Array]:
-    """(ids, scores) of the k best of internal docs with their exact scores (a doc may be there
-    up to m times, always with the same score), ties by lower id."""
-    theta = kth_distinct(docs, score, k, m)
-    if theta is not None:
-        keep = np.flatnonzero(score >= theta)
-        docs, score = docs[keep], score[keep]
-    if len(docs) <= 64:
-        once = dict(zip(docs.tolist(), score.tolist()))
-        docs = np.fromiter(once, np.int64, len(once))
-        score = np.fromiter(once.values(), np.float64, len(once))
-    elif m > 1:
-        docs, first = np.unique(docs, return_index=True)
-        score = score[first]
-    ext = lay.int2ext[docs].astype(np.int64)
-    best = np.lexsort((ext, -score))[:k]
-    return ext[best], score[best]
-
-
-def over_allowed(lay: Layout, order: list[int], qterms: list[QTerm], k: int, allowed: Array) -> tuple[Array, Array]:
-    """Few allowed documents: look at each of them."""
-    docs = lay.ext2int[np.flatnonzero(allowed)]
-    hit = np.zeros(len(docs), bool)
-    for q in qterms:
-        hit |= term_tf(lay, q.t, docs) > 0
-    return finish(lay, order, docs[hit], k)
-
-
-def kth_distinct(docs: Array, score: Array, k: int, m: int) -> float | None:
-    """The k-th best score over distinct docs, each doc appearing at most m times (same score)."""
-    n = len(score)
-    if m == 1:
-        if n < k:
-            return None
-        return float(np.partition(score, n - k)[n - k]) if n > k else float(score.min())
-    top = k * m
-    if n > top:
-        part = np.argpartition(score, n - top)[n - top :]
-        docs, score = docs[part], score[part]
-    best = dict(zip(docs.tolist(), score.tolist()))
-    if len(best) < k:
-        return None
-    return float(sorted(best.values(), reverse=True)[k - 1])

@@ -1,27 +1,27 @@
-"""The index's layout: the arrays a query reads, and what a query needs to know of one term.
+"""The index's layout: the arrays a query reads, and per-thread scratch buffers.
 
 N documents are renumbered internally by length (then by id), so the length normaliser
-``K = k1 * (1 - b + b * dl / avgdl)`` never decreases along the internal order.
+``K = k1 * (1 - b + b * dl / avgdl)`` never decreases along the internal order, and the
+documents of one length form a run (``dl_start``).
 
 * A term's postings are split into *layers*, one per distinct term frequency, highest tf first;
   a layer is a sorted int32 array of internal doc ids (its tf is the layer's, not stored per
-  posting).  Along a layer the impact ``tf * (k1 + 1) / (tf + K)`` never increases, so "the
-  postings with impact >= g" is a prefix of every layer: an impact-ordered index in the sense of
-  Anh & Moffat, "Pruned query evaluation using pre-computed impacts" (SIGIR 2006), kept exact.
-* Terms with more than GRID_MIN_DF postings have LEVELS impact levels ``g_j = max_impact *
-  RATIOS[j]``: for each layer, the length of its prefix at each level (``grid_cut``); for the
-  term, the postings above each (``grid_cnt``).
+  posting).  Within a run of one length every posting of a layer has the same impact
+  ``tf * (k1 + 1) / (tf + K)``: an impact-ordered index in the sense of Anh & Moffat, "Pruned
+  query evaluation using pre-computed impacts" (SIGIR 2006), kept exact.
 * The frequent terms (in >= N/DENSE_FRACTION documents) also have their tf in a dense column
   (4 bits per document, two terms to a byte column; 15 = look in a small exception table), so
-  that looking up a candidate is one gather.  Their layers keep only about DENSE_PREFIX postings.
-* Pair lists (pairs.py) for the most frequent terms; tf bit planes (planes.py) for all dense terms.
-* Small corpora (up to SMALL_CORPUS documents) also keep each posting's contribution (float64).
+  that a term's tf in any document is one load.
+* ``blocks``: the runs of one length cut into pieces of at most BLOCK documents, the unit the
+  MaxScore strategy (maxscore.py) works in.
 
-build.py makes these arrays from token lists, storage.py saves and maps them.
+build.py makes these arrays from token lists, storage.py saves and maps them.  Compiled code gets
+them as one tuple, ``kernel`` (KERNEL_ARRAYS gives the order).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from typing import Any
@@ -34,114 +34,51 @@ from .vocab import Vocab
 
 Array = npt.NDArray[Any]
 
-ARRAY_NAMES = (
-    "int2ext",
-    "ext2int",
-    "dl_idx",
-    "dl_vals",
-    "dl_start",
-    "kvals",
-    "df_",
-    "umax",
+# name -> dtype every index has (one dtype each, so compiled code is compiled once)
+DTYPES: dict[str, Any] = {
+    "int2ext": np.int32,
+    "ext2int": np.int32,
+    "dl_idx": np.int32,
+    "dl_vals": np.int64,
+    "dl_start": np.int64,
+    "kvals": np.float64,
+    "df_": np.int64,
+    "term_layer": np.int64,
+    "layer_off": np.int64,
+    "layer_tf": np.int32,
+    "post": np.int32,
+    "dense_of": np.int32,
+    "dense": np.uint8,
+    "esc_key": np.int64,
+    "esc_tf": np.int64,
+}
+ARRAY_NAMES = tuple(DTYPES)
+KERNEL_ARRAYS = (
     "term_layer",
     "layer_off",
     "layer_tf",
     "post",
-    "post_w",
+    "dl_idx",
+    "kvals",
     "dense_of",
     "dense",
     "esc_key",
     "esc_tf",
-    "grid_of",
-    "grid_cnt",
-    "grid_row0",
-    "grid_cut",
-    "grid_jmax",
-    "grid_whole",
-    "pair_terms",
-    "pair_index",
-    "pair_off",
-    "pair_docs",
-    "pair_b0",
-    "pair_bound",
-    "pair_depths",
-    "plane_bits",
-    "plane_tf",
+    "int2ext",
 )
-EMPTY = np.zeros(0, np.int32)
-
-
-def impact(tf: Any, K: Any) -> Any:
-    """rank-bm25's tf part, ``tf * (k1 + 1) / (tf + K)``, in its order of operations."""
-    return tf * (params.K1 + 1) / (tf + K)
-
-
-def tol(theta: float) -> float:
-    """Slack for float rounding when comparing bounds with candidate scores."""
-    return 1e-9 * (1.0 + abs(theta))
 
 
 class Scratch(threading.local):
-    """Per-thread buffers: N-entry tf buffers and a float64 accumulator, all-zero between uses."""
+    """Per-thread buffers, all-zero between queries: an N-entry accumulator and seen-flags
+    (exhaustive.py), and BLOCK-entry ones (maxscore.py)."""
 
-    bufs: list[Array] | None = None
-    made = 0
     acc: Array | None = None
-
-
-class QTerm:
-    """A query term: its weight (query multiplicity * idf), where its postings are, and how far
-    a query has read them (``cur``: the impact level listed so far, -1 for none)."""
-
-    __slots__ = (
-        "buf",
-        "byte",
-        "cur",
-        "df",
-        "esc",
-        "full",
-        "g",
-        "hi",
-        "jmax",
-        "lo",
-        "looked",
-        "maxtf",
-        "shift",
-        "slot",
-        "t",
-        "tab",
-        "umax",
-        "w",
-        "whole",
-    )
-
-    pair = False
-    buf: Array | None
-    byte: int
-    cur: int
-    df: int
-    esc: bool
-    full: bool
-    g: int
-    hi: int
-    jmax: int
-    lo: int
-    looked: int
-    maxtf: int
-    shift: int
-    slot: int
-    t: int
-    tab: Array | None
-    umax: float
-    w: float
-    whole: bool
-
-    def __repr__(self) -> str:
-        return f"<t={self.t} w={self.w:.3f} slot={self.slot} level={self.cur} full={self.full}>"
+    seen: Array | None = None
+    block: tuple[Array, Array] | None = None
 
 
 class Layout:
-    """The arrays of one index (see the module doc) and the per-term facts queries look up."""
+    """The arrays of one index (see the module doc) and the corpus statistics."""
 
     int2ext: Array
     ext2int: Array
@@ -150,63 +87,43 @@ class Layout:
     dl_start: Array
     kvals: Array
     df_: Array
-    umax: Array
     term_layer: Array
     layer_off: Array
     layer_tf: Array
     post: Array
-    post_w: Array
     dense_of: Array
     dense: Array
     esc_key: Array
     esc_tf: Array
-    grid_of: Array
-    grid_cnt: Array
-    grid_row0: Array
-    grid_cut: Array
-    grid_jmax: Array
-    grid_whole: Array
-    pair_terms: Array
-    pair_index: Array
-    pair_off: Array
-    pair_docs: Array
-    pair_b0: Array
-    pair_bound: Array
-    pair_depths: Array
-    plane_bits: Array
-    plane_tf: Array
 
     def __init__(self, arrays: dict[str, Array], meta: dict[str, Any]):
-        for name in ARRAY_NAMES:
-            setattr(self, name, arrays[name])
+        for name, dtype in DTYPES.items():
+            a = np.ascontiguousarray(arrays[name], dtype=dtype)
+            if a.flags.writeable:
+                a.flags.writeable = False  # read-only, as a memory-mapped index's
+            setattr(self, name, a)
         self.vocab = Vocab.from_arrays(arrays)
         self.doc_count = int(meta["doc_count"])
         self.total_tokens = int(meta["total_tokens"])
         self.avgdl = float(meta["avgdl"])
         self.average_idf = float(meta["average_idf"])
         self.max_tf = int(meta["max_tf"])
-        self.ratios = np.asarray(meta["ratios"], np.float64)
-        self.ndl = len(self.kvals)
-        self.klist: list[float] = np.asarray(self.kvals).tolist()
-        self.tables = self.ndl <= params.TABLE_MAX_LENGTHS
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # impact of tf 0..15 at each length, laid out [length, tf]: the dense terms' lookup table
-            self.f16t = impact(
-                np.arange(params.NIBBLE + 1, dtype=np.float64)[None, :], np.asarray(self.kvals)[:, None]
-            ).ravel()
-        # impact of tf = 0..15 at each length index, one array per tf
-        self.fcol = (
-            [self.f16t[tf :: params.NIBBLE + 1].copy() for tf in range(params.NIBBLE + 1)] if self.tables else []
-        )
-        self.esc_slots: set[int] = (
-            set(np.unique(np.asarray(self.esc_key) // max(self.doc_count, 1)).tolist()) if len(self.esc_key) else set()
-        )
-        self.pair_rank = {t: i for i, t in enumerate(np.asarray(self.pair_terms).tolist())}
+        self.kernel = tuple(getattr(self, name) for name in KERNEL_ARRAYS)
+        self.blocks = self._blocks()
         self.scratch = Scratch()
-        self.tfbuf_dtype = np.uint8 if self.max_tf <= 255 else np.int32
-        self._terms: dict[int, tuple[Any, ...]] = {}  # term id -> what a query needs to know of it
         self._tokens: dict[str, int] = {}  # token -> term id (-1: not in the corpus)
         self._idfs: dict[int, float] = {}  # term id -> idf
+
+    def _blocks(self) -> Array:
+        """Block starts (and N at the end): each run of one length cut into BLOCK-doc pieces."""
+        starts: list[int] = []
+        runs = self.dl_start.tolist()
+        for a, b in itertools.pairwise(runs):
+            starts.extend(range(a, b, params.BLOCK))
+        starts.append(self.doc_count)
+        out = np.asarray(starts, np.int64)
+        out.flags.writeable = False
+        return out
 
     def meta(self) -> dict[str, Any]:
         return {
@@ -215,7 +132,6 @@ class Layout:
             "avgdl": self.avgdl,
             "average_idf": self.average_idf,
             "max_tf": self.max_tf,
-            "ratios": self.ratios.tolist(),
         }
 
     def arrays(self) -> dict[str, Array]:
@@ -227,7 +143,7 @@ class Layout:
     def nbytes(self) -> int:
         """Bytes of everything the query path holds: the index arrays and a query's scratch buffers."""
         n = sum(int(a.nbytes) for a in self.arrays().values())
-        return n + self.doc_count * (params.MAX_BUFS * np.dtype(self.tfbuf_dtype).itemsize + 8)
+        return n + self.doc_count * 9 + params.BLOCK * 20
 
     # ------------------------------------------------------------------ terms
     def tid(self, token: str) -> int:
@@ -261,63 +177,18 @@ class Layout:
             mult[t] = mult.get(t, 0) + 1
         return order, mult
 
-    def qterm(self, t: int, w: float) -> QTerm:
-        """A fresh query term for term id t with weight w (nothing listed yet)."""
-        q = QTerm()
-        q.t, q.w = t, w
-        info = self._terms.get(t)
-        if info is None:
-            slot = int(self.dense_of[t])
-            g = int(self.grid_of[t])
-            lo, hi = int(self.term_layer[t]), int(self.term_layer[t + 1])
-            info = (
-                slot,
-                slot // 2,
-                4 if slot & 1 else 0,
-                slot in self.esc_slots,
-                g,
-                float(self.umax[t]),
-                lo,
-                hi,
-                int(self.grid_jmax[g]) if g >= 0 else -1,
-                g < 0 or bool(self.grid_whole[g]),
-                int(self.df_[t]),
-                int(self.layer_tf[lo]),
-            )
-            if len(self._terms) >= params.CACHE_TERMS:
-                self._terms.clear()
-            self._terms[t] = info
-        (q.slot, q.byte, q.shift, q.esc, q.g, q.umax, q.lo, q.hi, q.jmax, q.whole, q.df, q.maxtf) = info
-        q.cur = -1
-        q.full = False
-        q.buf = None
-        q.looked = 0
-        q.tab = None
-        return q
-
     # ------------------------------------------------------------------ scratch buffers
-    def take_buf(self) -> Array | None:
-        """An all-zero N-entry tf buffer of this thread's (at most MAX_BUFS); None if all are out."""
+    def full_scratch(self) -> tuple[Array, Array]:
+        """This thread's all-zero N-entry (float64 accumulator, bool seen-flags)."""
         s = self.scratch
-        if s.bufs is None:
-            s.bufs = []
-            s.made = 0
-        if s.bufs:
-            return s.bufs.pop()
-        if s.made < params.MAX_BUFS:
-            s.made += 1
-            return np.zeros(self.doc_count, self.tfbuf_dtype)
-        return None
+        if s.acc is None or s.seen is None or len(s.acc) != self.doc_count:
+            s.acc = np.zeros(self.doc_count)
+            s.seen = np.zeros(self.doc_count, np.bool_)
+        return s.acc, s.seen
 
-    def give_buf(self, buf: Array) -> None:
-        """Return a buffer from take_buf, all-zero again."""
-        if self.scratch.bufs is not None:  # (always: take_buf made the list)
-            self.scratch.bufs.append(buf)
-
-    def fill_buf(self, q: QTerm, buf: Array, value: bool) -> None:
-        """Write q's tf (value=True) or 0 (value=False) into buf at q's listed postings."""
-        offs = self.layer_off[q.lo : q.hi + 1].tolist()
-        tfs = self.layer_tf[q.lo : q.hi].tolist() if value else [0] * (q.hi - q.lo)
-        post = self.post
-        for i, tf in enumerate(tfs):
-            buf[post[offs[i] : offs[i + 1]]] = tf
+    def block_scratch(self) -> tuple[Array, Array]:
+        """This thread's all-zero BLOCK-entry (float64 accumulator, int32 list)."""
+        s = self.scratch
+        if s.block is None or len(s.block[0]) != params.BLOCK:
+            s.block = (np.zeros(params.BLOCK), np.zeros(params.BLOCK, np.int32))
+        return s.block

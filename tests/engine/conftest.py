@@ -1,6 +1,6 @@
 """Shared fixtures of the engine's tests: rank-bm25 as the definition, brute-force top-k, the
-seed corpus (the bundled transcripts) indexed with dense columns and pair lists, and settings
-that send tiny corpora down the paths big corpora take."""
+seed corpus (the bundled transcripts) indexed with dense columns, and settings that send tiny
+corpora down the paths big corpora take."""
 
 from __future__ import annotations
 
@@ -17,34 +17,16 @@ from rank_bm25 import BM25Okapi
 
 from index.engine import BM25Index
 from index.engine import params as engine_params
-from index.engine.layout import QTerm
+from index.engine.scoring import query
 from index.tokens import tokenize
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "bot" / "samples"
 
 # Thresholds small enough that tiny corpora take every path of the engine.
-SMALL = {
-    "GRID_MIN_DF": 1,
-    "DENSE_MIN_DOCS": 1,
-    "DENSE_FRACTION": 4,
-    "DENSE_PREFIX": 3,
-    "SEED_COUNT": 1,
-    "DEEPEN_BUDGET": 2,
-    "MERGE": 4,
-    "MAX_BUFS": 2,
-    "PAIR_TERMS": 6,
-    "PAIR_DEPTH": 6,
-    "PAIR_DOCS": 1,
-    "PAIR_MIN_DEPTH": 1,
-    "PAIR_HEAD": 2,
-    "PAIR_FIRST": 1,
-    "FAST_MAX": 0,
-    "DENSE_ACC_MAX": 0,
-    "SMALL_CORPUS": 0,
-}
+SMALL = {"DENSE_MIN_DOCS": 1, "DENSE_FRACTION": 4, "BLOCK": 8, "SEED": 1, "FAST_MAX": 0, "OVER_ALLOWED": 0}
 # Query-time settings that send small queries down the paths big corpora take.
-PRUNING = {"FAST_MAX": 0, "DENSE_ACC_MAX": 0, "SEED_COUNT": 4, "DEEPEN_BUDGET": 16, "MERGE": 32, "OVER_ALLOWED_MIN": 0}
+PRUNING = {"FAST_MAX": 0, "SEED": 1, "OVER_ALLOWED": 0}
 
 
 def patched(params: dict[str, Any]) -> contextlib.AbstractContextManager[Any]:
@@ -94,10 +76,10 @@ def _seed_texts() -> list[str]:
 @pytest.fixture(scope="module")
 def seed() -> tuple[list[list[str]], BM25Okapi, BM25Index]:
     corpus = [tokenize(t) for t in _seed_texts()]
-    # dense columns and pair lists are made for bigger corpora; the seed corpus gets them too
-    with mock.patch.multiple(engine_params, DENSE_MIN_DOCS=1000, PAIR_DOCS=16, PAIR_MIN_DEPTH=16):
+    # dense columns are made for bigger corpora; the seed corpus gets them too, and small blocks
+    with mock.patch.multiple(engine_params, DENSE_MIN_DOCS=1000, BLOCK=64):
         index = BM25Index.build(corpus)
-    assert len(index.layout.pair_b0) > 0 and len(index.layout.dense) > 0
+    assert len(index.layout.dense) > 0
     return corpus, bm25(corpus), index
 
 
@@ -138,12 +120,13 @@ def seed_queries(corpus: list[list[str]]) -> list[list[str]]:
     return queries
 
 
-def query_terms(idx: BM25Index, tokens: list[str]) -> tuple[list[int], list[QTerm]]:
-    """(term ids in query order, query terms) as BM25Index.top_k makes them, for calling one
-    strategy directly."""
+def compiled(idx: BM25Index, tokens: list[str]) -> tuple[Any, Any, Any, Any]:
+    """(distinct term ids, idfs, token order, weights) as BM25Index.top_k hands a query to the
+    compiled strategies, for calling one directly."""
     lay = idx.layout
     order, mult = lay.resolve(tokens)
-    return order, [lay.qterm(t, m * lay.idf(t)) for t, m in mult.items()]
+    tids, idfs, pos = query(lay, order)
+    return tids, idfs, pos, idfs * np.array([mult[t] for t in tids.tolist()], np.float64)
 
 
 def assert_top_k(got: tuple[Any, Any], want: tuple[Any, Any], msg: str = "") -> None:

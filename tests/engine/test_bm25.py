@@ -98,7 +98,7 @@ def test_progress_and_edge_cases():
 
 
 def test_huge_term_frequencies():
-    """tf above 255 (wide layers, int buffers) and above 15 for dense terms (escapes)."""
+    """tf above 255 and above 15 for dense terms (escapes)."""
     rng = np.random.default_rng(3)
     corpus = [
         ["w"] * int(n) + ["v"] * int(m) + ["x"] for n, m in zip(rng.integers(0, 400, 60), rng.integers(0, 30, 60))
@@ -163,12 +163,12 @@ def test_random_corpora_exact(corpus, query, k, small, data):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, 2**32 - 1), st.integers(200, 3000))
 def test_random_zipf_corpora_exact(seed_value, n_docs):
-    """Bigger corpora, Zipf-like words, through the impact levels and dense rows."""
+    """Bigger corpora, Zipf-like words, through every strategy, block size and dense column."""
     rng = np.random.default_rng(seed_value)
     vocab_size = int(rng.integers(5, 300))
     p = 1.0 / np.arange(1, vocab_size + 1) ** rng.uniform(0.6, 1.4)
     p /= p.sum()
-    lens = rng.integers(0, int(rng.choice([40, 600])), n_docs)  # > 256 lengths: 2-byte length index
+    lens = rng.integers(0, int(rng.choice([40, 600])), n_docs)
     flat = rng.choice(vocab_size, int(lens.sum()), p=p)
     bounds = np.concatenate(([0], np.cumsum(lens)))
     corpus = [[f"t{x}" for x in flat[bounds[i] : bounds[i + 1]]] for i in range(n_docs)]
@@ -176,24 +176,12 @@ def test_random_zipf_corpora_exact(seed_value, n_docs):
         corpus[0] = ["t0"]
     bm = bm25(corpus)
     params = {
-        "GRID_MIN_DF": int(rng.integers(1, 40)),
         "DENSE_MIN_DOCS": 1,
         "DENSE_FRACTION": int(rng.integers(2, 30)),
-        "DENSE_PREFIX": int(rng.integers(2, 200)),
-        "SEED_COUNT": int(rng.integers(1, 40)),
-        "DEEPEN_BUDGET": int(rng.integers(2, 300)),
-        "MERGE": int(rng.integers(1, 500)),
-        "MAX_BUFS": int(rng.integers(0, 3)),
-        "TABLE_MAX_LENGTHS": int(rng.choice([0, 4096])),
-        "PAIR_TERMS": int(rng.integers(0, 12)),
-        "PAIR_DEPTH": int(rng.integers(1, 100)),
-        "PAIR_DOCS": 1,
-        "PAIR_MIN_DEPTH": 1,
-        "PAIR_HEAD": int(rng.integers(1, 5)),
-        "PAIR_FIRST": int(rng.integers(1, 8)),
+        "BLOCK": int(rng.choice([1, 3, 16, 4096])),
+        "SEED": int(rng.integers(0, 8)),
         "FAST_MAX": int(rng.choice([0, 0, 16384])),
-        "DENSE_ACC_MAX": int(rng.choice([0, 65536])),
-        "SMALL_CORPUS": int(rng.choice([0, 65536])),
+        "OVER_ALLOWED": int(rng.choice([0, 24, 10**6])),
     }
     with mock.patch.multiple(engine_params, **params):
         idx = BM25Index.build(corpus)

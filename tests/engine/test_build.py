@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from index.engine import BM25Index
-from index.engine.layout import impact
 
 from .conftest import SMALL, patched
 
@@ -18,7 +19,7 @@ def _corpus(seed: int, n: int = 800) -> list[list[str]]:
 
 def test_layout_invariants():
     corpus = _corpus(1)
-    with patched({**SMALL, "DENSE_PREFIX": 50, "PLANE_GROUPS": 3}):
+    with patched({**SMALL, "BLOCK": 5}):
         lay = BM25Index.build(corpus).layout
     N = len(corpus)
     lens = np.array([len(d) for d in corpus])
@@ -37,20 +38,13 @@ def test_layout_invariants():
         for li in range(lo, hi):
             docs = lay.post[lay.layer_off[li] : lay.layer_off[li + 1]]
             assert np.all(np.diff(docs) > 0) and np.all(tf_true[docs] == lay.layer_tf[li])
-            imp = impact(float(lay.layer_tf[li]), lay.kvals[lay.dl_idx[docs]])
-            assert np.all(np.diff(imp) <= 1e-12)  # impact never increases along a layer
         slot = int(lay.dense_of[t])
         if slot >= 0:
             col = lay.dense[slot // 2]
             nib = (col >> 4) if slot & 1 else (col & 15)
             assert np.array_equal(nib, np.minimum(tf_true, 15))
-            for s, th in enumerate((1, 2, 4)):
-                bits = np.unpackbits(lay.plane_bits[slot, s].view(np.uint8), bitorder="little")[:N]
-                assert np.array_equal(bits.astype(bool), tf_true >= th), (word, th)
-            G = lay.plane_tf.shape[1]
-            per = -(-len(lay.plane_bits[slot, 0]) // G) * 64
-            for g in range(G):
-                assert int(lay.plane_tf[slot, g]) == min(15, int(tf_true[g * per : (g + 1) * per].max(initial=0)))
-        assert float(lay.umax[t]) >= max(
-            (impact(float(tf_true[d]), float(lay.kvals[lay.dl_idx[d]])) for d in np.flatnonzero(tf_true)), default=0.0
-        )
+    # blocks: cover the documents in order, at most BLOCK each, one length each
+    blocks = lay.blocks.tolist()
+    assert blocks[0] == 0 and blocks[-1] == N and all(0 < b - a <= 5 for a, b in itertools.pairwise(blocks))
+    assert all(dl[a] == dl[b - 1] for a, b in itertools.pairwise(blocks))
+    assert set(np.asarray(lay.dl_start).tolist()) <= set(blocks)
