@@ -1,9 +1,10 @@
 """The k best documents so far, compiled: (score desc, external id asc), the order every strategy returns.
 
-A query keeps its k best in two small arrays (scores float64, external ids int64) and a count;
-k is small (10 to a few hundred), so finding the worst entry is a linear scan, done only when a
-document beats the current k-th score.  ``theta`` is that k-th score (-inf until k are held):
-the bound every pruning strategy compares against.
+A binary heap of k entries (scores float64, external ids int64, a count) with the *worst* held
+document at the root: the lowest score, and of equal scores the higher id.  Offering a document
+costs O(log k) when it beats the root and O(1) when it does not; ``theta`` (the root's score
+once k are held, else -inf) is the k-th best score, the bound every pruning strategy compares
+against.  Callers offer each document once (k reaches 4,000 in index/search.py).
 """
 
 from __future__ import annotations
@@ -23,37 +24,45 @@ def better(s: float, e: int, ws: float, we: int) -> bool:
 @numba.njit(cache=True, nogil=True)
 def push(hs: Array, he: Array, n: int, s: float, e: int) -> int:
     """Offer document ``e`` (external id) with exact score ``s``; returns the new count.
-
-    ``hs``/``he`` have room for k entries; a document already held is not added twice.
-    """
+    ``hs``/``he`` have room for k entries; each document is to be offered once."""
     k = len(hs)
-    for i in range(n):
-        if he[i] == e:
-            return n
     if n < k:
-        hs[n] = s
-        he[n] = e
+        i = n  # sift up: a worse document moves towards the root
+        while i > 0:
+            parent = (i - 1) >> 1
+            if better(hs[parent], he[parent], s, e):
+                hs[i] = hs[parent]
+                he[i] = he[parent]
+                i = parent
+            else:
+                break
+        hs[i] = s
+        he[i] = e
         return n + 1
-    w = 0
-    for i in range(1, k):
-        if better(hs[w], he[w], hs[i], he[i]):
-            w = i
-    if better(s, e, hs[w], he[w]):
-        hs[w] = s
-        he[w] = e
+    if not better(s, e, hs[0], he[0]):
+        return n
+    i = 0  # replace the root, sift down
+    while True:
+        c = 2 * i + 1
+        if c >= k:
+            break
+        if c + 1 < k and better(hs[c], he[c], hs[c + 1], he[c + 1]):
+            c += 1  # the worse child
+        if better(s, e, hs[c], he[c]):
+            hs[i] = hs[c]
+            he[i] = he[c]
+            i = c
+        else:
+            break
+    hs[i] = s
+    he[i] = e
     return n
 
 
 @numba.njit(cache=True, nogil=True)
 def theta(hs: Array, n: int) -> float:
     """The k-th best score held; -inf while fewer than k are held."""
-    if n < len(hs):
-        return -np.inf
-    w = hs[0]
-    for i in range(1, n):
-        if hs[i] < w:
-            w = hs[i]
-    return float(w)
+    return float(hs[0]) if n == len(hs) and n > 0 else -np.inf
 
 
 def ranked(hs: Array, he: Array, n: int) -> tuple[Array, Array]:

@@ -137,14 +137,19 @@ def maxscore(
             size[x] = end[x] - cur[x]
             lt[x] = i
 
-    # a first theta: the first postings of every layer (its shortest documents)
-    n = 0
+    # a first theta: the first postings of every layer (its shortest documents), each once
+    picked = np.empty(nl * seed, np.int64)
+    ns = 0
     for x in range(nl):
         for p in range(cur[x], min(end[x], cur[x] + seed)):
-            d = post[p]
-            e = int2ext[d]
-            if not (masked and not allowed[e]):
-                n = push(hs, he, n, exact(L, tids, idfs, order, d), e)
+            picked[ns] = post[p]
+            ns += 1
+    seeds = np.unique(picked[:ns])
+    n = 0
+    for d in seeds:
+        e = int2ext[d]
+        if not (masked and not allowed[e]):
+            n = push(hs, he, n, exact(L, tids, idfs, order, d), e)
     th = theta(hs, n)
 
     ne = np.zeros(m, np.int64)  # per term: its last ne[i] layers (lowest tf) are non-essential
@@ -242,6 +247,9 @@ def maxscore(
             e = int2ext[d]
             if masked and not allowed[e]:
                 continue
+            w = np.searchsorted(seeds, d)
+            if w < len(seeds) and seeds[w] == d:
+                continue  # offered already
             sx = exact(L, tids, idfs, order, d)
             if sx >= th:
                 n = push(hs, he, n, sx, e)

@@ -17,7 +17,7 @@ DENSE_FRACTION = 64  # terms in >= N/64 documents get a dense 4-bit tf column
 DENSE_MIN_DOCS = 4096  # no dense columns in smaller corpora
 NIBBLE = 15  # a dense tf of 15 or more is stored as 15; the exact value is in the exception table
 BLOCK = 4096  # documents per block (maxscore.py); blocks never mix two lengths
-SEED = 8  # postings per layer scored first, for a first k-th score (maxscore.py)
+SEED = 2  # postings per layer scored first, for a first k-th score (maxscore.py)
 FAST_MAX = 16384  # queries with at most this many postings are scored exhaustively
 MAX_TERMS = 62  # distinct query terms the MaxScore strategy takes (one bit each); more: exhaustive
 OVER_ALLOWED = 24  # a mask letting through fewer than postings / this many docs is scored doc by doc

@@ -1,4 +1,4 @@
-"""The k best so far (index/engine/heap.py): order by score then lower id, no document twice."""
+"""The k best so far (index/engine/heap.py): order by score, then lower id; small and large k."""
 
 from __future__ import annotations
 
@@ -25,8 +25,16 @@ def test_push_keeps_the_k_best_by_score_then_lower_id(offers, k):
     assert theta(hs2, n2) == (float(want[-1][1]) if len(want) == k else -np.inf)
 
 
-def test_a_document_already_held_is_not_added_twice():
-    hs, he = np.zeros(3), np.zeros(3, np.int64)
-    n = push(hs, he, 0, 2.0, 7)
-    n = push(hs, he, n, 2.0, 7)
-    assert n == 1 and theta(hs, n) == -np.inf
+def test_a_large_k_over_many_offers_with_ties():
+    """k as large as the library asks (4,000) over 50,000 offers with many equal scores."""
+    rng = np.random.default_rng(3)
+    scores = rng.integers(0, 300, 50_000).astype(np.float64)
+    ids = rng.permutation(50_000)
+    hs, he = np.zeros(4000), np.zeros(4000, np.int64)
+    n = 0
+    for s, e in zip(scores.tolist(), ids.tolist()):
+        n = push(hs, he, n, s, e)
+    got_ids, got_scores = ranked(hs, he, n)
+    want = np.lexsort((ids, -scores))[:4000]
+    assert got_ids.tolist() == ids[want].tolist() and got_scores.tolist() == scores[want].tolist()
+    assert theta(hs, n) == scores[want[-1]]
