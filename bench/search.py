@@ -549,7 +549,8 @@ def main() -> None:
         )
         print(
             "Peers: rank-bm25 on a subset (300 queries at 10k, 50 at 100k; not run at 1M); "
-            "bm25s numpy backend (no numba), lucene variant, all queries up to 100k and 300 at 1M."
+            "bm25s numpy backend (its numba backend is in the peer suite), lucene variant, all queries up to "
+            "100k and 300 at 1M."
         )
         ours = [r for r in rows if r["engine"] == "ours"]
         if ours:

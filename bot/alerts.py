@@ -35,7 +35,6 @@ from sqlalchemy import (
     Column,
     DateTime,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -46,7 +45,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from handlers.alerts import EVENT_TYPE, Alert, alert_message
@@ -56,14 +54,12 @@ from index.markup import plain_text
 from index.search import EpisodeInfo, Hit, Library
 from index.store import utc
 
-from . import migrations
 from .background import Every
+from .migrations import Tables, metadata
 from .posting import post, posted_before
 from .schedule import Clock, utcnow
 
 log = logging.getLogger("quotebot.alerts")
-
-metadata = MetaData()
 
 alerts = Table(
     "alerts",
@@ -98,12 +94,8 @@ MAX_WAIT = dt.timedelta(minutes=10)  # a burst that never settles is posted afte
 MAX_ATTEMPTS = 3
 
 
-class AlertStore:
+class AlertStore(Tables):
     """The alerts (``handlers.alerts.Alerts``), their leases and their per-episode claims."""
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        migrations.upgrade(engine)
 
     def add(self, team_id: str, channel_id: str, query: str, user_id: str, now: dt.datetime | None = None) -> Alert:
         created = now or utcnow()

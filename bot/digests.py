@@ -18,7 +18,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -28,16 +27,14 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from handlers.digest import Subscription
 from index.store import utc
 
-from . import migrations
-
-metadata = MetaData()
+from .migrations import Tables, metadata
 
 subscriptions = Table(
     "digest_subscriptions",
@@ -99,10 +96,8 @@ class Claim:
         return self.status in (DONE, EMPTY)
 
 
-class DigestStore:
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        migrations.upgrade(engine)
+class DigestStore(Tables):
+    """The digests' state: subscriptions, the (channel, local date) claims and the quotes each channel was sent."""
 
     # --- subscriptions -----------------------------------------------------------
 

@@ -17,15 +17,12 @@ import logging
 from collections.abc import Callable
 
 from slack_bolt import BoltRequest, BoltResponse
-from sqlalchemy import Column, DateTime, MetaData, String, Table, delete, insert
-from sqlalchemy.engine import Engine
+from sqlalchemy import Column, DateTime, String, Table, delete, insert
 from sqlalchemy.exc import IntegrityError
 
-from . import migrations
+from .migrations import Tables, metadata
 
 log = logging.getLogger("quotebot.events")
-
-metadata = MetaData()
 
 seen_events = Table(
     "slack_events",
@@ -37,12 +34,8 @@ seen_events = Table(
 KEEP = dt.timedelta(days=1)  # Slack retries within minutes and replays are refused after 5: a day is plenty
 
 
-class EventLog:
+class EventLog(Tables):
     """The claim rows (``handlers.actions.Once``): ``first_time(key)`` claims, ``forget(key)`` releases."""
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        migrations.upgrade(engine)
 
     def first_time(self, event_id: str) -> bool:
         """Claim ``event_id`` (at most 200 characters are kept); False when it was claimed already

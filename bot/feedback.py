@@ -16,7 +16,6 @@ from sqlalchemy import (
     DateTime,
     Float,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -25,15 +24,12 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from index.model import Segment
 from index.store import utc
 
-from . import migrations
-
-metadata = MetaData()
+from .migrations import Tables, metadata
 
 feedback = Table(
     "feedback",
@@ -71,10 +67,8 @@ class Report:
         return {**asdict(self), "created_at": self.created_at.isoformat()}
 
 
-class FeedbackStore:
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        migrations.upgrade(engine)
+class FeedbackStore(Tables):
+    """The cards' feedback reports (``handlers.feedback.Feedback``)."""
 
     def report(self, team_id: str, user_id: str, kind: str, segment: Segment) -> bool:
         """Store a report about ``segment``; False when this user had reported it already.

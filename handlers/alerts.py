@@ -14,6 +14,7 @@ from typing import Protocol
 from index.search import Answer, EpisodeInfo, Hit
 
 from . import cards
+from .answers import Subcommand
 from .digest import episode_line, quote_card
 
 EVENT_TYPE = "quotebot_alert"  # the message metadata that marks an alert post
@@ -68,12 +69,8 @@ def check_query(answer: Callable[[str], Answer], query: str) -> str | None:
 def handle(alerts: Alerts, answer: Callable[[str], Answer], text: str, body: dict, respond: Callable,
            changed: Callable[[str, str], None] = lambda team, user: None) -> None:
     """Answer ``/quote alert <text>`` ephemerally; ``changed(team, user)`` after a change (App Home refresh)."""
-    verb, _, rest = text.strip().partition(" ")
-    verb = verb.lower()
-    team, channel, user = body.get("team_id", ""), body.get("channel_id", ""), body.get("user_id", "")
-
-    def say(message: str) -> None:
-        respond(response_type="ephemeral", **cards.message(message))
+    command = Subcommand.read(text, body, respond)
+    verb, rest, team, channel, user, say = command
 
     if verb == "add":
         problem = check_query(answer, rest)
@@ -101,7 +98,7 @@ def handle(alerts: Alerts, answer: Callable[[str], Answer], text: str, body: dic
         else:
             say(f"There is no alert #{int(number)} in this workspace (`/quote alert list` shows them).")
     else:
-        say(USAGE if verb in ("", "help") else f"Unknown alert command `{cards.escape(verb)}`.\n\n{USAGE}")
+        command.help("alert", USAGE)
 
 
 def alert_message(alert: Alert, found: list[tuple[EpisodeInfo, list[Hit]]]) -> dict:

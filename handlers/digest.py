@@ -28,6 +28,7 @@ from index.tokens import fold
 from index.understand import Understanding
 
 from . import cards, quality
+from .answers import Subcommand
 
 log = logging.getLogger("quotebot.digest")
 
@@ -408,12 +409,8 @@ def _fallback(d: Digest) -> str:
 def handle(digests: Digests, text: str, body: dict, respond: Callable, user_tz: Callable[[str], str | None],
            changed: Callable[[str, str], None] = lambda team, user: None) -> None:
     """Answer ``/quote digest <text>`` ephemerally; ``changed(team, user)`` after a change (App Home refresh)."""
-    verb, _, rest = text.strip().partition(" ")
-    verb = verb.lower()
-    team, channel, user = body.get("team_id", ""), body.get("channel_id", ""), body.get("user_id", "")
-
-    def say(message: str) -> None:
-        respond(response_type="ephemeral", **cards.message(message))
+    command = Subcommand.read(text, body, respond)
+    verb, rest, team, channel, user, say = command
 
     if verb == "subscribe":
         try:
@@ -457,7 +454,7 @@ def handle(digests: Digests, text: str, body: dict, respond: Callable, user_tz: 
             return
         respond(response_type="ephemeral", **digest_message(dataclasses.replace(digest, schedule=subscribed)))
     else:
-        say(USAGE if verb in ("", "help") else f"Unknown digest command `{cards.escape(verb)}`.\n\n{USAGE}")
+        command.help("digest", USAGE)
 
 
 def _known_zone(name: str | None) -> str | None:

@@ -6,6 +6,9 @@ its BM25 score in ``Hit.score``. The order of the candidates the engine returned
     rank = bm25 × (quality + PHRASE × proximity)
 
 - ``quality`` (0 < quality ≤ 1) is a product of penalties, each ``1 - weight`` when it applies:
+  the query's words a segment does not hold (COVERAGE × the share of the query's idf it lacks, as
+  Lucene's classic ``coord`` factor but weighed by idf: a segment holding every word typed ranks above
+  one that repeats only some of them),
   a question rather than a statement (QUESTION), a fragment rather than a complete thought (FRAGMENT),
   a speaker who mostly asks (ASKER × the share of that speaker's segments that are questions: hosts ask,
   guests hold the views), the episode's opening minutes (OPENING) and sponsor reads (ADVERT).
@@ -50,12 +53,14 @@ class Weights:
     opening: float = 0.2  # said in the first OPENING_S seconds
     advert: float = 0.6  # a sponsor read
     brevity: float = 0.3  # × the share of FULL_WORDS a segment falls short by (BM25 favours short ones)
+    coverage: float = 0.5  # × the share of the query's idf a segment lacks (words it does not hold)
     phrase: float = 1.5  # × proximity: the query's words in order, close together
     slop: int = 2  # words allowed between two consecutive query words
 
 
 WEIGHTS = Weights()
-OFF = Weights(question=0, fragment=0, asker=0, opening=0, advert=0, brevity=0, phrase=0)  # plain BM25 order, to compare
+# plain BM25 order, to compare
+OFF = Weights(question=0, fragment=0, asker=0, opening=0, advert=0, brevity=0, coverage=0, phrase=0)
 
 
 def is_advert(text: str) -> bool:
@@ -63,9 +68,16 @@ def is_advert(text: str) -> bool:
     return bool(_ADVERT.search(text))
 
 
+# Tag questions ("..., right?", "you know?", "Right?"): a speaker's habit, not a question asked.
+_TAG_QUESTION = re.compile(
+    r"(?:,\s*|^|(?<=[.!?]\s))(?:right|you know|yeah|okay|ok|huh|correct|true|isn't it|aren't they|"
+    r"don't you think)\s*\?", re.I)
+
+
 def is_question(text: str) -> bool:
-    """The segment asks rather than says: it ends with "?" or most of its sentences do."""
-    text = text.rstrip()
+    """The segment asks rather than says: it ends with "?" or most of its sentences do.  Tag
+    questions ("it's the best, right?") are statements: they do not count."""
+    text = _TAG_QUESTION.sub(".", text).rstrip()
     if text.endswith("?"):
         return True
     ends = _SENTENCE_END.findall(text)
@@ -91,10 +103,13 @@ def features(text: str, start_s: float | None) -> tuple[int, int]:
 
 
 def qualities(bits: np.ndarray, words: np.ndarray, asker_share: np.ndarray,
-              weights: Weights | None = None) -> np.ndarray:
-    """``quality`` for many segments at once, from their ``features`` and their speakers' asker shares."""
+              weights: Weights | None = None, lacking: np.ndarray | None = None) -> np.ndarray:
+    """``quality`` for many segments at once, from their ``features``, their speakers' asker shares
+    and (``lacking``, 0 to 1) the share of the query's idf each does not hold."""
     weights = weights or WEIGHTS
     q = np.ones(len(bits), dtype=np.float64)
+    if lacking is not None:
+        q *= 1 - weights.coverage * np.clip(lacking, 0.0, 1.0)
     for bit, weight in ((QUESTION, weights.question), (FRAGMENT, weights.fragment),
                         (OPENING, weights.opening), (ADVERT, weights.advert)):
         q[(bits & bit) != 0] *= 1 - weight

@@ -406,7 +406,7 @@ class Library:
             side_terms = tokenize(side_text)
             need = _required(snap.engine, side_terms) if side_terms else None
             if need is not None and need({t for t in side_terms if snap.engine.df(t)}):
-                needs.append((need, [_phrase_form(p) for p in phrases]))
+                needs.append((need, [_phrase_form(p) for p in phrases], set(side_terms)))
         if not needs:
             return []  # even a segment holding every known word would not be relevant
         if order is None:  # a Query as it stands: proximity over its words and phrases when three or more
@@ -499,7 +499,7 @@ class Library:
         snap: _Snapshot,
         query: Query,
         terms: list[str],
-        needs: list[tuple[Callable[[set], bool], list[str]]],
+        needs: list[tuple[Callable[[set], bool], list[str], set[str]]],
         order: Sequence[str],
         docs: np.ndarray,
         scores: np.ndarray,
@@ -522,7 +522,7 @@ class Library:
             # of its score: in a tiny library every BM25Okapi idf is at or below zero (rank-bm25's
             # epsilon floor), yet a segment holding the query's words is still a match. Scores and
             # their order stay rank-bm25's.
-            if any(need(present) for need, _ in needs):
+            if any(need(present) for need, _, _ in needs):
                 passing.append((doc, score, present))
         excluded = [_phrase_form(p) for p in query.excluded_phrases]
         # Each candidate's quality comes from features stored at build time; only the phrase proximity
@@ -534,7 +534,13 @@ class Library:
         speakers = snap.doc_speaker[cand] if len(cand) else np.zeros(0, np.int64)
         asker = np.where(speakers >= 0, snap.asker_share[np.maximum(speakers, 0)] if len(snap.asker_share)
                          else 0.0, 0.0)
-        quality = rank.qualities(snap.doc_bits[cand], snap.doc_words[cand], asker)
+        # the share of the query's idf a candidate lacks (of its best side, for A OR B): a segment
+        # holding every word typed ranks above one that repeats only some (Lucene's classic "coord",
+        # weighed by idf)
+        weight = {t: max(snap.engine.idf(t), 0.0) for t in wanted}
+        lacking = np.asarray([min(_lacking(side, present, weight) for _, _, side in needs)
+                              for _, _, present in passing], dtype=np.float64)
+        quality = rank.qualities(snap.doc_bits[cand], snap.doc_words[cand], asker, lacking=lacking)
         upper = rank.upper_bounds(bm25, quality, len(order))
         order_of = np.lexsort((cand, -bm25, -upper))
         still = vetting.limit - len(vetting.hits)
@@ -551,9 +557,9 @@ class Library:
                 seg = rows.get(int(snap.segment_ids[doc]))
                 if seg is None:
                     continue
-                if any(p for _, p in needs) or excluded:
+                if any(p for _, p, _ in needs) or excluded:
                     folded = _phrase_form(seg.text + " " + (seg.translation or ""))
-                    if not any(need(present) and all(p in folded for p in phrases) for need, phrases in needs):
+                    if not any(need(present) and all(p in folded for p in phrases) for need, phrases, _ in needs):
                         continue
                     if any(p in folded for p in excluded):
                         continue
@@ -664,6 +670,15 @@ def quotability(seg: Segment, idf: Callable[[str], float]) -> float:
     named = 1.0 if seg.speaker else 0.6
     finished = 1.0 if seg.text.rstrip().endswith((".", "!", "?", "”", "\"")) else 0.8
     return substance / math.sqrt(words) * named * finished * opening
+
+
+def _lacking(side: set[str], present: set[str], weight: dict[str, float]) -> float:
+    """The share (0 to 1) of a query side's idf that a segment holding ``present`` lacks; by count
+    where every idf is 0 (a tiny library)."""
+    total = sum(weight.get(t, 0.0) for t in side)
+    if total > 0:
+        return 1 - sum(weight.get(t, 0.0) for t in side & present) / total
+    return 1 - len(side & present) / len(side) if side else 0.0
 
 
 def _load(folder: Path) -> _Snapshot | None:

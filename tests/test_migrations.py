@@ -27,11 +27,9 @@ from .conftest import ROOT
 
 
 def bot_metadata() -> MetaData:
-    merged = MetaData()
-    for table in [t for m in (events.metadata, digests.metadata, alerts.metadata, feedback.metadata)
-                  for t in m.tables.values()]:
-        table.to_metadata(merged)
-    return merged
+    """The bot's tables: each store module (all imported above) adds its own to ``bot.migrations.metadata``."""
+    assert all(m.metadata is bot.migrations.metadata for m in (events, digests, alerts, feedback))
+    return bot.migrations.metadata
 
 
 def differences(engine, metadata: MetaData) -> list:

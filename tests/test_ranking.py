@@ -73,8 +73,8 @@ def test_the_re_rank_picks_more_quotes_worth_posting(data, monkeypatch):
     before = top1(library, rank.OFF, monkeypatch)
     after = top1(library, rank.Weights(), monkeypatch)
     print(f"\nlabelled set top-1: plain BM25 {len(before)}/{len(LABELLED)}, re-ranked {len(after)}/{len(LABELLED)}")
-    # measured: 10/41 -> 16/41 (README); a regression of the weights shows here
-    assert len(before) == 10 and len(after) >= 16
+    # measured: 10/41 -> 18/41 (README); a regression of the weights shows here
+    assert len(before) == 10 and len(after) >= 18
 
 
 def test_the_re_rank_keeps_the_bm25_scores_exact(data):
@@ -141,3 +141,21 @@ def test_the_issues_remembered_phrases_come_first(data, phrase, passage):
     _, library, _ = data
     [hit] = library.search(phrase, limit=1)
     assert _phrase_form(passage) in _phrase_form(hit.text)
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("TSMC is way ahead, right? And he went to Taiwan and made TSMC, right?", False),
+        ("It is cheap, you know? Really cheap.", False),
+        ("Right? And that is the whole story.", False),
+        ("What do you think about TSMC?", True),
+        ("Is it true?", True),
+        ("Do you know?", True),
+        ("So is scaling dead? Is it over? I doubt it.", True),
+    ],
+)
+def test_tag_questions_are_statements(text, question):
+    """A speaker's "..., right?" habit does not make a statement a question (which the re-rank
+    would halve): Dylan Patel's TSMC answer was ranked below a Taiwan-only one for it."""
+    assert rank.is_question(text) is question

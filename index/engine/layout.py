@@ -126,6 +126,7 @@ class Layout:
         return out
 
     def meta(self) -> dict[str, Any]:
+        """The corpus statistics saved beside the arrays (storage.py's meta.json)."""
         return {
             "doc_count": self.doc_count,
             "total_tokens": self.total_tokens,
@@ -135,6 +136,7 @@ class Layout:
         }
 
     def arrays(self) -> dict[str, Array]:
+        """Every array of the index by name, the vocabulary's included (what storage.py saves)."""
         out = {name: getattr(self, name) for name in ARRAY_NAMES}
         out.update(self.vocab.arrays())
         return out

@@ -45,6 +45,7 @@ class Vocab:
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, Array]) -> Vocab:
+        """The vocabulary held in ``arrays`` (as ``arrays()`` returns them, saved or loaded)."""
         return cls(*(arrays[name] for name in ARRAY_NAMES))
 
     def __len__(self) -> int:
@@ -68,4 +69,5 @@ class Vocab:
         return str(self.blob[a:b].tobytes().decode("utf-8", "surrogatepass"))
 
     def arrays(self) -> dict[str, Array]:
+        """The four arrays by name (ARRAY_NAMES), for saving with the index."""
         return dict(zip(ARRAY_NAMES, (self.blob, self.off, self.bstart, self.bids)))

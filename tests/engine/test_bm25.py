@@ -195,3 +195,21 @@ def test_random_zipf_corpora_exact(seed_value, n_docs):
             assert np.abs(scores - want_scores).max(initial=0) <= 1e-6
             ids, _ = idx.top_k(q, k, allowed=allowed)
             np.testing.assert_array_equal(ids, brute_top_k(bm, corpus, q, k, allowed)[0])
+
+
+def test_warm_compiles_every_compiled_function():
+    """BM25Index.warm (called before serving and in the image) leaves no compiled function that
+    Python calls to compile on a first query (the functions they call are compiled with them)."""
+    from index.engine import build, exhaustive, lookup, maxscore
+
+    BM25Index.warm()
+    entry_points = [
+        build._invert,
+        build._dense,
+        exhaustive.exhaustive,
+        exhaustive.over_allowed,
+        maxscore.maxscore,
+        lookup.tfs_in,
+        lookup.exacts,
+    ]
+    assert [f.__name__ for f in entry_points if not f.signatures] == []

@@ -1,8 +1,6 @@
-"""The layout and its build (index/engine/layout.py, build.py): what each array promises."""
+"""The build (index/engine/build.py): what each array it makes promises."""
 
 from __future__ import annotations
-
-import itertools
 
 import numpy as np
 
@@ -43,8 +41,3 @@ def test_layout_invariants():
             col = lay.dense[slot // 2]
             nib = (col >> 4) if slot & 1 else (col & 15)
             assert np.array_equal(nib, np.minimum(tf_true, 15))
-    # blocks: cover the documents in order, at most BLOCK each, one length each
-    blocks = lay.blocks.tolist()
-    assert blocks[0] == 0 and blocks[-1] == N and all(0 < b - a <= 5 for a, b in itertools.pairwise(blocks))
-    assert all(dl[a] == dl[b - 1] for a, b in itertools.pairwise(blocks))
-    assert set(np.asarray(lay.dl_start).tolist()) <= set(blocks)
