@@ -118,6 +118,14 @@ class AlertStore(Tables):
                 conn.execute(delete(posts).where(posts.c.alert_id == alert_id))
             return gone == 1
 
+    def remove_workspace(self, team_id: str) -> int:
+        """Remove a workspace's alerts and their per-episode rows (it left); how many alerts."""
+        with self.engine.begin() as conn:
+            ids = select(alerts.c.id).where(alerts.c.team_id == team_id).scalar_subquery()
+            conn.execute(delete(posts).where(posts.c.alert_id.in_(ids)))
+            removed: int = conn.execute(delete(alerts).where(alerts.c.team_id == team_id)).rowcount
+        return removed
+
     def alerts(self, team_id: str | None = None) -> list[Alert]:
         query = select(alerts).order_by(alerts.c.id)
         if team_id is not None:
@@ -177,12 +185,14 @@ class AlertStore(Tables):
 @dataclass(frozen=True)
 class AlertOutcome:
     """What ``Alerter.run`` did for one alert: posted, waiting (a burst still arriving), busy
-    (another process holds it), already (found posted by a holder that died), or failed."""
+    (another process holds it), already (found posted by a holder that died), failed, or gone
+    (its workspace has no installation any more: the workspace's alerts were removed)."""
 
     alert_id: int
     status: str
     episodes: tuple[str, ...] = ()
     message_ts: str | None = None
+    team_id: str = ""
 
 
 class Alerter:
@@ -227,8 +237,10 @@ class Alerter:
             self._running.release()
 
     def _run(self) -> list[AlertOutcome]:
-        outcomes = []
+        outcomes: list[AlertOutcome] = []
         for alert in self.store.alerts():
+            if any(o.status == "gone" and o.team_id == alert.team_id for o in outcomes):
+                continue  # removed with its workspace's first alert
             try:
                 outcome = self.check(alert)
             except Exception:
@@ -263,7 +275,13 @@ class Alerter:
     def _check_held(self, alert: Alert, now: dt.datetime) -> AlertOutcome | None:
         fresh = self._fresh(alert, now)  # again, under the lease
         states = self.store.states(alert.id)
-        client = self.client_for(alert.team_id)
+        try:
+            client = self.client_for(alert.team_id)
+        except LookupError:  # the workspace uninstalled the app (the event was missed): its alerts end here
+            removed = self.store.remove_workspace(alert.team_id)
+            log.warning("workspace %s has no installation any more; its %d alerts were removed",
+                        alert.team_id, removed)
+            return AlertOutcome(alert.id, "gone", team_id=alert.team_id)
         stale = [e.id for e, _ in fresh if states.get(e.id, ("",))[0] == CLAIMED]
         if stale:  # a holder died after claiming: did its post go out?
             ts = self._posted_before(client, alert, stale)

@@ -377,13 +377,16 @@ def _trigger_id() -> str:
 
 
 def slash_command_body(text: str, *, command: str = "/quote", user_id: str = "U123",
-                       channel_id: str = "C123", team_id: str = TEAM_ID, response_url: str) -> str:
-    """A form-encoded slash-command body, as Slack POSTs it."""
+                       channel_id: str = "C123", team_id: str = TEAM_ID, response_url: str,
+                       enterprise_id: str | None = None, enterprise_install: bool = False) -> str:
+    """A form-encoded slash-command body, as Slack POSTs it; with ``enterprise_id``, from a
+    workspace of that Enterprise Grid organization (``enterprise_install``: an org-wide install)."""
     return urlencode({
         "team_id": team_id, "team_domain": "local", "channel_id": channel_id,
         "channel_name": "directmessage" if channel_id.startswith("D") else "general",
         "user_id": user_id, "user_name": user_id.lower(), "command": command, "text": text,
-        "api_app_id": APP_ID, "is_enterprise_install": "false",
+        "api_app_id": APP_ID, "is_enterprise_install": "true" if enterprise_install else "false",
+        **({"enterprise_id": enterprise_id} if enterprise_id else {}),
         "response_url": response_url, "trigger_id": _trigger_id()})
 
 

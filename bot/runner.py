@@ -54,10 +54,10 @@ class Parts:
 
 def assemble(settings: Settings, store: Store, library: Library) -> Parts:
     """The pieces every Slack-facing command shares: workspaces, the digester, alerts and feedback."""
-    digests = DigestStore(store.engine)
-    workspaces = Workspaces(settings, store.engine, web_client(settings, anonymous=settings.oauth), digests)
+    digests, alerts = DigestStore(store.engine), AlertStore(store.engine)
+    workspaces = Workspaces(settings, store.engine, web_client(settings, anonymous=settings.oauth), digests, alerts)
     digester = Digester(digests, library, workspaces.client_for)
-    alerter = Alerter(AlertStore(store.engine), library, workspaces.client_for, settle_s=settings.alert_settle_s)
+    alerter = Alerter(alerts, library, workspaces.client_for, settle_s=settings.alert_settle_s)
     return Parts(store, library, workspaces, digester, alerter, FeedbackStore(store.engine))
 
 

@@ -12,8 +12,8 @@ install which workspaces it covers (``auth.teams.list``, remembered per process)
 
 When a workspace uninstalls the app (``app_uninstalled``) or its bot token is revoked
 (``tokens_revoked``; ``handlers.lifecycle``), its installation is deleted and its digest
-subscriptions removed; for an organization, those of every workspace known to be in it, and any
-other at its next due time (``client_for`` then finds no installation).
+subscriptions and keyword alerts removed; for an organization, those of every workspace known to
+be in it, and any other's at its next digest or alert (``client_for`` then finds no installation).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from sqlalchemy.engine import Engine
 
 from index.migrations import exclusive
 
+from .alerts import AlertStore
 from .app import web_client
 from .digests import DigestStore
 from .settings import Settings
@@ -49,9 +50,11 @@ class Workspaces:
     """The installations (``client_for``), and what happens when a workspace leaves
     (``handlers.lifecycle.Installations``)."""
 
-    def __init__(self, settings: Settings, engine: Engine, client: WebClient, digests: DigestStore | None = None):
+    def __init__(self, settings: Settings, engine: Engine, client: WebClient, digests: DigestStore | None = None,
+                 alerts: AlertStore | None = None):
         self.settings = settings
         self.digests = digests or DigestStore(engine)
+        self.alerts = alerts or AlertStore(engine)
         self.grid_teams: dict[str, set[str]] = {}  # enterprise id -> its workspaces, as auth.teams.list said
         self.client = client  # with SLACK_BOT_TOKEN: the one workspace's; with OAuth: no token
         self.installations: SQLAlchemyInstallationStore | None = None
@@ -122,23 +125,26 @@ class Workspaces:
     # --- handlers.lifecycle.Installations ----------------------------------------------------
 
     def uninstalled(self, enterprise_id: str | None, team_id: str | None) -> None:
-        """Forget the installation (its bot and users) and stop its digests."""
+        """Forget the installation (its bot and users) and end its digests and alerts."""
         if self.installations is not None:
             self.installations.delete_all(enterprise_id=enterprise_id, team_id=team_id)
-        self._stop_digests(enterprise_id, team_id)
+        self._forget(enterprise_id, team_id)
 
     def tokens_revoked(self, enterprise_id: str | None, team_id: str | None, *, bot: bool,
                        user_ids: list[str]) -> None:
-        """Forget revoked user tokens; a revoked bot token ends the installation's bot and digests."""
+        """Forget revoked user tokens; a revoked bot token ends the installation's bot, digests and alerts."""
         if self.installations is not None:
             for user in user_ids:
                 self.installations.delete_installation(enterprise_id=enterprise_id, team_id=team_id, user_id=user)
             if bot:  # the installation rows hold the bot token too (Bolt reads them first): all go
                 self.installations.delete_all(enterprise_id=enterprise_id, team_id=team_id)
         if bot:
-            self._stop_digests(enterprise_id, team_id)
+            self._forget(enterprise_id, team_id)
 
-    def _stop_digests(self, enterprise_id: str | None, team_id: str | None) -> None:
+    def _forget(self, enterprise_id: str | None, team_id: str | None) -> None:
+        """End the digest subscriptions and keyword alerts of a workspace that left, or of every
+        workspace known to be in an organization that did."""
         teams = {team_id} if team_id else self.grid_teams.pop(enterprise_id or "", set())
-        removed = sum(self.digests.remove_workspace(team) for team in teams)
-        log.info("stopped %d digest subscriptions of %s", removed, team_id or enterprise_id)
+        digests = sum(self.digests.remove_workspace(team) for team in teams)
+        alerts = sum(self.alerts.remove_workspace(team) for team in teams)
+        log.info("stopped %d digest subscriptions and %d alerts of %s", digests, alerts, team_id or enterprise_id)

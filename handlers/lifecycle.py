@@ -22,7 +22,7 @@ class Installations(Protocol):
     """What a workspace leaving asks of the bot's side (``bot.workspaces.Workspaces``)."""
 
     def uninstalled(self, enterprise_id: str | None, team_id: str | None) -> None:
-        """The app was removed: forget its installation and stop its digests."""
+        """The app was removed: forget its installation and end its digests and keyword alerts."""
         ...
 
     def tokens_revoked(self, enterprise_id: str | None, team_id: str | None, *, bot: bool,

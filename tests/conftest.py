@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -116,22 +117,25 @@ def http_server():
 
 
 @contextmanager
-def oauth_app(tmp_path: Path, secret: str, transcript: str) -> Iterator[tuple[str, LocalSlack, Parts]]:
-    """(url, slack, parts): the app as ``quotebot serve`` wires it with OAuth installs (client id
-    111.222, signing secret ``secret``), over HTTP on 127.0.0.1 against a local Slack, with the
-    bundled samples and ``transcript`` (WebVTT) in its library. Stopped on leaving."""
+def oauth_app(tmp_path: Path, secret: str, transcript: str, database_url: str | None = None,
+              **settings: Any) -> Iterator[tuple[str, LocalSlack, Parts]]:
+    """(url, slack, parts): the app wired as ``quotebot serve`` wires it (digests, alerts, the
+    installation lifecycle) with OAuth installs (client id 111.222, signing secret ``secret``),
+    served over HTTP on 127.0.0.1 against a local Slack, with the bundled samples and
+    ``transcript`` (WebVTT) in its library, on ``database_url`` (default: SQLite under
+    ``tmp_path``). ``settings``: more ``Settings`` fields. Stopped and closed on leaving."""
     slack = LocalSlack()
-    settings = Settings(SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret", SLACK_SIGNING_SECRET=secret,
-                        SLACK_API_URL=slack.base_url, SLACK_OAUTH_URL=slack.base_url.replace("/api/", "/authorize"),
-                        QUOTEBOT_DATA_DIR=str(tmp_path))
-    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
-    new = tmp_path / "new.vtt"
+    config = Settings(SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret", SLACK_SIGNING_SECRET=secret,
+                      SLACK_API_URL=slack.base_url, SLACK_OAUTH_URL=slack.base_url.replace("/api/", "/authorize"),
+                      QUOTEBOT_DATA_DIR=str(tmp_path), **settings)
+    store = Store(database_url or f"sqlite:///{tmp_path / 'q.db'}")
+    new = tmp_path / "hopper.vtt"
     new.write_text(transcript)
     assert all(r.ok for r in ingest([str(SAMPLES), str(new)], store))
-    parts = assemble(settings, store, Library.open(store, tmp_path / "index"))
-    app = build_app(settings, parts.library, EventLog(store.engine), client=parts.workspaces.client,
+    parts = assemble(config, store, Library.open(store, tmp_path / "index"))
+    app = build_app(config, parts.library, EventLog(store.engine), client=parts.workspaces.client,
                     digests=parts.digester, oauth_settings=parts.workspaces.oauth_settings(),
-                    installations=parts.workspaces)
+                    alerts=parts.alerter, installations=parts.workspaces)
     server = bolt_http_server(app, parts.library, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
@@ -140,6 +144,7 @@ def oauth_app(tmp_path: Path, secret: str, transcript: str) -> Iterator[tuple[st
         server.shutdown()
         server.server_close()
         slack.close()
+        store.close()
 
 
 def install(url: str, slack: LocalSlack, owner: str) -> dict[str, list[str]]:

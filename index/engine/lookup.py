@@ -28,6 +28,18 @@ def impact(tf: Any, K: float) -> float:
     return tf * K1P1 / (tf + K)  # type: ignore[no-any-return]
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def bisect(post: Any, lo: int, hi: int, target: int) -> int:
+    """The first position in [lo, hi) of sorted ``post`` whose value is >= target (hi if none)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if post[mid] < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 @numba.njit(cache=True, nogil=True)
 def tf_in(L: Any, t: int, d: int) -> int:
     """tf of term ``t`` in internal document ``d`` (0 if absent)."""
@@ -41,15 +53,9 @@ def tf_in(L: Any, t: int, d: int) -> int:
             return int(esc_tf[np.searchsorted(esc_key, key)])
         return int(v)
     for li in range(term_layer[t], term_layer[t + 1]):
-        a, b2 = layer_off[li], layer_off[li + 1]
-        lo, hi = a, b2
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if post[mid] < d:
-                lo = mid + 1
-            else:
-                hi = mid
-        if lo < b2 and post[lo] == d:
+        end = layer_off[li + 1]
+        at = bisect(post, layer_off[li], end, d)
+        if at < end and post[at] == d:
             return int(layer_tf[li])
     return 0
 

@@ -30,7 +30,7 @@ import numpy as np
 
 from . import params
 from .heap import push, theta
-from .lookup import exact, impact, tf_in
+from .lookup import bisect, exact, impact, tf_in
 
 NIBBLE = params.NIBBLE
 
@@ -47,15 +47,7 @@ def _seek(post: Any, c: int, end: int, target: int) -> int:
         lo = hi
         step <<= 1
         hi = lo + step
-    if hi > end:
-        hi = end
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if post[mid] < target:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    return bisect(post, lo, min(hi, end), target)
 
 
 @numba.njit(cache=True, nogil=True)
