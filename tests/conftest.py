@@ -1,14 +1,28 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from bot.app import build_app
+from bot.events import EventLog
+from bot.localslack import LocalSlack
+from bot.runner import Parts, assemble
+from bot.serve import http_server as bolt_http_server  # a fixture here is named http_server
+from bot.settings import Settings
+from index.ingest import ingest
+from index.search import Library
 from index.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,3 +114,50 @@ def http_server():
     server = FileServer()
     yield server
     server.close()
+
+
+@contextmanager
+def oauth_app(tmp_path: Path, secret: str, transcript: str, database_url: str | None = None,
+              **settings: Any) -> Iterator[tuple[str, LocalSlack, Parts]]:
+    """(url, slack, parts): the app wired as ``quotebot serve`` wires it (digests, alerts, the
+    installation lifecycle) with OAuth installs (client id 111.222, signing secret ``secret``),
+    served over HTTP on 127.0.0.1 against a local Slack, with the bundled samples and
+    ``transcript`` (WebVTT) in its library, on ``database_url`` (default: SQLite under
+    ``tmp_path``). ``settings``: more ``Settings`` fields. Stopped and closed on leaving."""
+    slack = LocalSlack()
+    config = Settings(SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret", SLACK_SIGNING_SECRET=secret,
+                      SLACK_API_URL=slack.base_url, SLACK_OAUTH_URL=slack.base_url.replace("/api/", "/authorize"),
+                      QUOTEBOT_DATA_DIR=str(tmp_path), **settings)
+    store = Store(database_url or f"sqlite:///{tmp_path / 'q.db'}")
+    new = tmp_path / "hopper.vtt"
+    new.write_text(transcript)
+    assert all(r.ok for r in ingest([str(SAMPLES), str(new)], store))
+    parts = assemble(config, store, Library.open(store, tmp_path / "index"))
+    app = build_app(config, parts.library, EventLog(store.engine), client=parts.workspaces.client,
+                    digests=parts.digester, oauth_settings=parts.workspaces.oauth_settings(),
+                    alerts=parts.alerter, installations=parts.workspaces)
+    server = bolt_http_server(app, parts.library, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", slack, parts
+    finally:
+        server.shutdown()
+        server.server_close()
+        slack.close()
+        store.close()
+
+
+def install(url: str, slack: LocalSlack, owner: str) -> dict[str, list[str]]:
+    """Install the app by Slack's OAuth flow, as a browser would, into workspace (T…) or org (E…)
+    ``owner``; the query of the authorize link the install page gave (client_id, scope, state)."""
+    with httpx.Client() as browser:
+        page = browser.get(url + "/slack/install")
+        assert page.status_code == 200
+        authorize = re.search(r'<a href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
+        query = parse_qs(urlsplit(authorize).query)
+        slack.oauth_codes[f"code-{owner}"] = owner
+        cookie = page.headers["set-cookie"].split(";")[0]  # Secure: a browser sends it back over https
+        done = browser.get(url + "/slack/oauth_redirect", headers={"Cookie": cookie},
+                           params={"code": f"code-{owner}", "state": query["state"][0]})
+        assert done.status_code == 200, done.text
+    return query

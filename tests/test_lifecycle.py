@@ -7,26 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-import threading
 import time
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 
-from bot.app import build_app
-from bot.events import EventLog
 from bot.localslack import LocalSlack, event_body, signed_headers, slash_command_body
-from bot.runner import assemble
-from bot.serve import http_server
-from bot.settings import Settings
 from handlers.digest import Subscription
 from index.ingest import ingest
-from index.search import Library
-from index.store import Store
 
-from .conftest import SAMPLES
+from .conftest import install, oauth_app
 from .test_production import NEW_TRANSCRIPT, SECRET
 from .test_surfaces import LLAMA_NEWS, alert_posts, wait_hook
 
@@ -37,41 +27,8 @@ DAY = dt.date(2026, 11, 24)
 def oauth_bot(tmp_path, db_url):
     """(url, slack, parts): the app with OAuth installs, served over HTTP on 127.0.0.1, on SQLite
     and on PostgreSQL; alerts post as soon as an ingest matches (no settle time)."""
-    slack = LocalSlack()
-    settings = Settings(SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret", SLACK_SIGNING_SECRET=SECRET,
-                        SLACK_API_URL=slack.base_url, SLACK_OAUTH_URL=slack.base_url.replace("/api/", "/authorize"),
-                        QUOTEBOT_DATA_DIR=str(tmp_path), alert_settle_s=0)
-    store = Store(db_url)
-    new = tmp_path / "hopper.vtt"
-    new.write_text(NEW_TRANSCRIPT)
-    assert all(r.ok for r in ingest([str(SAMPLES), str(new)], store))
-    parts = assemble(settings, store, Library.open(store, tmp_path / "index"))
-    app = build_app(settings, parts.library, EventLog(store.engine), client=parts.workspaces.client,
-                    digests=parts.digester, oauth_settings=parts.workspaces.oauth_settings(),
-                    alerts=parts.alerter, installations=parts.workspaces)
-    server = http_server(app, parts.library, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", slack, parts
-    finally:
-        server.shutdown()
-        server.server_close()
-        slack.close()
-        store.close()
-
-
-def install(url: str, slack: LocalSlack, owner: str) -> None:
-    """Install the app by Slack's OAuth flow, as a browser would, into workspace (T…) or org (E…) ``owner``."""
-    with httpx.Client() as browser:
-        page = browser.get(url + "/slack/install")
-        assert page.status_code == 200
-        authorize = re.search(r'<a href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
-        state = parse_qs(urlsplit(authorize).query)["state"][0]
-        slack.oauth_codes[f"code-{owner}"] = owner
-        cookie = page.headers["set-cookie"].split(";")[0]
-        done = browser.get(url + "/slack/oauth_redirect", headers={"Cookie": cookie},
-                           params={"code": f"code-{owner}", "state": state})
-        assert done.status_code == 200, done.text
+    with oauth_app(tmp_path, SECRET, NEW_TRANSCRIPT, db_url, alert_settle_s=0) as served:
+        yield served
 
 
 def post_event(url: str, event: dict, **envelope) -> int:

@@ -12,19 +12,14 @@ import subprocess
 import sys
 import threading
 import time
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from bot.localslack import LocalSlack, event_body, signed_headers, slash_command_body
-from bot.runner import assemble
-from bot.serve import http_server
-from bot.settings import Settings
-from index.search import Library
-from index.store import Store
 
-from .conftest import ROOT, SAMPLES
+from .conftest import ROOT, install, oauth_app
 
 SECRET = "production-signing-secret"
 TOKEN = "xoxb-production-secret-token"
@@ -196,38 +191,10 @@ def test_json_logs_with_request_ids_metrics_and_a_graceful_stop(library_db, tmp_
 
 
 def test_oauth_installs_serve_many_workspaces(tmp_path):
-    slack = LocalSlack()
-    settings = Settings(SLACK_CLIENT_ID="111.222", SLACK_CLIENT_SECRET="client-secret", SLACK_SIGNING_SECRET=SECRET,
-                        SLACK_API_URL=slack.base_url, SLACK_OAUTH_URL=slack.base_url.replace("/api/", "/authorize"),
-                        QUOTEBOT_DATA_DIR=str(tmp_path))
-    store = Store(f"sqlite:///{tmp_path / 'q.db'}")
-    new = tmp_path / "hopper.vtt"
-    new.write_text(NEW_TRANSCRIPT)
-    from index.ingest import ingest
-
-    assert all(r.ok for r in ingest([str(SAMPLES), str(new)], store))
-    parts = assemble(settings, store, Library.open(store, tmp_path / "index"))
-    from bot.app import build_app
-    from bot.events import EventLog
-
-    app = build_app(settings, parts.library, EventLog(store.engine), client=parts.workspaces.client,
-                    digests=parts.digester, oauth_settings=parts.workspaces.oauth_settings())
-    server = http_server(app, parts.library, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with oauth_app(tmp_path, SECRET, NEW_TRANSCRIPT) as (url, slack, parts):
         for team in ("T0AAA", "T0BBB"):  # two workspaces install the app
-            with httpx.Client() as browser:
-                page = browser.get(url + "/slack/install")
-                assert page.status_code == 200
-                authorize = re.search(r'<a href="([^"]+)"', page.text).group(1).replace("&amp;", "&")
-                query = parse_qs(urlsplit(authorize).query)
-                assert query["client_id"] == ["111.222"] and "chat:write" in query["scope"][0]
-                slack.oauth_codes[f"code-{team}"] = team
-                cookie = page.headers["set-cookie"].split(";")[0]  # Secure: a browser sends it back over https
-                done = browser.get(url + "/slack/oauth_redirect", headers={"Cookie": cookie},
-                                   params={"code": f"code-{team}", "state": query["state"][0]})
-                assert done.status_code == 200, done.text
+            query = install(url, slack, team)
+            assert query["client_id"] == ["111.222"] and "chat:write" in query["scope"][0]
         forged = httpx.get(url + "/slack/oauth_redirect", params={"code": "code-T0AAA", "state": "forged"})
         assert forged.status_code == 400  # an unknown state is refused
 
@@ -252,7 +219,3 @@ def test_oauth_installs_serve_many_workspaces(tmp_path):
         assert sorted(c.team for c in digests) == ["T0AAA", "T0BBB"]
         with pytest.raises(LookupError, match="T0ZZZ has not installed"):
             parts.workspaces.client_for("T0ZZZ")
-    finally:
-        server.shutdown()
-        server.server_close()
-        slack.close()
