@@ -27,15 +27,17 @@ Whether a ``Name:`` prefix is a speaker is decided over the whole file
 (``accepted_names``): upper case names, diarization labels and placeholders
 always; other names when used at least twice, or once when the name has a
 clear shape (capitalised words, not a common heading such as ``Note``) in a
-file where other labels are speakers (a caller on the line). ``Step two: …``
-or ``Note: …`` once in prose stays text.
+file where other labels are speakers (a caller on the line), or in a file
+whose every cue (two or more) opens with such a label (a short exchange:
+``Zed: …`` then ``Yan: …``). ``Step two: …`` or ``Note: …`` once in prose
+stays text.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from .text import NOISE_TAG, split_turns, squash
@@ -163,9 +165,13 @@ _DASH = re.compile(r"^\s*[-–—]\s+|^\s*[-–—](?=\S)(?!-)")
 
 @dataclass
 class Prefix:
+    """A label a line starts with: its ``name``, the text after it, whether it was ``[bracketed]``,
+    and whether it opens its cue (``leading``: the cue's first words)."""
+
     name: str
     rest: str
     bracketed: bool
+    leading: bool = False
 
 
 def is_upper_name(name: str) -> bool:
@@ -203,9 +209,19 @@ def prefix(line: str) -> Prefix | None:
     return Prefix(name, m.group("rest"), False)
 
 
-def accepted_names(candidates: Iterable[Prefix]) -> set[str]:
-    """The label names that are speakers in a file, from every prefix it uses (see the module doc)."""
-    listed = list(candidates)
+def _name_shaped(name: str) -> bool:
+    """A label that reads as who speaks, not as a heading: capitalised words or upper case, a
+    diarization label or a placeholder, and not a ``STOP`` word (``Note``, ``Update``, ``Re``)."""
+    if name.casefold() in STOP:
+        return False
+    return _capitalised(name) or is_upper_name(name) or is_diarization_label(name) or is_placeholder(name)
+
+
+def accepted_names(cues: Iterable[Sequence[Prefix]]) -> set[str]:
+    """The label names that are speakers in a file (see the module doc), from the prefixes each
+    of its cues offers (``line_candidates``), one list per cue in file order."""
+    per_cue = [list(cue) for cue in cues]
+    listed = [p for cue in per_cue for p in cue]
     counts = Counter(p.name for p in listed)
     always = {p.name for p in listed if is_placeholder(p.name) or is_diarization_label(p.name)}
     names = set(always)
@@ -219,19 +235,24 @@ def accepted_names(candidates: Iterable[Prefix]) -> set[str]:
         for name, k in counts.items():
             if k == 1 and name not in names and name.casefold() not in STOP and _capitalised(name):
                 names.add(name)
+    # every cue opens with a label shaped like a name: speakers, even each said once
+    if len(per_cue) >= 2 and all(cue and cue[0].leading and _name_shaped(cue[0].name) for cue in per_cue):
+        names |= {cue[0].name for cue in per_cue}
     return names
 
 
 def line_candidates(lines: list[str], *, dashes: bool = True) -> list[Prefix]:
-    """The prefixes a cue's lines offer as labels: on its first line, after ``>>``, and on dash lines."""
+    """The prefixes a cue's lines offer as labels: on its first line (``leading`` when it opens the
+    cue), after ``>>``, and on dash lines."""
     out: list[Prefix] = []
     for j, raw in enumerate(lines):
         dash = _DASH.match(raw) if dashes else None
         line = raw[dash.end():] if dash else raw
-        for _k, (turn, piece) in enumerate(split_turns(line)):
+        for k, (turn, piece) in enumerate(split_turns(line)):
             if j == 0 or dash or turn:
                 hit = prefix(piece)
                 if hit:
+                    hit.leading = j == 0 and k == 0
                     out.append(hit)
     return out
 

@@ -55,26 +55,72 @@ CONVENTIONS = {
 }
 
 
+def in_shape(shape: str, lines: list[str]) -> str:
+    """One cue a line (at most ten), as an SRT, WebVTT or timecoded plain-text file."""
+    if shape == "srt":
+        return "".join(f"{i + 1}\n00:00:0{i},000 --> 00:00:0{i},900\n{line}\n\n" for i, line in enumerate(lines))
+    if shape == "vtt":
+        return "WEBVTT\n\n" + "".join(f"00:00:0{i}.000 --> 00:00:0{i}.900\n{line}\n\n" for i, line in enumerate(lines))
+    return "".join(f"00:00:0{i} {line}\n" for i, line in enumerate(lines))
+
+
 @pytest.mark.parametrize("convention", sorted(CONVENTIONS))
 @pytest.mark.parametrize("shape", ["srt", "vtt", "plain"])
 def test_each_convention_in_srt_vtt_and_plain_text(convention, shape):
     first = CONVENTIONS[convention]
     second = first.replace("Marta Kowal", "Olek Nowak").replace("MARTA KOWAL", "OLEK NOWAK").replace(
         "We keep spares in the shed by the pier.", "The brass diaphragm cracks every winter.")
-    lines = [first, second, first, second]
-    if shape == "srt":
-        text = "".join(f"{i + 1}\n00:00:0{i},000 --> 00:00:0{i},900\n{line}\n\n" for i, line in enumerate(lines))
-    elif shape == "vtt":
-        text = "WEBVTT\n\n" + "".join(f"00:00:0{i}.000 --> 00:00:0{i}.900\n{line}\n\n" for i, line in enumerate(lines))
-    else:
-        text = "".join(f"00:00:0{i} {line}\n" for i, line in enumerate(lines))
-    fmt, [t] = formats.parse(text)
+    fmt, [t] = formats.parse(in_shape(shape, [first, second, first, second]))
     assert fmt == shape
     names = [c.speaker.title() if c.speaker else None for c in t.cues]
     assert names == ["Marta Kowal", "Olek Nowak", "Marta Kowal", "Olek Nowak"]
     assert [c.text for c in t.cues][:2] == ["We keep spares in the shed by the pier.",
                                            "The brass diaphragm cracks every winter."]
     assert all(c.turn for c in t.cues)
+
+
+EXCHANGE = ["Zed: I think the export controls will hold.", "Yan: They will not hold past next year."]
+
+
+@pytest.mark.parametrize("shape", ["srt", "vtt", "plain"])
+def test_a_short_exchange_whose_every_cue_opens_with_a_name_is_speakers(shape):
+    """Each name said once: still speakers, when every cue (two or more) opens with one."""
+    _, [t] = formats.parse(in_shape(shape, EXCHANGE))
+    assert [(c.speaker, c.text, c.turn) for c in t.cues] == [
+        ("Zed", "I think the export controls will hold.", True), ("Yan", "They will not hold past next year.", True)]
+
+
+@pytest.mark.parametrize("shape", ["srt", "vtt", "plain"])
+@pytest.mark.parametrize("lines", [
+    # most cues unlabelled: a one-off prefix is text, heading or not
+    ["The summit opened with a long speech.", "Note: the delegates met again in the evening.",
+     "Nothing was signed that night.", "Update: the talks resume on Monday.", "Madrid: the hotels were full.",
+     "Warning: the roads were closed.", "Re: the minutes, they were never published."],
+    # every cue labelled, but with headings, not names
+    ["Note: the export controls will hold.", "Update: they will not hold past next year."],
+    ["Re: the export controls.", "Warning: they will not hold past next year."],
+])
+def test_one_off_prefixes_in_ordinary_text_stay_text(shape, lines):
+    _, [t] = formats.parse(in_shape(shape, lines))
+    assert all(c.speaker is None and c.label is None for c in t.cues)
+    assert " ".join(c.text for c in t.cues).split() == " ".join(lines).split()
+
+
+@pytest.mark.parametrize("shape", ["srt", "vtt"])
+def test_one_cue_is_no_exchange(shape):
+    _, [t] = formats.parse(in_shape(shape, EXCHANGE[:1]))
+    assert [(c.speaker, c.text) for c in t.cues] == [(None, EXCHANGE[0])]
+
+
+def test_cards_name_the_speakers_of_a_short_exchange(tmp_path, store):
+    path = tmp_path / "exchange.srt"
+    path.write_text(in_shape("srt", EXCHANGE))
+    assert all(r.ok for r in ingest([str(path)], store))
+    library = Library(store, tmp_path / "index")
+    library.refresh()
+    [hit] = library.search("export controls will hold")
+    assert (hit.who, hit.text) == ("Zed", "I think the export controls will hold.")
+    assert attribution(hit).startswith("*Zed*")
 
 
 def test_dialogue_dashes_are_two_unnamed_turns():

@@ -238,7 +238,7 @@ def parse(text: str) -> list[Transcript]:
         transcript.podcast = split_title(transcript.title)[0]
 
     # Speaker labels in the caption text ("[00:00:12] Marta Kowal: text"), by index.labels' rule.
-    names = accepted_names(p for c in captions for p in line_candidates([_clean(" ".join(c.english))]))
+    names = accepted_names(line_candidates([_clean(" ".join(c.english))]) for c in captions)
     speaking = NOBODY
     cues: list[Cue] = []
     tail: list[str] = []  # the last words emitted, for rolling overlap

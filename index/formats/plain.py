@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from ..errors import TranscriptError
-from ..labels import NOBODY, Voice, accepted_names, prefix, voice
+from ..labels import NOBODY, Prefix, Voice, accepted_names, prefix, voice
 from ..model import Cue, Transcript, speakers_in
 from ..text import clean_text, parse_clock, squash
 from .asr_json import NOT_A_TRANSCRIPT, looks_like_json
@@ -171,14 +171,15 @@ def parse(text: str) -> list[Transcript]:
             _Line("blank") if ln.kind == "blank" else _Line(TEXT, raw.strip()) for ln, raw in zip(lines, raw_lines)
         ]
 
-    # Which "Name:" prefixes are speakers (upper case, or used at least twice).
-    firsts = []
+    # Which "Name:" prefixes are speakers (index.labels' rule, over the label each cue opens with).
+    firsts: list[list[Prefix]] = []
     previous_blank = True
     for ln in lines:
         if ln.kind == TIMED or (ln.kind == TEXT and previous_blank):
             hit = prefix(ln.text)
             if hit:
-                firsts.append(hit)
+                hit.leading = True
+            firsts.append([hit] if hit else [])
         previous_blank = ln.kind in ("blank", STAMP, OTTER)
     names = accepted_names(firsts)
 

@@ -87,7 +87,7 @@ def parse(text: str) -> list[Transcript]:
     junk = [i + 1 for i, ln in enumerate(read.header) if ln.strip() and not _INDEX.match(ln)]
     if junk:
         warnings.append(f"line {junk[0]}: text before the first cue skipped")
-    names = accepted_names(p for b in read.blocks for p in line_candidates([untag(x) for x in b.lines]))
+    names = accepted_names(line_candidates([untag(x) for x in b.lines]) for b in read.blocks)
     voices = Voices(names)
     cues: list[Cue] = []
     for block in read.blocks:

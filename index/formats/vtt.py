@@ -125,7 +125,8 @@ def parse(text: str) -> list[Transcript]:
     )
     if rolling:
         _drop_rolled_lines(read.blocks)
-    names = accepted_names(p for b in read.blocks for _, lines in _voice_split(b.lines) for p in line_candidates(lines))
+    names = accepted_names([p for _, lines in _voice_split(b.lines) for p in line_candidates(lines)]
+                           for b in read.blocks)
     voices = Voices(names)
     cues: list[Cue] = []
     for block in read.blocks:

@@ -75,7 +75,7 @@ def parse(text: str) -> list[Transcript]:
         body = strip_noise(raw if raw.isascii() else repair_mojibake(raw))  # ASCII cannot be mojibake; ftfy is slow
         timed_lines.append((number, start, end, body))
     # Speaker labels in the text ("[SPEAKER_00]: ", ">> NAME: "), by index.labels' one rule.
-    names = accepted_names(p for *_, body in timed_lines for p in line_candidates([body], dashes=False))
+    names = accepted_names(line_candidates([body], dashes=False) for *_, body in timed_lines)
     voices = Voices(names, dashes=False)
     for number, start, end, body in timed_lines:
         for piece in voices.pieces([body]):
