@@ -39,6 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .text import NOISE_TAG, split_turns, squash
+from .tokens import fold
 
 # Labels that say "someone, we don't know who".
 PLACEHOLDERS = frozenset({
@@ -134,6 +135,20 @@ def label_name(label: str | None) -> str | None:
 def display_name(speaker: str | None, label: str | None) -> str | None:
     """The name a card shows: the named speaker, else the label as "Speaker N", else None."""
     return speaker or label_name(label)
+
+
+def names_speaker(wanted: str, name: str) -> bool:
+    """Whether a ``speaker:`` filter's text ``wanted`` names the speaker shown as ``name``
+    (``display_name``: "Dylan Patel", "Speaker 2").
+
+    A diarization label names that one label, however the source wrote it: ``speaker 1``,
+    ``SPEAKER_00`` and ``spk_0`` are all "Speaker 1", and none is "Speaker 12". Anything else
+    names a speaker whose name holds it, case aside (``dylan`` is "Dylan Patel"); ``fold`` also
+    sets accents aside (``index.tokens.fold``).
+    """
+    if is_diarization_label(wanted):
+        return label_name(wanted) == squash(name)
+    return fold(wanted) in fold(name)
 
 
 # ---------------------------------------------------------------------------

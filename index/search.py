@@ -25,7 +25,7 @@ import numpy as np
 
 from . import rank
 from .engine import BM25Index
-from .labels import display_name
+from .labels import display_name, names_speaker
 from .links import link_time, video_id
 from .model import Segment
 from .query import Query
@@ -426,23 +426,26 @@ class Library:
 
     def _browse(self, snap: _Snapshot, query: Query, allowed: np.ndarray, limit: int,
                 stale_ok: bool = False) -> list[Hit]:
-        """A filter alone (``speaker:dylan``): the most quotable of a spread of its segments."""
+        """A filter alone (``speaker:dylan``, ``speaker:"Speaker 2"``): the most quotable of a spread
+        of its segments, those of a quote's length first (``stands_alone``), then the rest by the
+        same score: a speaker who only ever says a sentence or two (a diarization label's short
+        turns, an interviewer's questions) is listed too, not answered with nothing."""
         docs = np.flatnonzero(allowed)
         if len(docs) > BROWSE_SAMPLE:
             docs = docs[np.linspace(0, len(docs) - 1, BROWSE_SAMPLE).astype(np.int64)]
         rows = self._rows(snap, docs, stale_ok)
         excluded = [_phrase_form(p) for p in query.excluded_phrases]
-        scored: list[tuple[float, int, Segment]] = []
+        scored: list[tuple[bool, float, int, Segment]] = []
         for doc in docs:
             seg = rows.get(int(snap.segment_ids[doc]))
             if seg is None or (excluded and any(p in _phrase_form(seg.text) for p in excluded)):
                 continue
-            score = quotability(seg, snap.engine.idf)
+            score = quotability(seg, snap.engine.idf, any_length=True)
             if score > 0:
-                scored.append((score, int(doc), seg))
-        scored.sort(key=lambda x: (-x[0], x[1]))
+                scored.append((stands_alone(seg), score, int(doc), seg))
+        scored.sort(key=lambda x: (not x[0], -x[1], x[2]))
         vetting = _Vetting(limit)
-        for score, doc_id, seg in scored:
+        for _, score, doc_id, seg in scored:
             if vetting.full:
                 break
             hit = self._as_hit(seg, snap.episodes[int(snap.doc_episode[doc_id])])
@@ -467,8 +470,8 @@ class Library:
             mask = extra if mask is None else mask & extra
 
         if query.speaker:
-            want = fold(query.speaker)
-            ids = [i for i, name in enumerate(snap.speakers) if want in fold(name)]
+            wanted = query.speaker
+            ids = [i for i, name in enumerate(snap.speakers) if names_speaker(wanted, name)]
             narrow(np.isin(snap.doc_speaker, ids))
         episode_tests = []
         if query.episode:
@@ -652,16 +655,22 @@ class Library:
         )
 
 
-def quotability(seg: Segment, idf: Callable[[str], float]) -> float:
+def stands_alone(seg: Segment) -> bool:
+    """Whether a segment is of a quote's length: 20 to 80 words."""
+    return 20 <= len(seg.text.split()) <= 80
+
+
+def quotability(seg: Segment, idf: Callable[[str], float], *, any_length: bool = False) -> float:
     """How well a segment stands alone as a quote: 0 for one that cannot, else higher is better.
 
-    A quote needs a time (so the card links the moment) and 20 to 80 words. Among those, the
-    denser in rare words the better (the idf of its distinct words over the square root of its
-    length), with bonuses for a named speaker, for ending on a full sentence, and for coming after
-    the episode's opening minutes. Sponsor reads and sign-offs are left out.
+    A quote needs a time (so the card links the moment) and 20 to 80 words (``stands_alone``;
+    ``any_length``: any number of words). Among those, the denser in rare words the better (the
+    idf of its distinct words over the square root of its length), with bonuses for a named
+    speaker, for ending on a full sentence, and for coming after the episode's opening minutes.
+    Sponsor reads and sign-offs are left out.
     """
     words = len(seg.text.split())
-    if seg.start_s is None or not 20 <= words <= 80:
+    if seg.start_s is None or not (any_length or stands_alone(seg)):
         return 0.0
     opening = 0.5 if seg.start_s < rank.OPENING_S else 1.0  # greetings and sponsors, seldom quotable
     if rank.is_advert(seg.text):

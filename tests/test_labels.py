@@ -5,16 +5,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import pytest
 
+from bot.app import build_app
+from bot.events import EventLog
+from bot.serve import http_server
+from bot.settings import Settings
 from handlers.cards import attribution, search_card
 from index import formats
 from index.ingest import ingest
-from index.labels import NOBODY, Voice, label_name, voice
+from index.labels import NOBODY, Voice, label_name, names_speaker, voice
 from index.search import Library
 
 from .test_cases import CASES
+from .test_digest import slack  # noqa: F401 - the fixture
+from .test_slack import SECRET, all_text, command
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -109,6 +116,38 @@ def test_cards_show_diarization_labels_as_speaker_n(labelled_library):
     # "Speaker 2" is searchable as a speaker, like a name.
     assert [h.who for h in labelled_library.search('diaphragm speaker:"speaker 2"')] == ["Speaker 2"] * len(
         labelled_library.search('diaphragm speaker:"speaker 2"'))
+
+
+@pytest.mark.parametrize(("wanted", "name", "named"), [
+    ("Speaker 1", "Speaker 1", True), ("speaker 2", "Speaker 2", True), ("SPEAKER_00", "Speaker 1", True),
+    ("spk_1", "Speaker 2", True), ("Speaker 1", "Speaker 12", False), ("speaker 1", "Speaker 2", False),
+    ("dylan", "Dylan Patel", True), ("Patel", "Dylan Patel", True), ("jose", "José Ortiz", True),
+    ("dylan", "Nathan Lambert", False),
+])
+def test_a_speaker_filter_names_a_label_exactly_and_a_name_by_part(wanted, name, named):
+    assert names_speaker(wanted, name) is named
+
+
+@pytest.fixture
+def labelled_bot(labelled_library, store, slack):
+    """/quote over signed HTTP on the labelled library; its URL."""
+    settings = Settings(SLACK_BOT_TOKEN="xoxb-labels", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url)
+    server = http_server(build_app(settings, labelled_library, EventLog(store.engine)), labelled_library,
+                         "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(("typed", "shown", "other"), [
+    ('speaker:"Speaker 1"', "Speaker 1", "Speaker 2"), ('speaker:"speaker 2"', "Speaker 2", "Speaker 1"),
+    ("speaker:SPEAKER_00", "Speaker 1", "Speaker 2"),
+])
+def test_a_diarization_label_alone_lists_that_speakers_quotes(labelled_bot, slack, typed, shown, other):
+    """As ``speaker:dylan`` alone does: Speaker 1 only ever asks short questions, and is listed all the same."""
+    card = all_text(command(labelled_bot, slack, typed))
+    assert f"*{shown}*" in card and f"*{other}*" not in card, card
 
 
 def test_a_sidecar_names_a_diarization_label_and_the_label_is_kept(tmp_path, store):
