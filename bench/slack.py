@@ -4,7 +4,7 @@
 
 The app is stood up as tests/test_slack.py does it, for real: a SQLite Store, Library.open (the BM25
 index on disk), LocalSlack (the local Slack Web API and response_url server), Settings, build_app,
-EventLog, and bot.serve.http_server on 127.0.0.1 (a free port) in a thread.  The client sends
+EventLog, and bot.serve.serving (http_server on 127.0.0.1, a free port, in a thread).  The client sends
 signed ``/quote`` slash commands with one httpx.Client, one at a time: each request's latency runs
 from time.monotonic() just before the POST to LocalSlack's recorded arrival time (Call.time, also
 time.monotonic()) of the POST to that request's response_url, i.e. signature check, ack, search,
@@ -68,7 +68,7 @@ from sqlalchemy import insert, select, text, update
 from bot.app import build_app
 from bot.events import EventLog
 from bot.localslack import LocalSlack, signed_headers, slash_command_body
-from bot.serve import http_server
+from bot.serve import serving
 from bot.settings import Settings
 from index.ingest import ingest
 from index.search import Library
@@ -325,14 +325,10 @@ def running_app(store: Store, lib: Library, root: Path):
     settings = Settings(SLACK_BOT_TOKEN="xoxb-bench-token", SLACK_SIGNING_SECRET=SECRET,
                         SLACK_API_URL=slack.base_url, QUOTEBOT_DATA_DIR=str(root))
     app = build_app(settings, lib, EventLog(store.engine))
-    server = http_server(app, lib, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", slack, arrived
+        with serving(app, lib) as url:
+            yield url, slack, arrived
     finally:
-        server.shutdown()
-        server.server_close()
         slack.close()
 
 

@@ -30,7 +30,8 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from socketserver import ThreadingMixIn
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
@@ -316,6 +317,20 @@ def http_server(app: App, library: Indexed, host: str = "0.0.0.0", port: int = 3
     ``serve_forever()``. For in-process tests and as a benchmark baseline: ``quotebot serve`` runs
     gunicorn (``bot.httpd``)."""
     return make_server(host, port, Web(app, library), server_class=_ThreadingServer, handler_class=_QuietHandler)
+
+
+@contextmanager
+def serving(app: App, library: Indexed, host: str = "127.0.0.1") -> Iterator[str]:
+    """``http_server`` on a free port of ``host``, serving from a daemon thread: yields its base URL
+    (``http://host:port``); on leaving, it stops taking requests and closes. For in-process tests
+    and benchmarks."""
+    server = http_server(app, library, host, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://{host}:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def serve_http(server: WSGIServer, stop: threading.Event) -> None:

@@ -19,7 +19,7 @@ from bot.app import build_app
 from bot.events import EventLog
 from bot.localslack import LocalSlack
 from bot.runner import Parts, assemble
-from bot.serve import http_server as bolt_http_server  # a fixture here is named http_server
+from bot.serve import serving
 from bot.settings import Settings
 from index.ingest import ingest
 from index.search import Library
@@ -136,13 +136,10 @@ def oauth_app(tmp_path: Path, secret: str, transcript: str, database_url: str | 
     app = build_app(config, parts.library, EventLog(store.engine), client=parts.workspaces.client,
                     digests=parts.digester, oauth_settings=parts.workspaces.oauth_settings(),
                     alerts=parts.alerter, installations=parts.workspaces)
-    server = bolt_http_server(app, parts.library, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", slack, parts
+        with serving(app, parts.library) as url:
+            yield url, slack, parts
     finally:
-        server.shutdown()
-        server.server_close()
         slack.close()
         store.close()
 
