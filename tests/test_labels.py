@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import threading
 
 import pytest
 
 from bot.app import build_app
 from bot.events import EventLog
-from bot.serve import http_server
+from bot.serve import serving
 from bot.settings import Settings
 from handlers.cards import attribution, search_card
 from index import formats
@@ -178,12 +177,8 @@ def test_a_speaker_filter_names_a_label_exactly_and_a_name_by_part(wanted, name,
 def labelled_bot(labelled_library, store, slack):
     """/quote over signed HTTP on the labelled library; its URL."""
     settings = Settings(SLACK_BOT_TOKEN="xoxb-labels", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url)
-    server = http_server(build_app(settings, labelled_library, EventLog(store.engine)), labelled_library,
-                         "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serving(build_app(settings, labelled_library, EventLog(store.engine)), labelled_library) as url:
+        yield url
 
 
 @pytest.mark.parametrize(("typed", "shown", "other"), [
