@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from bot.app import build_app
@@ -24,6 +25,12 @@ from bot.settings import Settings
 from index.ingest import ingest
 from index.search import Library
 from index.store import Store
+
+# Property tests have no time limit per example: these machines are shared and noisy, and a slow
+# example is not a wrong one.
+hypothesis_settings.register_profile("quotebot", deadline=None)
+hypothesis_settings.load_profile("quotebot")
+
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "bot" / "samples"
