@@ -93,6 +93,8 @@ def test_search_json_and_text(library):
         assert "export" in h["text"].lower() or "controls" in h["text"].lower()
     text = quotebot(data, "search", "export controls")
     assert text.returncode == 0 and "—" in text.stdout
+    bad = quotebot(data, "search", "export controls", "--limit", "abc")
+    assert bad.returncode == 2 and "--limit: 'abc' is not a whole number (1 or more)" in bad.stderr
 
 
 def test_search_filters(library):
