@@ -348,8 +348,10 @@ class Console:
                     values[block["block_id"]] = {"action_id": block["element"]["action_id"], **value}
             answer = self._dispatch(view_submission_body(view, values, user_id=USER))
             if answer and answer.get("response_action") == "errors":
+                # as Slack shows them: under the input, named by its label (the block id is internal)
+                labels = {b["block_id"]: b["label"]["text"] for b in view.get("blocks", []) if b["type"] == "input"}
                 for field, problem in answer["errors"].items():
-                    self.out.write(f"   {field}: {problem}\n")
+                    self.out.write(f"   {labels.get(field, field)}: {problem}\n")
                 self.out.write("\n")
 
     def _ask_input(self, view: dict, block: dict) -> dict[str, Any] | None:

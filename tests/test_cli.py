@@ -162,6 +162,7 @@ def test_console_tries_every_surface(library, tmp_path):
         "find What did they say about TSMC and Taiwan?",
         "search",
         "export controls", "dyl", "1", "", "", "",  # the modal's inputs: words, speaker (type-ahead), …
+        "search", "", "", "", "", "",  # the modal submitted empty: its error, under the input's label
         "https://www.youtube.com/watch?v=_1f-o0nqpEI&t=3537s",
         "quit",
         "/quote this line is never read",
@@ -178,6 +179,7 @@ def test_console_tries_every_surface(library, tmp_path):
     assert "only you can see this in the thread" in out and "Post to thread" in out
     assert "── modal: Search quotes" in out and "1. Dylan Patel" in out and "Said by: Dylan Patel" in out
     assert 'export controls speaker:"Dylan Patel"' in out and "Post to channel…" in out
+    assert "   Words: Type a few words to search for." in out and "q: Type" not in out
     assert "── unfurled https://www.youtube.com" in out and "00:58:" in out
     assert "never read" not in out
     assert "C0CONSOLE" not in out and "<#" not in out  # channels drawn as #names
