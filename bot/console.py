@@ -83,8 +83,14 @@ def plain(mrkdwn: str, bold: bool) -> str:
     text = _USER.sub(lambda m: f"@{m.group(1)}", text)
     text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or ("console" if m.group(1) == CHANNEL else m.group(1))), text)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", (lambda m: f"\033[1m{m.group(1)}\033[0m") if bold
-                  else (lambda m: m.group(1).upper()), text)
+                  else (lambda m: _upper_but_urls(m.group(1))), text)
     return html.unescape(text)
+
+
+def _upper_but_urls(text: str) -> str:
+    """Bold without a terminal's bold: upper case, but links as they are (their case matters)."""
+    return "".join(part if part.startswith(("http://", "https://")) else part.upper()
+                   for part in re.split(r"(https?://[^\s)]+)", text))
 
 
 @dataclass

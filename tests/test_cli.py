@@ -185,3 +185,12 @@ def test_console_tries_every_surface(library, tmp_path):
     assert "C0CONSOLE" not in out and "<#" not in out  # channels drawn as #names
     feedback = quotebot(data, "feedback", "--json")
     assert [r["kind"] for r in json.loads(feedback.stdout)] == ["speaker"]
+
+
+def test_the_console_draws_bold_links_without_breaking_them():
+    """Without a terminal's bold, bold text is drawn in capitals; a link in it keeps its case (a
+    YouTube id is case-sensitive), so it still opens when copied."""
+    from bot.console import plain
+
+    drawn = plain("*<https://www.youtube.com/watch?v=LxUZvYajCIY&t=3s|New episode>* from *Dylan*", bold=False)
+    assert drawn == "NEW EPISODE (https://www.youtube.com/watch?v=LxUZvYajCIY&t=3s) from DYLAN"
