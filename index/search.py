@@ -652,7 +652,8 @@ class Library:
             raise ValueError("a hit is a stored segment, with a row id")
         return Hit(
             text=seg.text, speaker=seg.speaker, start_s=seg.start_s, end_s=seg.end_s,
-            episode=ep.title if ep else None, podcast=ep.podcast if ep else None, url=seg.url, score=0.0,
+            # an untitled episode (a file ingested on its own) is named by its id, as in `quotebot episodes`
+            episode=(ep.title or ep.id) if ep else None, podcast=ep.podcast if ep else None, url=seg.url, score=0.0,
             matched=[], translation=seg.translation, episode_id=seg.episode_id, segment_id=int(seg.id),
             chapter=seg.chapter, published=ep.published.isoformat() if ep and ep.published else None,
             episode_url=ep.url if ep else None, speaker_label=seg.speaker_label,
