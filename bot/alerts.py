@@ -53,6 +53,7 @@ from handlers.alerts import EVENT_TYPE, Alert, AlertExists, alert_message
 from handlers.digest import quote_key
 from handlers.quality import Picks
 from index.markup import plain_text
+from index.migrations import exclusive_transaction
 from index.search import EpisodeInfo, Hit, Library
 from index.store import utc
 
@@ -94,6 +95,7 @@ CLAIMED, DONE, NOMATCH, FAILED = "claimed", "done", "nomatch", "failed"
 LEASE = dt.timedelta(minutes=10)
 MAX_WAIT = dt.timedelta(minutes=10)  # a burst that never settles is posted after this anyway
 MAX_ATTEMPTS = 3
+ALERTS_LOCK = "quotebot_alerts"  # adds and edits take turns, so that two never store one query twice
 
 
 class AlertStore(Tables):
@@ -102,7 +104,7 @@ class AlertStore(Tables):
     def add(self, team_id: str, channel_id: str, query: str, user_id: str, now: dt.datetime | None = None) -> Alert:
         """The new alert; AlertExists (nothing stored) when the channel has an alert with ``query``."""
         created = now or utcnow()
-        with self.engine.begin() as conn:
+        with exclusive_transaction(self.engine, ALERTS_LOCK) as conn:
             _refuse_same_query(conn, team_id, channel_id, query)
             key = conn.execute(insert(alerts).values(
                 team_id=team_id, channel_id=channel_id, query=query, created_by=user_id, created_at=created,
@@ -113,7 +115,7 @@ class AlertStore(Tables):
     def update(self, team_id: str, alert_id: int, query: str) -> bool:
         """False when there is no such alert; AlertExists (nothing changed) when another alert of its
         channel has ``query``."""
-        with self.engine.begin() as conn:
+        with exclusive_transaction(self.engine, ALERTS_LOCK) as conn:
             channel = conn.execute(select(alerts.c.channel_id).where(
                 alerts.c.id == alert_id, alerts.c.team_id == team_id)).scalar()
             if channel is None:

@@ -19,17 +19,16 @@ be in it, and any other's at its next digest or alert (``client_for`` then finds
 from __future__ import annotations
 
 import logging
-import zlib
 from typing import Any
 
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from index.migrations import exclusive
+from index.migrations import exclusive_transaction
 
 from .alerts import AlertStore
 from .app import web_client
@@ -62,9 +61,7 @@ class Workspaces:
         if settings.oauth and settings.slack_client_id is not None:
             self.installations = SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine)
             self.states = SQLAlchemyOAuthStateStore(expiration_seconds=STATE_EXPIRY_S, engine=engine)
-            with exclusive(engine, "slack_sdk_oauth"), engine.begin() as conn:  # replicas starting together take turns
-                if conn.dialect.name == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(b"slack_sdk_oauth")})
+            with exclusive_transaction(engine, "slack_sdk_oauth") as conn:  # replicas starting together take turns
                 self.installations.metadata.create_all(conn)
                 self.states.metadata.create_all(conn)
 

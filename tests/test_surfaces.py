@@ -40,6 +40,7 @@ from bot.serve import http_server, serving
 from bot.settings import Settings
 from handlers import cards, home, search_modal, shortcuts
 from handlers.alerts import EVENT_TYPE as ALERT_EVENT
+from handlers.alerts import Alert, AlertExists
 from index.ingest import ingest
 from index.search import Library
 from index.store import Store
@@ -530,6 +531,28 @@ def test_a_burst_of_episodes_is_one_post(tmp_path, slack):
     assert "in 2 new episodes" in json.dumps(valid_message(post))
     clock.now += dt.timedelta(minutes=5)
     assert side.run() == [] and len(alert_posts(slack, "CBURST")) == 1
+
+
+def test_replicas_adding_the_same_alert_at_once_store_it_once(db_url, tmp_path, slack):
+    clock = Clock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    sides = [Alerting(db_url, tmp_path, slack, clock, f"replica-{i}") for i in range(2)]
+    start = threading.Barrier(8)
+    added: list[Alert] = []
+    refused: list[int] = []
+
+    def add(side: Alerting) -> None:
+        start.wait()
+        try:
+            added.append(side.alerter.add("T1", "CSAME", "zanzibar llamas", "U1"))
+        except AlertExists as exc:
+            refused.append(exc.alert.id)
+
+    threads = [threading.Thread(target=add, args=(sides[i % 2],)) for i in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    [alert] = added
+    assert refused == [alert.id] * 7
+    assert sides[1].alerter.alerts("T1") == [alert]
 
 
 def test_two_replicas_racing_and_a_restart_between_post_once(db_url, tmp_path, slack):

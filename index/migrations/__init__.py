@@ -44,9 +44,7 @@ def upgrade(engine: Engine) -> None:
 def run(engine: Engine, location: Path, version_table: str, legacy_table: str) -> None:
     if _current(engine, version_table) == _head(location):
         return  # the usual case: one cheap query
-    with _lock, exclusive(engine, version_table), engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(version_table.encode())})
+    with _lock, exclusive_transaction(engine, version_table) as conn:
         config = config_for(location, conn, version_table)
         tables = inspect(conn)
         if not tables.has_table(version_table) and tables.has_table(legacy_table):
@@ -75,6 +73,17 @@ def config_for(location: Path, connection: Connection, version_table: str) -> Co
     config.set_main_option("script_location", str(location))
     config.attributes.update(connection=connection, version_table=version_table)
     return config
+
+
+@contextlib.contextmanager
+def exclusive_transaction(engine: Engine, name: str) -> Iterator[Connection]:
+    """A transaction (committed on leaving, rolled back on an error) that the processes and threads
+    naming the same ``name`` take in turns: a PostgreSQL advisory lock held until it ends, or on
+    SQLite the lock file of ``exclusive``. For a check and the write it allows (one alert per query)."""
+    with exclusive(engine, name), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": zlib.crc32(name.encode())})
+        yield conn
 
 
 @contextlib.contextmanager
