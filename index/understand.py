@@ -139,6 +139,9 @@ def understand(text: str, lexicon: Lexicon) -> Understanding:
     Never raises for bad input: a malformed query gives kind "error" with a message saying how to fix it.
     """
     plain = plain_text(text)
+    if text.strip() and not any(ch.isalnum() for ch in plain):  # ":fire:", "🔥", "???": nothing to search
+        return Understanding(text=plain or text.strip(), kind="error",
+                             error="emoji, punctuation and mentions are not searched; type a few words")
     if fold(plain).strip(" .!") in HELP_WORDS:
         return Understanding(text=plain, kind="help")
     try:

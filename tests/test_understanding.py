@@ -139,6 +139,17 @@ def test_curly_quotes_from_a_phone_work_as_straight_ones(bot):
     assert curly["blocks"][0] == straight["blocks"][0]
 
 
+def test_emoji_alone_say_what_to_type(bot):
+    """An emoji code, an emoji or punctuation alone: one clear answer, the same for each."""
+    url, slack, _ = bot
+    for text in (":fire:", "🔥", "??? !!!", "<!here>"):
+        message = command(url, slack, text)
+        assert "Cannot search that: emoji, punctuation and mentions are not searched; type a few words" in (
+            message["text"]
+        ), text
+    assert "No quote matched" not in command(url, slack, "🔥 tsmc")["text"]
+
+
 def test_mention_help_answers_with_the_help(bot):
     url, slack, _ = bot
     for n, text in enumerate(["<@U0QUOTEBOT> help", "<@U0QUOTEBOT>"]):
