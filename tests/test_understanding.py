@@ -82,6 +82,12 @@ def test_typos_are_corrected_when_clear(bot):
     notes = block(message, "quote_notes")
     assert "Showing results for *export controls*" in notes and "exprot" in notes and "contrls" in notes
     assert "*export*" in quote_of(message).lower()
+    # the "search instead" keeps the words that were right, the typo quoted
+    notes = block(command(url, slack, "tsmc taiwn"), "quote_notes")
+    assert "Showing results for *tsmc taiwan*" in notes and 'search instead for *tsmc "taiwn"*' in notes
+    # four letters are too few to correct, but two letters swapped are suggested
+    no_match = command(url, slack, "tmsc")
+    assert "Did you mean *tsmc*?" in no_match["text"]
     karpathy = command(url, slack, "karpaty")
     assert "No quote matched" not in karpathy["text"] and "karpathy" in block(karpathy, "quote_notes").lower()
     assert "Karpathy" in source_of(karpathy)
