@@ -149,7 +149,9 @@ class Answer:
         u, out = self.understanding, []
         listed = lambda words: ", ".join(mark(w) for w in words)  # noqa: E731
         if u.corrected:
-            typed = " ".join(f'"{t}"' for t, _ in u.corrected)
+            typed = u.text  # the query as typed, its corrected words quoted (so that they are not corrected)
+            for t, _ in u.corrected:
+                typed = re.sub(rf'(?<![\w"]){re.escape(t)}(?![\w"])', f'"{t}"', typed, count=1)
             out.append(f"Showing results for {mark(u.searched)}; search instead for {mark(typed)}.")
         if u.suggested:
             out.append(f"Did you mean {listed([f for _, f in u.suggested])}?")
