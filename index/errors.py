@@ -30,4 +30,13 @@ class TranscriptError(ValueError):
 
 class UnknownFormatError(TranscriptError):
     """No format we read fits the content. Named on the command line it fails the source; found
-    while walking a folder (a README, a ``package.json``) the file is skipped with this note."""
+    while walking a folder (a README, a ``package.json``, cover art, audio, a PDF) the file is
+    skipped with this note."""
+
+
+class BinaryFileError(UnknownFormatError):
+    """The bytes are no text at all (an image, audio, a PDF): no format reads them, not even one
+    forced with ``--format``."""
+
+    def __init__(self, *, source: str | None = None):
+        super().__init__("binary file, not a transcript", source=source)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from . import formats
 from .align import overlap, words
-from .errors import TranscriptError, UnknownFormatError
+from .errors import BinaryFileError, TranscriptError, UnknownFormatError
 from .labels import label_name
 from .merge import build_episode, metadata_points_to, same_episode
 from .model import Segment, Transcript, speakers_in
@@ -175,7 +175,8 @@ def ingest_source(source: Source, store: Store, *, format: str | None = None) ->
         else:
             raise StoreBusy(f"{source.name}: the library kept changing while it was stored; run the ingest again")
     except UnknownFormatError as exc:
-        if source.in_folder and format is None:
+        # found by walking a folder: skipped; a binary file is skipped whatever --format says
+        if source.in_folder and (format is None or isinstance(exc, BinaryFileError)):
             return IngestResult(name=source.name, status="skipped",
                                 warnings=[f"not a transcript in a format we read ({exc.message.split(';')[0]})"])
         return IngestResult(name=source.name, status="failed", error=str(exc.at(source.name)))

@@ -126,13 +126,14 @@ class Answer:
     """What a query gets: the hits, and what was understood (for the card's notes).
 
     ``kind``: "hits", "none" (an honest no-match), "help", "error" (``understanding.error`` says how
-    to fix the query). ``relaxed``: the named speaker or episode had nothing, so these are everyone's.
+    to fix the query). ``relaxed``: the named speaker or episode had nothing, so these are from a
+    fallback: the speaker's own episode (its title) or "anyone".
     ``unfiltered``: when explicit filters emptied the result, how many hits the words get without them.
     """
 
     understanding: Understanding
     hits: list[Hit]
-    relaxed: bool = False
+    relaxed: str | None = None
     unfiltered: int = 0
 
     @property
@@ -158,8 +159,9 @@ class Answer:
         elif u.left_out:
             out.append(f"No transcript in the library has {listed(u.left_out)}.")
         if u.preferred and self.hits:
-            out.append(f"Nothing from {mark(u.preferred)} matched; these are from anyone." if self.relaxed
-                       else f"From {mark(u.preferred)}.")
+            out.append(f"From {mark(u.preferred)}." if self.relaxed is None else
+                       f"Nothing from {mark(u.preferred)} matched; these are from "
+                       f"{'anyone' if self.relaxed == 'anyone' else mark(self.relaxed)}.")
         if self.kind == "none":
             query = u.query
             if self.unfiltered and query is not None:
@@ -321,8 +323,10 @@ class Library:
             hit = self.moment(got.link) if got.link else self._moment_at(snap, got.query)
             return Answer(got, [hit] if hit else [])
         hits = self._search(got.query, limit, got.order)
-        if not hits and got.relaxed is not None:
-            return Answer(got, self._search(got.relaxed, limit, got.order), relaxed=True)
+        for fallback, whose in got.fallbacks if not hits else ():
+            hits = self._search(fallback, limit, got.order)
+            if hits:
+                return Answer(got, hits, relaxed=whose)
         unfiltered = 0
         query = got.query
         if not hits and query.filters and (query.words or query.phrases):

@@ -27,7 +27,7 @@ import httpx
 from defusedxml import ElementTree
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from .errors import TranscriptError
+from .errors import BinaryFileError, TranscriptError
 
 MB = 1_000_000  # the unit of QUOTEBOT_MAX_FILE_MB and of every size message: megabytes, not MiB
 DEFAULT_MAX_BYTES = 50 * MB
@@ -104,7 +104,7 @@ def decode(data: bytes) -> tuple[str, list[str]]:
         try:
             return _binary_check(data.decode(codec)), [f"no byte-order mark; decoded as {codec.upper()}"]
         except UnicodeDecodeError:
-            raise TranscriptError("binary file, not a transcript") from None
+            raise BinaryFileError() from None
     try:
         return _binary_check(data.decode("utf-8-sig")), []
     except UnicodeDecodeError as exc:
@@ -124,7 +124,7 @@ def decode(data: bytes) -> tuple[str, list[str]]:
     if encoding is None:
         head = data[:8192]
         if b"\x00" in head or sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13)) > len(head) * 0.05:
-            raise TranscriptError("binary file, not a transcript")
+            raise BinaryFileError()
         raise TranscriptError(
             f"not UTF-8 (first bad byte on line {where}) and no text encoding fits; "
             "convert it to UTF-8 (e.g. iconv -f ENCODING -t UTF-8) and ingest it again"
@@ -141,7 +141,7 @@ def _binary_check(text: str) -> str:
     head = text[:8192]
     controls = sum(1 for ch in head if ord(ch) < 32 and ch not in "\t\n\f\r")
     if "\x00" in head or controls > len(head) * 0.05:
-        raise TranscriptError("binary file, not a transcript")
+        raise BinaryFileError()
     return text
 
 
@@ -244,6 +244,12 @@ def _file_sources(path: Path, *, max_bytes: int, fetcher: Fetcher,
     try:
         size = path.stat().st_size
         if size > max_bytes:
+            head = _binary_head(path) if in_folder else None
+            if head is not None:
+                # audio or video beside its transcripts: its head is enough for ingest to skip it,
+                # as it skips every binary file found in a folder
+                yield Source(key=str(path.resolve()), name=name, data=head, in_folder=True)
+                return
             yield TranscriptError(too_big(size, max_bytes), source=name)
             return
         data = path.read_bytes()
@@ -264,6 +270,23 @@ def _file_sources(path: Path, *, max_bytes: int, fetcher: Fetcher,
         yield from _feed_sources(source, fetcher=fetcher, base_dir=path.parent)
     else:
         yield source
+
+
+BINARY_HEAD_BYTES = 8192  # what decode's binary checks look at
+
+
+def _binary_head(path: Path) -> bytes | None:
+    """The first BINARY_HEAD_BYTES of ``path`` when they are binary (decode raises
+    BinaryFileError), else None. Raises OSError when the file cannot be read."""
+    with path.open("rb") as f:
+        head = f.read(BINARY_HEAD_BYTES)
+    try:
+        decode(head)
+    except BinaryFileError:
+        return head
+    except TranscriptError:
+        pass
+    return None
 
 
 def blocked_address(ip: str) -> str | None:

@@ -107,14 +107,17 @@ def name_words(speakers: Sequence[str], episodes: Sequence[tuple[str, str, str]]
 class Understanding:
     """A query as understood. ``kind``: "search", "help", "moment" (``link``/``query.at_s``) or "error".
 
-    ``query`` is what is searched first; ``relaxed`` the fallback when it finds nothing (a preference
-    for a named speaker or episode dropped, the name searched as a word).
+    ``query`` is what is searched first; ``fallbacks`` what is searched, in order, when it finds
+    nothing because of a named preference: (query, whose quotes they are).  A named speaker's own
+    episode first (the episode whose title names them: "karpathy" in "Andrej Karpathy — …"), then
+    anyone's quotes of the other words (the name is searched as a word only when nothing else was
+    typed: a name alone).
     """
 
     text: str  # the plain text (markup decoded): what the card echoes, escaped once
     kind: str = "search"
     query: Query | None = None
-    relaxed: Query | None = None
+    fallbacks: tuple[tuple[Query, str], ...] = ()
     error: str | None = None
     link: str | None = None  # a pasted link with a time, for kind "moment"
     corrected: tuple[tuple[str, str], ...] = ()  # (typed, searched instead)
@@ -197,13 +200,18 @@ def understand(text: str, lexicon: Lexicon) -> Understanding:
     if not rewritten.words and not rewritten.phrases and not (rewritten.speaker or rewritten.episode
                                                              or rewritten.podcast):
         return Understanding(kind="search", query=None, **base)
-    relaxed = None
+    fallbacks: list[tuple[Query, str]] = []
     if named:
-        back = [fixes.get(w, w) for w in relaxed_words if w not in left_out]
-        relaxed = replace(query, words=tuple(back))
-        if not relaxed.words and not relaxed.phrases:
-            relaxed = None
-    return Understanding(kind="search", query=rewritten, relaxed=relaxed, preferred=preferred, **base)
+        if "speaker" in named and "episode" not in named:
+            own = _episodes_naming(named["speaker"], lexicon)
+            if len(own) == 1:
+                episode_id, title, _ = own[0]
+                fallbacks.append((replace(query, words=tuple(kept), episode=episode_id), title or episode_id))
+        others = tuple(kept) or tuple(fixes.get(w, w) for w in relaxed_words if w not in left_out)
+        anyone = replace(query, words=others)
+        if anyone.words or anyone.phrases:
+            fallbacks.append((anyone, "anyone"))
+    return Understanding(kind="search", query=rewritten, fallbacks=tuple(fallbacks), preferred=preferred, **base)
 
 
 def _drop_fillers(words: list[str], keep_some: bool) -> tuple[list[str], list[str]]:
@@ -263,6 +271,12 @@ def _names(words: list[str], lexicon: Lexicon) -> tuple[list[str], dict[str, str
         break
     rest = [w for i, w in enumerate(words) if i not in used]
     return rest, filters, " in ".join(preferred) if preferred else None
+
+
+def _episodes_naming(speaker: str, lexicon: Lexicon) -> list[tuple[str, str, str]]:
+    """The episodes whose id or title holds a word of the speaker's name (three letters or more)."""
+    words = [w for w in re.split(r"[\s.]+", fold(speaker)) if len(w) >= 3 and w.isalpha() and w not in FILLER]
+    return [e for e in lexicon.episodes if any(_episode_has(e, w, number=False) for w in words)]
 
 
 def _episode_has(episode: tuple[str, str, str], word: str, *, number: bool) -> bool:

@@ -142,20 +142,48 @@ def test_folders_are_walked_recursively_with_sidecars(tmp_path, store):
     assert all(s.speaker is None for s in segs)  # a sidecar's names are not guessed onto turns
 
 
+# The first bytes of real files (PNG signature and IHDR chunk; an ID3v2.4 tag, then an MPEG-1
+# Layer III frame header), then bytes that are no text, as the rest of such files is.
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x02\x00\x00\x00\x02\x00\x08\x06\x00\x00\x00" + bytes(range(256)) * 4
+MP3 = b"ID3\x04\x00\x00\x00\x00\x01\x0fTSSE\x00\x00\x00\x0f\x00\x00\x03Lavf58.76.100\x00" + (
+    b"\xff\xfb\x90\x64" + bytes(range(7, 250, 3)) * 5) * 8
+
+
 def test_a_folder_skips_files_that_are_no_transcript_but_a_named_one_fails(tmp_path, store):
-    """A README or a package.json beside the transcripts does not fail the folder's ingest; the
-    same file named on its own does, with the formats we read."""
-    write(tmp_path / "lib" / "ep1.txt", WHISPER)
-    write(tmp_path / "lib" / "README.md", "# Our transcripts\n\nThese are the files we got from the studio.\n")
-    write(tmp_path / "lib" / "package.json", json.dumps({"name": "x", "version": "1.0.0"}))
-    results = {r.name.rsplit("/", 1)[-1]: r for r in ingest([str(tmp_path / "lib")], store)}
+    """A README, a package.json, cover art or the audio beside the transcripts does not fail the
+    folder's ingest, even with --format or when the audio is over the size limit; the same file
+    named on its own does, with its reason."""
+    lib = tmp_path / "lib"
+    write(lib / "ep1.txt", WHISPER)
+    write(lib / "README.md", "# Our transcripts\n\nThese are the files we got from the studio.\n")
+    write(lib / "package.json", json.dumps({"name": "x", "version": "1.0.0"}))
+    write(lib / "photo.png", PNG)
+    write(lib / "ep1.mp3", MP3)
+    write(lib / "art" / "cover.jpg", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01" + PNG[16:])
+    results = {r.name.rsplit("/", 1)[-1]: r for r in ingest([str(lib)], store)}
     assert results["ep1.txt"].status == "added"
     for name in ("README.md", "package.json"):
         assert results[name].ok and results[name].status == "skipped", results[name]
         assert "not a transcript in a format we read" in results[name].warnings[0]
+    for name in ("photo.png", "ep1.mp3", "cover.jpg"):
+        assert results[name].ok and results[name].status == "skipped", results[name]
+        assert results[name].warnings == ["not a transcript in a format we read (binary file, not a transcript)"]
     assert len(store.episodes()) == 1
-    named = ingest([str(tmp_path / "lib" / "README.md")], store)[0]
+    # a forced format does not make a binary file a transcript; a file over the limit is
+    # skipped when binary (the audio) and fails when text (a transcript too big to read)
+    forced = {r.name.rsplit("/", 1)[-1]: r for r in ingest([str(lib)], store, format="srt")}
+    assert all(forced[name].status == "skipped" for name in ("photo.png", "ep1.mp3", "cover.jpg")), forced
+    write(lib / "big.txt", WHISPER * 3)
+    small = {r.name.rsplit("/", 1)[-1]: r for r in ingest([str(lib)], store, max_bytes=len(WHISPER) + 100)}
+    assert small["ep1.mp3"].status == "skipped" and small["photo.png"].status == "skipped", small
+    assert small["big.txt"].status == "failed" and "QUOTEBOT_MAX_FILE_MB" in small["big.txt"].error
+    named = ingest([str(lib / "README.md")], store)[0]
     assert named.status == "failed" and "README.md" in named.error and "--format" in named.error
+    for name in ("photo.png", "ep1.mp3"):
+        [r] = ingest([str(lib / name)], store)
+        assert r.status == "failed" and r.error == f"{lib / name}: binary file, not a transcript", r
+    [big] = ingest([str(lib / "ep1.mp3")], store, max_bytes=100)
+    assert big.status == "failed" and "QUOTEBOT_MAX_FILE_MB" in big.error
 
 
 def test_sidecar_renames_labels_and_rejects_unknown_fields(tmp_path, store):

@@ -97,6 +97,25 @@ def test_a_question_names_its_speaker(bot):
     assert "Dylan Patel" in block(message, "quote_notes")
 
 
+def test_a_person_named_with_a_topic_keeps_the_topic(bot):
+    """Karpathy's turns are mostly unnamed in the seeds, so "what does karpathy think about
+    reinforcement learning" finds nothing said by him: it falls back to his own episode's quotes on
+    the topic (saying so), not to segments that merely mention his name."""
+    url, slack, _ = bot
+    for text in ("what does karpathy think about reinforcement learning", "karpathy reinforcement learning"):
+        message = command(url, slack, text)
+        quote = quote_of(message).lower()
+        assert "*reinforcement*" in quote and "*learning*" in quote, text
+        assert "*karpathy*" not in quote
+        notes = block(message, "quote_notes")
+        assert "Nothing from *Andrej Karpathy* matched; these are from *Andrej Karpathy" in notes, notes
+        assert "summoning ghosts" in source_of(message)
+    # a topic his episode lacks: anyone's quotes on it, said so
+    message = command(url, slack, "what does karpathy think about export controls")
+    assert "*export controls*" in quote_of(message).lower() or "*export*" in quote_of(message).lower()
+    assert "these are from anyone" in block(message, "quote_notes")
+
+
 def test_a_request_finds_what_was_said_about_it(bot):
     url, slack, _ = bot
     message = command(url, slack, "help me find scaling laws")
