@@ -28,6 +28,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -45,9 +46,10 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from handlers.alerts import EVENT_TYPE, Alert, alert_message
+from handlers.alerts import EVENT_TYPE, Alert, AlertExists, alert_message
 from handlers.digest import quote_key
 from handlers.quality import Picks
 from index.markup import plain_text
@@ -98,8 +100,10 @@ class AlertStore(Tables):
     """The alerts (``handlers.alerts.Alerts``), their leases and their per-episode claims."""
 
     def add(self, team_id: str, channel_id: str, query: str, user_id: str, now: dt.datetime | None = None) -> Alert:
+        """The new alert; AlertExists (nothing stored) when the channel has an alert with ``query``."""
         created = now or utcnow()
         with self.engine.begin() as conn:
+            _refuse_same_query(conn, team_id, channel_id, query)
             key = conn.execute(insert(alerts).values(
                 team_id=team_id, channel_id=channel_id, query=query, created_by=user_id, created_at=created,
             )).inserted_primary_key
@@ -107,7 +111,14 @@ class AlertStore(Tables):
         return Alert(int(new_id), team_id, channel_id, query, user_id, created)
 
     def update(self, team_id: str, alert_id: int, query: str) -> bool:
+        """False when there is no such alert; AlertExists (nothing changed) when another alert of its
+        channel has ``query``."""
         with self.engine.begin() as conn:
+            channel = conn.execute(select(alerts.c.channel_id).where(
+                alerts.c.id == alert_id, alerts.c.team_id == team_id)).scalar()
+            if channel is None:
+                return False
+            _refuse_same_query(conn, team_id, channel, query, other_than=alert_id)
             return conn.execute(update(alerts).where(alerts.c.id == alert_id, alerts.c.team_id == team_id)
                                 .values(query=query)).rowcount == 1
 
@@ -131,8 +142,7 @@ class AlertStore(Tables):
         if team_id is not None:
             query = query.where(alerts.c.team_id == team_id)
         with self.engine.connect() as conn:
-            return [Alert(r.id, r.team_id, r.channel_id, r.query, r.created_by, utc(r.created_at))
-                    for r in conn.execute(query)]
+            return [_alert(r) for r in conn.execute(query)]
 
     # --- exactly once -------------------------------------------------------------------------
 
@@ -193,6 +203,21 @@ class AlertOutcome:
     episodes: tuple[str, ...] = ()
     message_ts: str | None = None
     team_id: str = ""
+
+
+def _alert(row: Any) -> Alert:
+    return Alert(row.id, row.team_id, row.channel_id, row.query, row.created_by, utc(row.created_at))
+
+
+def _refuse_same_query(conn: Connection, team_id: str, channel_id: str, query: str,
+                       other_than: int | None = None) -> None:
+    """AlertExists when an alert of the channel (other than ``other_than``) has ``query``, compared
+    as stored and ignoring case (the search ignores it: two such alerts would post the same quotes)."""
+    rows = conn.execute(select(alerts).where(alerts.c.team_id == team_id, alerts.c.channel_id == channel_id)
+                        .order_by(alerts.c.id))
+    same = next((r for r in rows if r.query.casefold() == query.casefold() and r.id != other_than), None)
+    if same is not None:
+        raise AlertExists(_alert(same))
 
 
 class Alerter:

@@ -116,7 +116,10 @@ def _version() -> str:
 
 
 def _positive(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number (1 or more)") from None
     if number < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
     return number

@@ -83,8 +83,14 @@ def plain(mrkdwn: str, bold: bool) -> str:
     text = _USER.sub(lambda m: f"@{m.group(1)}", text)
     text = _CHANNEL.sub(lambda m: "#" + (m.group(2) or ("console" if m.group(1) == CHANNEL else m.group(1))), text)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", (lambda m: f"\033[1m{m.group(1)}\033[0m") if bold
-                  else (lambda m: m.group(1).upper()), text)
+                  else (lambda m: _upper_but_urls(m.group(1))), text)
     return html.unescape(text)
+
+
+def _upper_but_urls(text: str) -> str:
+    """Bold without a terminal's bold: upper case, but links as they are (their case matters)."""
+    return "".join(part if part.startswith(("http://", "https://")) else part.upper()
+                   for part in re.split(r"(https?://[^\s)]+)", text))
 
 
 @dataclass
@@ -348,8 +354,10 @@ class Console:
                     values[block["block_id"]] = {"action_id": block["element"]["action_id"], **value}
             answer = self._dispatch(view_submission_body(view, values, user_id=USER))
             if answer and answer.get("response_action") == "errors":
+                # as Slack shows them: under the input, named by its label (the block id is internal)
+                labels = {b["block_id"]: b["label"]["text"] for b in view.get("blocks", []) if b["type"] == "input"}
                 for field, problem in answer["errors"].items():
-                    self.out.write(f"   {field}: {problem}\n")
+                    self.out.write(f"   {labels.get(field, field)}: {problem}\n")
                 self.out.write("\n")
 
     def _ask_input(self, view: dict, block: dict) -> dict[str, Any] | None:

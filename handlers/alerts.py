@@ -43,12 +43,30 @@ class Alert:
         return f"#{self.id} `{cards.escape(cards.cut(self.query, 200))}` in <#{cards.slack_id(self.channel_id)}>"
 
 
+class AlertExists(Exception):
+    """The channel already has an alert with this query (compared as stored, ignoring case: the
+    search ignores it too), so a second one would post every match twice. ``alert`` is that one."""
+
+    def __init__(self, alert: Alert) -> None:
+        super().__init__(f"alert #{alert.id} already watches {alert.query!r} in {alert.channel_id}")
+        self.alert = alert
+
+    def text(self, where: str = "this channel") -> str:
+        """``Alert #1 already watches `stargate` in this channel.``, escaped for mrkdwn."""
+        return f"Alert #{self.alert.id} already watches `{cards.escape(cards.cut(self.alert.query, 200))}` in {where}."
+
+
 class Alerts(Protocol):
     """What ``/quote alert`` and App Home ask of the bot."""
 
-    def add(self, team_id: str, channel_id: str, query: str, user_id: str) -> Alert: ...
+    def add(self, team_id: str, channel_id: str, query: str, user_id: str) -> Alert:
+        """The new alert; AlertExists (nothing stored) when the channel has one with this query."""
+        ...
 
-    def update(self, team_id: str, alert_id: int, query: str) -> bool: ...
+    def update(self, team_id: str, alert_id: int, query: str) -> bool:
+        """False when there is no such alert; AlertExists (nothing changed) when another alert of
+        its channel has this query."""
+        ...
 
     def remove(self, team_id: str, alert_id: int) -> bool: ...
 
@@ -77,7 +95,11 @@ def handle(alerts: Alerts, answer: Callable[[str], Answer], text: str, body: dic
         if problem:
             say(f"{problem}\n\n{USAGE}")
             return
-        alert = alerts.add(team, channel, rest.strip(), user)
+        try:
+            alert = alerts.add(team, channel, rest.strip(), user)
+        except AlertExists as exc:
+            say(f"{exc.text()} `/quote alert list` shows the alerts; nothing was added.")
+            return
         say(f"Alert {alert.describe()} added: new episodes that say something about it get one post here. "
             f"`/quote alert remove {alert.id}` stops it. In a private channel, invite me first: `/invite @quotebot`.")
         changed(team, user)

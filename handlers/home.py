@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from . import cards, search_modal
 from .actions import Click, Once, button
-from .alerts import Alerts, check_query
+from .alerts import AlertExists, Alerts, check_query
 from .digest import DigestInputError, Digests, Subscription, parse_time, parse_zone
 
 if TYPE_CHECKING:
@@ -249,15 +249,19 @@ def register(app: App, quotes: Quotes, once: Once, digests: Digests | None, aler
         view, team, user = body["view"], team_of(body), body["user"]["id"]
         query = (_value(view, "query") or "").strip()
         problem = check_query(quotes.answer, query)
+        if not problem and alerts is not None:
+            try:  # before the ack, so that an alert the channel has already is said in the form
+                if view.get("private_metadata"):
+                    alerts.update(team, int(view["private_metadata"]), query)
+                else:
+                    alerts.add(team, _value(view, "channel"), query, user)
+            except AlertExists as exc:
+                problem = exc.text("that channel")
         if problem or alerts is None:
             why = cards.cut((problem or "Alerts are off.").replace("`", ""), 150)
             ack(response_action="errors", errors={"query": why})
             return
         ack()
-        if view.get("private_metadata"):
-            alerts.update(team, int(view["private_metadata"]), query)
-        else:
-            alerts.add(team, _value(view, "channel"), query, user)
         publish(client, team, user)
 
     def refresh(client: WebClient, team_id: str, user_id: str) -> None:

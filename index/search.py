@@ -149,7 +149,9 @@ class Answer:
         u, out = self.understanding, []
         listed = lambda words: ", ".join(mark(w) for w in words)  # noqa: E731
         if u.corrected:
-            typed = " ".join(f'"{t}"' for t, _ in u.corrected)
+            typed = u.text  # the query as typed, its corrected words quoted (so that they are not corrected)
+            for t, _ in u.corrected:
+                typed = re.sub(rf'(?<![\w"]){re.escape(t)}(?![\w"])', f'"{t}"', typed, count=1)
             out.append(f"Showing results for {mark(u.searched)}; search instead for {mark(typed)}.")
         if u.suggested:
             out.append(f"Did you mean {listed([f for _, f in u.suggested])}?")
@@ -654,7 +656,8 @@ class Library:
             raise ValueError("a hit is a stored segment, with a row id")
         return Hit(
             text=seg.text, speaker=seg.speaker, start_s=seg.start_s, end_s=seg.end_s,
-            episode=ep.title if ep else None, podcast=ep.podcast if ep else None, url=seg.url, score=0.0,
+            # an untitled episode (a file ingested on its own) is named by its id, as in `quotebot episodes`
+            episode=(ep.title or ep.id) if ep else None, podcast=ep.podcast if ep else None, url=seg.url, score=0.0,
             matched=[], translation=seg.translation, episode_id=seg.episode_id, segment_id=int(seg.id),
             chapter=seg.chapter, published=ep.published.isoformat() if ep and ep.published else None,
             episode_url=ep.url if ep else None, speaker_label=seg.speaker_label,

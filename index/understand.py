@@ -139,6 +139,9 @@ def understand(text: str, lexicon: Lexicon) -> Understanding:
     Never raises for bad input: a malformed query gives kind "error" with a message saying how to fix it.
     """
     plain = plain_text(text)
+    if text.strip() and not any(ch.isalnum() for ch in plain):  # ":fire:", "🔥", "???": nothing to search
+        return Understanding(text=plain or text.strip(), kind="error",
+                             error="emoji, punctuation and mentions are not searched; type a few words")
     if fold(plain).strip(" .!") in HELP_WORDS:
         return Understanding(text=plain, kind="help")
     try:
@@ -318,8 +321,13 @@ def _correction(word: str, lexicon: Lexicon) -> tuple[str | None, bool]:
 
     A real English word is never corrected (it is not a typo, it is absent); names are looked up too.
     """
-    if len(word) < 5 or not word.isalpha() or not lexicon.words or word in english_rank():
+    if len(word) < 4 or not word.isalpha() or not lexicon.words or word in english_rank():
         return None, False
+    if len(word) == 4:  # too short to correct; two letters swapped ("tmsc") is suggested
+        swaps = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(3)} - {word}
+        held = [(-lexicon.df(ts[0]), w) for w in swaps
+                if len(ts := tokenize(w)) == 1 and lexicon.df(ts[0]) >= MIN_COUNT]
+        return (min(held)[1], False) if held else (None, False)
     limit = 1 if len(word) < 8 else 2
     found = process.extract(word, lexicon.words, scorer=OSA.distance, score_cutoff=limit, limit=20)
     candidates = [(dist, -lexicon.counts[i], choice) for choice, dist, i in found

@@ -93,6 +93,8 @@ def test_search_json_and_text(library):
         assert "export" in h["text"].lower() or "controls" in h["text"].lower()
     text = quotebot(data, "search", "export controls")
     assert text.returncode == 0 and "—" in text.stdout
+    bad = quotebot(data, "search", "export controls", "--limit", "abc")
+    assert bad.returncode == 2 and "--limit: 'abc' is not a whole number (1 or more)" in bad.stderr
 
 
 def test_search_filters(library):
@@ -160,6 +162,7 @@ def test_console_tries_every_surface(library, tmp_path):
         "find What did they say about TSMC and Taiwan?",
         "search",
         "export controls", "dyl", "1", "", "", "",  # the modal's inputs: words, speaker (type-ahead), …
+        "search", "", "", "", "", "",  # the modal submitted empty: its error, under the input's label
         "https://www.youtube.com/watch?v=_1f-o0nqpEI&t=3537s",
         "quit",
         "/quote this line is never read",
@@ -176,8 +179,18 @@ def test_console_tries_every_surface(library, tmp_path):
     assert "only you can see this in the thread" in out and "Post to thread" in out
     assert "── modal: Search quotes" in out and "1. Dylan Patel" in out and "Said by: Dylan Patel" in out
     assert 'export controls speaker:"Dylan Patel"' in out and "Post to channel…" in out
+    assert "   Words: Type a few words to search for." in out and "q: Type" not in out
     assert "── unfurled https://www.youtube.com" in out and "00:58:" in out
     assert "never read" not in out
     assert "C0CONSOLE" not in out and "<#" not in out  # channels drawn as #names
     feedback = quotebot(data, "feedback", "--json")
     assert [r["kind"] for r in json.loads(feedback.stdout)] == ["speaker"]
+
+
+def test_the_console_draws_bold_links_without_breaking_them():
+    """Without a terminal's bold, bold text is drawn in capitals; a link in it keeps its case (a
+    YouTube id is case-sensitive), so it still opens when copied."""
+    from bot.console import plain
+
+    drawn = plain("*<https://www.youtube.com/watch?v=LxUZvYajCIY&t=3s|New episode>* from *Dylan*", bold=False)
+    assert drawn == "NEW EPISODE (https://www.youtube.com/watch?v=LxUZvYajCIY&t=3s) from DYLAN"

@@ -121,6 +121,8 @@ def test_cards_name_the_speakers_of_a_short_exchange(tmp_path, store):
     [hit] = library.search("export controls will hold")
     assert (hit.who, hit.text) == ("Zed", "I think the export controls will hold.")
     assert attribution(hit).startswith("*Zed*")
+    # an untitled episode (a file ingested on its own) is named on the card by its id
+    assert hit.episode == hit.episode_id and attribution(hit).endswith(f" · {hit.episode_id}")
 
 
 def test_dialogue_dashes_are_two_unnamed_turns():

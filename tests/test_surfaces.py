@@ -4,6 +4,7 @@ and message is checked with slack_sdk's Block Kit models (tests/blockkit.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -35,7 +36,7 @@ from bot.localslack import (
     view_submission_body,
 )
 from bot.schedule import Digester
-from bot.serve import http_server
+from bot.serve import http_server, serving
 from bot.settings import Settings
 from handlers import cards, home, search_modal, shortcuts
 from handlers.alerts import EVENT_TYPE as ALERT_EVENT
@@ -212,6 +213,25 @@ def test_an_alert_added_from_app_home(bot, slack):
     slack.wait_for("views.publish", 2)
     [alert] = alerter.alerts("T0LOCAL")
     assert (alert.channel_id, alert.query, alert.created_by) == ("C9", "stargate", "U123")
+    # the same query for the same channel again: the form says which alert has it; nothing is stored
+    again = send(url, view_submission_body(opened, {"query": {"action_id": "v", "value": " *Stargate* "},
+                                                    "channel": {"action_id": "v", "selected_conversation": "C9"}}))
+    assert again.json() == {"response_action": "errors",
+                            "errors": {"query": f"Alert #{alert.id} already watches stargate in that channel."}}
+    assert alerter.alerts("T0LOCAL") == [alert]
+    send(url, view_submission_body(opened, {"query": {"action_id": "v", "value": "lithography"},
+                                            "channel": {"action_id": "v", "selected_conversation": "C9"}}))
+    slack.wait_for("views.publish", 3)
+    first, second = alerter.alerts("T0LOCAL")
+    assert first == alert and second.query == "lithography"
+    # nor may an edit make a second alert of the channel watch the same query
+    home_view = home_opened(url, slack)
+    edit_block = next(b for b in actions(home_view) if b.startswith(f"alert_{second.id}_"))
+    press(url, slack, home_view, edit_block, home.ALERT_EDIT, str(second.id), "views.open")
+    edit = stored_view(slack, slack.calls("views.open")[-1].body)
+    clash = send(url, view_submission_body(edit, {"query": {"action_id": "v", "value": "stargate"}}))
+    assert clash.json()["errors"] == {"query": f"Alert #{alert.id} already watches stargate in that channel."}
+    assert alerter.alerts("T0LOCAL") == [first, second]
 
 
 def test_the_home_search_button_opens_the_search_modal(bot, slack):
@@ -411,6 +431,12 @@ class Alerting:
         return self.alerter.run()
 
 
+def serving_alerts(side: Alerting, slack: LocalSlack) -> contextlib.AbstractContextManager[str]:
+    """The app over HTTP with ``side``'s library and alerts; yields its base URL."""
+    settings = Settings(SLACK_BOT_TOKEN="xoxb-alerts", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url)
+    return serving(build_app(settings, side.library, EventLog(side.store.engine), alerts=side.alerter), side.library)
+
+
 def alert_posts(slack: LocalSlack, channel: str) -> list[dict]:
     return [c.body for c in slack.calls("chat.postMessage") if c.status == 200 and c.response.get("ok")
             and c.body.get("channel") == channel and (c.body.get("metadata") or {}).get("event_type") == ALERT_EVENT]
@@ -420,12 +446,7 @@ def test_an_alert_added_in_slack_posts_once_when_an_ingest_matches(tmp_path, sla
     clock = Clock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     side = Alerting(f"sqlite:///{tmp_path / 'a.db'}", tmp_path, slack, clock, "one")
     side.ingest(tmp_path, "filler.vtt", FILLER)
-    settings = Settings(SLACK_BOT_TOKEN="xoxb-alerts", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url)
-    app = build_app(settings, side.library, EventLog(side.store.engine), alerts=side.alerter)
-    server = http_server(app, side.library, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with serving_alerts(side, slack) as url:
         added = command(url, slack, "alert add zanzibar llamas", channel="CAL")
         assert "Alert #1 `zanzibar llamas` in <#CAL> added" in added["text"]
         assert "#1 `zanzibar llamas` in <#CAL>" in command(url, slack, "alert list")["text"]
@@ -458,9 +479,35 @@ def test_an_alert_added_in_slack_posts_once_when_an_ingest_matches(tmp_path, sla
         marked = command(url, slack, "alert add <!here> *stargate* `lamps` :fire:", channel="CAL")
         assert "`stargate lamps` in <#CAL> added" in marked["text"], marked["text"]
         assert "here" not in command(url, slack, "alert list")["text"]
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+def test_an_alert_a_channel_has_already_is_not_added_again_and_posts_once(db_url, tmp_path, slack):
+    """`/quote alert add` of a query the channel's alert has already (as stored: markup, spacing and
+    case aside) names that alert and stores nothing, so one matching ingest is one post; another
+    channel may have the same query."""
+    clock = Clock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    side = Alerting(db_url, tmp_path, slack, clock, "one")
+    side.ingest(tmp_path, "filler.vtt", FILLER)
+    with serving_alerts(side, slack) as url:
+        assert "Alert #1 `zanzibar llamas` in <#CDUP> added" in command(url, slack, "alert add zanzibar llamas",
+                                                                         channel="CDUP")["text"]
+        for again in ("zanzibar llamas", "  *Zanzibar*   llamas ", "zanzibar llamas :llama:"):
+            said = command(url, slack, f"alert add {again}", channel="CDUP", user="U456")["text"]
+            assert said.startswith("Alert #1 already watches `zanzibar llamas` in this channel."), said
+            assert "added" not in said.replace("nothing was added", "")
+        assert [(a.id, a.channel_id, a.query) for a in side.alerter.alerts()] == [(1, "CDUP", "zanzibar llamas")]
+        other = command(url, slack, "alert add zanzibar llamas", channel="COTHER")["text"]
+        assert "Alert #2 `zanzibar llamas` in <#COTHER> added" in other, other
+        assert "Alert #3 `zanzibar llamas fort` in <#CDUP> added" in command(
+            url, slack, "alert add zanzibar llamas fort", channel="CDUP")["text"]
+
+        clock.now += dt.timedelta(minutes=1)
+        side.ingest(tmp_path, "llamas.vtt", LLAMA_NEWS)
+        clock.now += dt.timedelta(minutes=1)
+        side.run()
+        posted = [p["metadata"]["event_payload"]["alert"] for p in alert_posts(slack, "CDUP")]
+        assert posted.count(1) == 1 and set(posted) <= {1, 3}, posted  # one post for the one alert
+        assert [p["metadata"]["event_payload"]["alert"] for p in alert_posts(slack, "COTHER")] == [2]
 
 
 def test_a_burst_of_episodes_is_one_post(tmp_path, slack):

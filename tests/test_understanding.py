@@ -82,6 +82,12 @@ def test_typos_are_corrected_when_clear(bot):
     notes = block(message, "quote_notes")
     assert "Showing results for *export controls*" in notes and "exprot" in notes and "contrls" in notes
     assert "*export*" in quote_of(message).lower()
+    # the "search instead" keeps the words that were right, the typo quoted
+    notes = block(command(url, slack, "tsmc taiwn"), "quote_notes")
+    assert "Showing results for *tsmc taiwan*" in notes and 'search instead for *tsmc "taiwn"*' in notes
+    # four letters are too few to correct, but two letters swapped are suggested
+    no_match = command(url, slack, "tmsc")
+    assert "Did you mean *tsmc*?" in no_match["text"]
     karpathy = command(url, slack, "karpaty")
     assert "No quote matched" not in karpathy["text"] and "karpathy" in block(karpathy, "quote_notes").lower()
     assert "Karpathy" in source_of(karpathy)
@@ -137,6 +143,17 @@ def test_curly_quotes_from_a_phone_work_as_straight_ones(bot):
     straight = command(url, slack, 'speaker:"Dylan Patel" tsmc')
     assert source_of(curly).startswith("*Dylan Patel*")
     assert curly["blocks"][0] == straight["blocks"][0]
+
+
+def test_emoji_alone_say_what_to_type(bot):
+    """An emoji code, an emoji or punctuation alone: one clear answer, the same for each."""
+    url, slack, _ = bot
+    for text in (":fire:", "🔥", "??? !!!", "<!here>"):
+        message = command(url, slack, text)
+        assert "Cannot search that: emoji, punctuation and mentions are not searched; type a few words" in (
+            message["text"]
+        ), text
+    assert "No quote matched" not in command(url, slack, "🔥 tsmc")["text"]
 
 
 def test_mention_help_answers_with_the_help(bot):
