@@ -38,6 +38,7 @@ from .understand import MIN_COUNT, Lexicon, Understanding, name_words, understan
 IDF_MASS_SHARE = 0.6
 # Two texts sharing this share of the shorter one's word 3-grams are one quote.
 DUPLICATE_SHARE = 0.5
+DUPLICATE_MIN = 3  # ... and at least this many 3-grams (a five-word run), unless the shorter is all shared
 MAX_CANDIDATES = 4000
 BROWSE_SAMPLE = 160  # a filter alone: the segments (spread over the matches) ranked by quotability
 PHRASE_NARROW = 2  # a quoted phrase narrows the search by this many of its rarest words
@@ -822,7 +823,10 @@ class _Vetting:
             for n in self._holders.get(gram, ()):
                 shared[n] = shared.get(n, 0) + 1
         for n, count in shared.items():
-            if count >= DUPLICATE_SHARE * min(len(grams), self._kept[n][1]):
+            fewer = min(len(grams), self._kept[n][1])
+            # most of the shorter one's 3-grams, and either a run of words (DUPLICATE_MIN 3-grams) or
+            # all of them: "The shelf is cracking." is no copy of a long quote that says "the shelf is"
+            if count >= DUPLICATE_SHARE * fewer and (count >= DUPLICATE_MIN or count == fewer):
                 return False  # near-identical words: two sources of one passage
         for other, _ in self._kept:
             if _overlapping(seg, other):
