@@ -38,6 +38,7 @@ from .understand import MIN_COUNT, Lexicon, Understanding, name_words, understan
 IDF_MASS_SHARE = 0.6
 # Two texts sharing this share of the shorter one's word 3-grams are one quote.
 DUPLICATE_SHARE = 0.5
+DUPLICATE_MIN = 3  # ... and at least this many 3-grams (a five-word run), unless the shorter is all shared
 MAX_CANDIDATES = 4000
 BROWSE_SAMPLE = 160  # a filter alone: the segments (spread over the matches) ranked by quotability
 PHRASE_NARROW = 2  # a quoted phrase narrows the search by this many of its rarest words
@@ -435,21 +436,23 @@ class Library:
         """A filter alone (``speaker:dylan``, ``speaker:"Speaker 2"``): the most quotable of a spread
         of its segments, those of a quote's length first (``stands_alone``), then the rest by the
         same score: a speaker who only ever says a sentence or two (a diarization label's short
-        turns, an interviewer's questions) is listed too, not answered with nothing."""
+        turns, an interviewer's questions) is listed too, not answered with nothing. Segments
+        without a time (an untimed plain-text transcript) come after every timed one, in the same
+        order: their speakers are listed too, never ahead of a quote that links its moment."""
         docs = np.flatnonzero(allowed)
         if len(docs) > BROWSE_SAMPLE:
             docs = docs[np.linspace(0, len(docs) - 1, BROWSE_SAMPLE).astype(np.int64)]
         rows = self._rows(snap, docs, stale_ok)
         excluded = [_phrase_form(p) for p in query.excluded_phrases]
-        scored: list[tuple[bool, float, int, Segment]] = []
+        scored: list[tuple[tuple[bool, bool], float, int, Segment]] = []
         for doc in docs:
             seg = rows.get(int(snap.segment_ids[doc]))
             if seg is None or (excluded and any(p in _phrase_form(seg.text) for p in excluded)):
                 continue
-            score = quotability(seg, snap.engine.idf, any_length=True)
-            if score > 0:
-                scored.append((stands_alone(seg), score, int(doc), seg))
-        scored.sort(key=lambda x: (not x[0], -x[1], x[2]))
+            score = quotability(seg, snap.engine.idf, any_length=True, untimed=True)
+            if score > 0:  # tier: untimed last, then shorter turns after quote-length ones
+                scored.append(((seg.start_s is None, not stands_alone(seg)), score, int(doc), seg))
+        scored.sort(key=lambda x: (x[0], -x[1], x[2]))
         vetting = _Vetting(limit)
         for _, score, doc_id, seg in scored:
             if vetting.full:
@@ -667,19 +670,22 @@ def stands_alone(seg: Segment) -> bool:
     return 20 <= len(seg.text.split()) <= 80
 
 
-def quotability(seg: Segment, idf: Callable[[str], float], *, any_length: bool = False) -> float:
+def quotability(seg: Segment, idf: Callable[[str], float], *, any_length: bool = False,
+                untimed: bool = False) -> float:
     """How well a segment stands alone as a quote: 0 for one that cannot, else higher is better.
 
-    A quote needs a time (so the card links the moment) and 20 to 80 words (``stands_alone``;
+    A quote needs a time (so the card links the moment; ``untimed``: a segment without one is
+    scored as if said after the opening minutes) and 20 to 80 words (``stands_alone``;
     ``any_length``: any number of words). Among those, the denser in rare words the better (the
     idf of its distinct words over the square root of its length), with bonuses for a named
     speaker, for ending on a full sentence, and for coming after the episode's opening minutes.
     Sponsor reads and sign-offs are left out.
     """
     words = len(seg.text.split())
-    if seg.start_s is None or not (any_length or stands_alone(seg)):
+    if (seg.start_s is None and not untimed) or not (any_length or stands_alone(seg)):
         return 0.0
-    opening = 0.5 if seg.start_s < rank.OPENING_S else 1.0  # greetings and sponsors, seldom quotable
+    early = seg.start_s is not None and seg.start_s < rank.OPENING_S
+    opening = 0.5 if early else 1.0  # greetings and sponsors, seldom quotable
     if rank.is_advert(seg.text):
         return 0.0
     substance = sum(max(idf(t), 0.0) for t in set(tokenize(seg.text)))
@@ -817,7 +823,10 @@ class _Vetting:
             for n in self._holders.get(gram, ()):
                 shared[n] = shared.get(n, 0) + 1
         for n, count in shared.items():
-            if count >= DUPLICATE_SHARE * min(len(grams), self._kept[n][1]):
+            fewer = min(len(grams), self._kept[n][1])
+            # most of the shorter one's 3-grams, and either a run of words (DUPLICATE_MIN 3-grams) or
+            # all of them: "The shelf is cracking." is no copy of a long quote that says "the shelf is"
+            if count >= DUPLICATE_SHARE * fewer and (count >= DUPLICATE_MIN or count == fewer):
                 return False  # near-identical words: two sources of one passage
         for other, _ in self._kept:
             if _overlapping(seg, other):

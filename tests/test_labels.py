@@ -12,6 +12,7 @@ from bot.app import build_app
 from bot.events import EventLog
 from bot.serve import serving
 from bot.settings import Settings
+from handlers import cards
 from handlers.cards import attribution, search_card
 from index import formats
 from index.ingest import ingest
@@ -20,7 +21,7 @@ from index.search import Library
 
 from .test_cases import CASES
 from .test_digest import slack  # noqa: F401 - the fixture
-from .test_slack import SECRET, all_text, command
+from .test_slack import SECRET, all_text, buttons_of, command
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
@@ -266,3 +267,64 @@ def test_whisper_cpp_lines_and_html_cites_use_the_same_rule():
 def test_times_without_milliseconds_or_hours(text):
     _, [t] = formats.parse(text)
     assert (t.cues[0].start_s, t.cues[0].end_s) == (3.0, 4.0)
+
+
+INTERVIEW = """\
+Sam Okafor: Welcome back. Today I'm talking with Lena Holm, who has spent ten years studying the glaciers of West Antarctica.
+Lena Holm: Thanks for having me, Sam.
+Sam Okafor: So what keeps you up at night?
+Lena Holm: Thwaites. The ice shelf that buttresses the Thwaites glacier is cracking faster than any model predicted, and once it goes the grounding line retreats into deeper basins where nothing holds it back.
+Sam Okafor: How fast could that happen?
+Lena Holm: Decades, not centuries. We used to talk about this as a problem for our grandchildren, but the warm water reaching the underside of the shelf is already there, and it is melting the ice from below every single day.
+Sam Okafor: That is sobering. Thank you, Lena.
+"""
+
+
+@pytest.fixture
+def interview_bot(tmp_path, store, slack):
+    """/quote over signed HTTP on a library holding one untimed plain-text interview (``Name: text`` turns); its URL."""
+    path = tmp_path / "interview.txt"
+    path.write_text(INTERVIEW)
+    results = ingest([str(path)], store)
+    assert all(r.ok for r in results), [r.error for r in results]
+    library = Library(store, tmp_path / "index")
+    library.refresh()
+    settings = Settings(SLACK_BOT_TOKEN="xoxb-interview", SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=slack.base_url)
+    with serving(build_app(settings, library, EventLog(store.engine)), library) as url:
+        yield url
+
+
+@pytest.mark.parametrize(("typed", "shown", "other"), [
+    ("speaker:lena", "Lena Holm", "Sam Okafor"), ('speaker:"Lena Holm"', "Lena Holm", "Sam Okafor"),
+    ("speaker:holm", "Lena Holm", "Sam Okafor"), ("speaker:sam", "Sam Okafor", "Lena Holm"),
+])
+def test_a_speaker_alone_lists_their_quotes_from_an_untimed_transcript(interview_bot, slack, typed, shown, other):
+    """A plain text without times has no moment to link, yet a speaker filter alone still lists its speakers'
+    quotes (after any timed ones): the card names the speaker and offers no "Open at" button."""
+    message = command(interview_bot, slack, typed)
+    card = all_text(message)
+    assert "No quote matched" not in card and f"*{shown}*" in card and f"*{other}*" not in card, card
+    assert "Open at" not in card, card
+    count = next(b for b in message["blocks"] if b.get("block_id") == "quote_count")["elements"][0]["text"]
+    assert count.startswith("1 of "), count
+    assert cards.NEXT in buttons_of(message)  # pages like any search
+
+
+def test_untimed_segments_come_after_the_timed_ones(tmp_path, store):
+    """A speaker in a timed exchange and an untimed interview: the timed turns, however short, are listed first."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "interview.txt").write_text(INTERVIEW)
+    (tmp_path / "in" / "exchange.srt").write_text(in_shape("srt", [
+        "Lena Holm: The ice front is cracking.", "Sam Okafor: Already?", "Lena Holm: Yes, since the spring survey.",
+    ]))
+    results = ingest([str(tmp_path / "in")], store)
+    assert all(r.ok for r in results), [r.error for r in results]
+    library = Library(store, tmp_path / "index")
+    library.refresh()
+    hits = library.search("speaker:lena")
+    assert {h.who for h in hits} == {"Lena Holm"}
+    timed = [h.start_s is not None for h in hits]
+    assert timed == sorted(timed, reverse=True) and timed.count(True) == 2 and timed.count(False) == 3, hits
+    # an episode filter alone lists an untimed episode's quotes too
+    hits = library.search("episode:interview")
+    assert len(hits) == 7 and all(h.start_s is None and h.episode_id == "interview" for h in hits), hits

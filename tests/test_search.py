@@ -101,6 +101,20 @@ def test_accents_are_folded(tmp_path):
         assert "café" in hit.text
 
 
+def test_a_short_turn_does_not_hide_a_long_quote_that_shares_three_words(tmp_path):
+    """The duplicate rule (two sources of one passage) needs a run of shared words, or all of a
+    short turn's: a four-word turn is no copy of a long quote that shares "the shelf is" with it."""
+    text = tmp_path / "interview.txt"
+    long = ("Lena Holm: When you stand on the ice you can hear it, and the shelf is losing mass faster than "
+            "any model we ran ten years ago predicted, which is why we moved the camp inland twice.")
+    text.write_text(f"Lena Holm: The shelf is cracking.\nSam Okafor: How fast?\n{long}\nLena Holm: Very fast.\n")
+    store = Store(f"sqlite:///{tmp_path / 'lib.db'}")
+    assert all(r.ok for r in ingest([str(text)], store))
+    lib = Library.open(store, tmp_path / "index")
+    texts = [h.text for h in lib.search("shelf")]
+    assert "The shelf is cracking." in texts and any(t.startswith("When you stand on the ice") for t in texts)
+
+
 def test_a_chinese_query_finds_the_quote_through_its_translation(library):
     hits = library.search("强化学习", limit=5)
     assert hits and all(h.translation and "强化学习" in h.translation for h in hits)

@@ -231,6 +231,9 @@ def test_a_filter_alone_lists_that_speakers_quotes(bot):
     url, slack, _ = bot
     message = command(url, slack, "speaker:dylan")
     assert source_of(message).startswith("*Dylan Patel*")
+    # it opens on a timed quote-length segment: untimed and shorter turns come after such ones
+    assert buttons_of(message)[cards.OPEN]["text"]["text"].startswith("Open at ")
+    assert 20 <= len(quote_of(message).removeprefix("> ").split()) <= 80, quote_of(message)
     assert block(message, "quote_count").startswith("1 of ")
     second = buttons_of(message)[cards.NEXT]
     assert second  # pages like any search
