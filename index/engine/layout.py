@@ -145,7 +145,9 @@ class Layout:
     def nbytes(self) -> int:
         """Bytes of everything the query path holds: the index arrays and a query's scratch buffers."""
         n = sum(int(a.nbytes) for a in self.arrays().values())
-        return n + self.doc_count * 9 + params.BLOCK * 20
+        full = np.dtype(np.float64).itemsize + np.dtype(np.bool_).itemsize  # full_scratch, per document
+        block = np.dtype(np.float64).itemsize + np.dtype(np.int32).itemsize  # block_scratch, per entry
+        return n + self.doc_count * full + params.BLOCK * block
 
     # ------------------------------------------------------------------ terms
     def tid(self, token: str) -> int:

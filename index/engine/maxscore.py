@@ -82,6 +82,41 @@ def _split(first: Any, slots: Any, size: Any, lv: Any, floor: float, ne: Any, bo
         ne[best] += 1
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _gain(w: float, tf: int, K: float, bound: float, tau: int) -> float:
+    """What a looked-up tf adds to a candidate's bound: its contribution minus the term's
+    non-essential bound; 0 for a tf above ``tau``, which is in an essential layer (already counted)."""
+    if tf == 0:
+        return -bound
+    return w * impact(tf, K) - bound if tf <= tau else 0.0
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookups(first: Any, ltf: Any, ws: Any, K: float, ne: Any, bound: Any, lookups: Any, tabs: Any,
+             taus: Any) -> int:
+    """The terms with non-essential layers, largest bound first (the order candidates look them
+    up in), each with ``_gain`` by 4-bit tf (``tabs``) and its highest non-essential tf
+    (``taus``); returns how many."""
+    nn = 0
+    for i in range(len(ne)):
+        if ne[i] > 0:
+            lookups[nn] = i
+            nn += 1
+    for a in range(1, nn):  # insertion sort: nn is small
+        v = lookups[a]
+        z = a - 1
+        while z >= 0 and bound[lookups[z]] < bound[v]:
+            lookups[z + 1] = lookups[z]
+            z -= 1
+        lookups[z + 1] = v
+    for z in range(nn):
+        i = lookups[z]
+        taus[z] = ltf[first[i + 1] - ne[i]]
+        for v in range(NIBBLE + 1):
+            tabs[z, v] = _gain(ws[i], v, K, bound[i], taus[z])
+    return nn
+
+
 @numba.njit(cache=True, nogil=True)
 def maxscore(
     L: Any,
@@ -146,8 +181,10 @@ def maxscore(
 
     ne = np.zeros(m, np.int64)  # per term: its last ne[i] layers (lowest tf) are non-essential
     bound = np.zeros(m)  # ... and bound a document's contribution from them
-    lookups = np.zeros(m, np.int64)
-    tab = np.zeros(NIBBLE + 1)  # a lookup term's contribution minus its bound, by tf (a block's K)
+    lookups = np.zeros(m, np.int64)  # the terms with non-essential layers, largest bound first
+    tabs = np.zeros((m, NIBBLE + 1))  # ... what looking each up adds to a candidate's bound, by 4-bit tf
+    taus = np.zeros(m, np.int64)  # ... and the highest tf of its non-essential layers
+    nn = 0
     cr = np.empty(len(acc), np.int64)  # candidates: position in the block, score bound
     cs = np.empty(len(acc))
     split_K = -1.0
@@ -164,25 +201,12 @@ def maxscore(
         if top < th - tol:
             break  # K never decreases along the blocks: no later document can reach theta
 
-        if split_K != K or th != split_th:
+        if split_K != K or th != split_th:  # the split and the lookups' tables change with K or theta only
             split_K, split_th = K, th
             for x in range(nl):
                 lv[x] = ws[lt[x]] * impact(ltf[x], K)
             total = _split(first, slots, size, lv, th - tol, ne, bound)
-
-        # the non-essential terms, largest bound first: the order candidates look them up in
-        nn = 0
-        for i in range(m):
-            if ne[i] > 0:
-                lookups[nn] = i
-                nn += 1
-        for a in range(1, nn):  # insertion sort, nn is small
-            v = lookups[a]
-            z = a - 1
-            while z >= 0 and bound[lookups[z]] < bound[v]:
-                lookups[z + 1] = lookups[z]
-                z -= 1
-            lookups[z + 1] = v
+            nn = _lookups(first, ltf, ws, K, ne, bound, lookups, tabs, taus)
 
         # the essential layers, term at a time, into the block's accumulator; a document's
         # entry is its essential contributions minus those terms' non-essential bounds (> 0:
@@ -218,18 +242,13 @@ def maxscore(
             slot = slots[i]
             row = dense[slot >> 1]
             shift = 4 if slot & 1 else 0
-            tau = ltf[first[i + 1] - ne[i]]  # the highest tf of the term's non-essential layers
-            for v in range(NIBBLE + 1):
-                # a tf above tau is in an essential layer: already in the candidate's entry
-                tab[v] = -bound[i] if v == 0 else (ws[i] * impact(v, K) - bound[i] if v <= tau else 0.0)
             q2 = 0
             for y in range(q):
                 r = cr[y]
                 tf = (row[b0 + r] >> shift) & NIBBLE
-                sc = cs[y] + tab[tf]
-                if tf == NIBBLE:
-                    tf = tf_in(L, tids[i], b0 + r)
-                    sc = cs[y] + (ws[i] * impact(tf, K) - bound[i] if tf <= tau else 0.0)
+                sc = cs[y] + tabs[z, tf]
+                if tf == NIBBLE:  # 15 or more: the exact tf from the exception table
+                    sc = cs[y] + _gain(ws[i], tf_in(L, tids[i], b0 + r), K, bound[i], taus[z])
                 cr[q2] = r
                 cs[q2] = sc
                 q2 += sc >= floor

@@ -33,6 +33,16 @@ def patched(params: dict[str, Any]) -> contextlib.AbstractContextManager[Any]:
     return mock.patch.multiple(engine_params, **params) if params else contextlib.nullcontext()
 
 
+def escapes_corpus(seed: int, n: int) -> list[list[str]]:
+    """``n`` documents of a word "w" up to 39 times (tf above 15: the dense columns' exception
+    table), a word "v" 0 to 2 times and one of 50 rare words: every way the engine stores a tf."""
+    rng = np.random.default_rng(seed)
+    return [
+        ["w"] * int(a) + ["v"] * int(b) + [f"r{int(c)}"]
+        for a, b, c in zip(rng.integers(0, 40, n), rng.integers(0, 3, n), rng.integers(0, 50, n))
+    ]
+
+
 def bm25(corpus: list[list[str]]) -> BM25Okapi:
     return BM25Okapi(corpus, k1=1.5, b=0.75, epsilon=0.25)
 

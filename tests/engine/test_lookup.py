@@ -3,20 +3,14 @@ exact scores equal to rank-bm25's to the bit."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from index.engine import BM25Index
 from index.engine.lookup import exact, tf_in
 
-from .conftest import SMALL, bm25, compiled, patched
+from .conftest import SMALL, bm25, compiled, escapes_corpus, patched
 
 
 def test_tf_and_exact_score_of_every_document():
-    rng = np.random.default_rng(4)
-    corpus = [
-        ["w"] * int(a) + ["v"] * int(b) + [f"r{int(c)}"]
-        for a, b, c in zip(rng.integers(0, 40, 200), rng.integers(0, 3, 200), rng.integers(0, 50, 200))
-    ]
+    corpus = escapes_corpus(4, 200)
     bm = bm25(corpus)
     for params in ({}, SMALL):
         with patched(params):

@@ -7,15 +7,11 @@ import numpy as np
 from index.engine import BM25Index
 from index.engine.scoring import exact_scores, term_tf
 
-from .conftest import SMALL, bm25, patched
+from .conftest import SMALL, bm25, escapes_corpus, patched
 
 
 def test_tf_from_dense_columns_escapes_and_layers_and_exact_scores():
-    rng = np.random.default_rng(2)
-    corpus = [
-        ["w"] * int(a) + ["v"] * int(b) + [f"r{int(c)}"]
-        for a, b, c in zip(rng.integers(0, 40, 300), rng.integers(0, 3, 300), rng.integers(0, 50, 300))
-    ]
+    corpus = escapes_corpus(2, 300)
     bm = bm25(corpus)
     for params in ({}, SMALL):
         with patched(params):
