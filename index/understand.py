@@ -241,9 +241,8 @@ def _names(words: list[str], lexicon: Lexicon) -> tuple[list[str], dict[str, str
     preferred = []
     parts: dict[str, set[str]] = {}  # a speaker's name word -> the speakers it names
     for name in lexicon.speakers:
-        for w in re.split(r"[\s.]+", fold(name)):
-            if len(w) >= 3 and w.isalpha() and w not in FILLER:  # not "Speaker 1", a diarization label
-                parts.setdefault(w, set()).add(name)
+        for w in _name_parts(name):
+            parts.setdefault(w, set()).add(name)
     # episodes: a number in an episode's id or title ("459"), with the podcast's words before it ("lex"),
     # or a capitalised title word few segments hold ("karpathy", see ``name_words``); not a speaker's name
     for i, w in enumerate(folded):
@@ -276,9 +275,15 @@ def _names(words: list[str], lexicon: Lexicon) -> tuple[list[str], dict[str, str
     return rest, filters, " in ".join(preferred) if preferred else None
 
 
+def _name_parts(speaker: str) -> list[str]:
+    """The folded words of a speaker's name that can name them (three letters or more, no filler):
+    none for "Speaker 1", a diarization label."""
+    return [w for w in re.split(r"[\s.]+", fold(speaker)) if len(w) >= 3 and w.isalpha() and w not in FILLER]
+
+
 def _episodes_naming(speaker: str, lexicon: Lexicon) -> list[tuple[str, str, str]]:
-    """The episodes whose id or title holds a word of the speaker's name (three letters or more)."""
-    words = [w for w in re.split(r"[\s.]+", fold(speaker)) if len(w) >= 3 and w.isalpha() and w not in FILLER]
+    """The episodes whose id or title holds a word of the speaker's name (``_name_parts``)."""
+    words = _name_parts(speaker)
     return [e for e in lexicon.episodes if any(_episode_has(e, w, number=False) for w in words)]
 
 
