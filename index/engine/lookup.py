@@ -22,10 +22,13 @@ K1P1 = params.K1 + 1  # k1 + 1, rank-bm25's numerator factor
 NIBBLE = params.NIBBLE
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def impact(tf: Any, K: float) -> float:
-    """rank-bm25's tf part, ``tf * (k1 + 1) / (tf + K)``, in its order of operations."""
-    return tf * K1P1 / (tf + K)  # type: ignore[no-any-return]
+def tf_part(tf: Any, K: Any) -> Any:
+    """rank-bm25's tf part, ``tf * (k1 + 1) / (tf + K)``, in its order of operations: of numbers,
+    or of numpy arrays (``score_all``)."""
+    return tf * K1P1 / (tf + K)
+
+
+impact = numba.njit(cache=True, nogil=True, inline="always")(tf_part)  # the same, compiled
 
 
 @numba.njit(cache=True, nogil=True, inline="always")

@@ -12,9 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import params
 from .layout import Array, Layout
-from .lookup import exacts, tfs_in
+from .lookup import exacts, tf_part, tfs_in
 
 
 def query(lay: Layout, order: list[int]) -> tuple[Array, Array, Array]:
@@ -57,5 +56,5 @@ def score_all(lay: Layout, tokens: Sequence[str]) -> Array:
     for t in order:
         docs, tf = all_postings(lay, t)
         ext = lay.int2ext[docs]
-        score[ext] += lay.idf(t) * (tf * (params.K1 + 1) / (tf + kext[ext]))
+        score[ext] += lay.idf(t) * tf_part(tf, kext[ext])
     return score
